@@ -1,0 +1,71 @@
+"""Defaults for InnoCell; every upper-case name can be overridden by an environment
+variable of the same name (see CONTRACT.md section 2)."""
+from __future__ import annotations
+
+import os
+
+DEFAULTS: dict[str, object] = {
+    # Infrastructure
+    "DATABASE_URL": "",  # empty: SQLite file under instance/
+    "SECRET_KEY": "",  # empty: generated once under instance/ (development only)
+    "INNOCELL_ENV": "development",
+    "INNOCELL_TIMEZONE": "Asia/Hong_Kong",
+    "INNOCELL_SCHEDULER": False,
+    "SMTP_URL": "",
+    "MAIL_FROM": "InnoCell <no-reply@innocell.local>",
+    # Accounts and security
+    "LOGIN_MAX_FAILURES": 5,  # failures within the window before sign-in is throttled
+    "LOGIN_FAILURE_WINDOW_MINUTES": 15,
+    "API_TOKEN_HOURS": 24 * 30,
+    # Bookings
+    "BOOKING_HORIZON_DAYS": 60,  # default max_days_ahead for new spaces
+    "BOOKING_MAX_SCAN_HOURS": 24 * 7,  # longest booking + buffer the overlap scan must look back over
+    "QUOTA_HOURS_PER_WEEK": {"wet_lab": 40, "dry_lab": 40, "meeting_room": 20, "event_space": 16, "gym": 14, "music_room": 10},
+    "QUOTA_DEFAULT_HOURS_PER_WEEK": 40,
+    "SUGGESTION_COUNT": 5,
+    "NO_SHOW_GRACE_MINUTES": 15,
+    "REMINDER_HOURS": 24,
+    # Housing
+    "RENEWAL_NOTICE_DAYS": 60,
+    "RENEWAL_RESPONSE_DAYS": 14,
+    "OFFER_RESPONSE_DAYS": 7,
+    "MAX_TENURE_MONTHS": 36,
+    "RENEWAL_TERM_MONTHS": 12,
+    # Allocation round weights: higher total weight wins (published on the manager page)
+    "ALLOCATION_WEIGHT_TIER": 1000,  # per tier step above the lowest tier
+    "ALLOCATION_WEIGHT_PREFERENCE": 100,  # for the first preferred unit, falling by rank
+    "ALLOCATION_WEIGHT_WAIT_DAY": 1,  # per day the application has waited
+    # Scheduler
+    "JOB_INTERVAL_SECONDS": 60,
+    "JOB_MISFIRE_GRACE_SECONDS": 300,
+    # Paging
+    "PAGE_SIZE": 25,
+}
+
+
+def _coerce(default: object, raw: str) -> object:
+    """Turn an environment string into the type of the default it overrides."""
+    import json
+
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    if isinstance(default, (dict, list)):
+        return json.loads(raw)
+    return raw
+
+
+def load(environ: dict[str, str] | None = None) -> dict[str, object]:
+    """Defaults overridden by the environment; nothing else is read at import."""
+    environ = dict(os.environ if environ is None else environ)
+    values = dict(DEFAULTS)
+    for key, default in DEFAULTS.items():
+        if key in environ and environ[key] != "":
+            try:
+                values[key] = _coerce(default, environ[key])
+            except (ValueError, TypeError) as exc:
+                raise SystemExit(f"Configuration {key}={environ[key]!r} is not valid: {exc}") from None
+    return values

@@ -1,0 +1,91 @@
+"""`flask --app innocell COMMAND` (CONTRACT.md section 3)."""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+
+from .extensions import db
+from .services import ServiceError
+from .timeutil import local_zone, utcnow
+
+
+def fail(message: str) -> None:
+    """One line on stderr, exit status 1."""
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--password", required=True, help="At least 8 characters.")
+@click.option("--role", required=True, type=click.Choice(["resident", "manager", "finance", "admin"]))
+@click.option("--name", default=None)
+@click.option("--company", default=None)
+@click.option("--priority-tier", type=click.IntRange(min=1), default=3, show_default=True,
+              help="1 comes first (e.g. incubatees), then 2, 3, ...")
+def create_user_command(email, password, role, name, company, priority_tier):
+    """Create an account."""
+    from .services.accounts import create_user
+
+    try:
+        user = create_user(db.session, email=email, password=password, role=role, now=utcnow(), name=name,
+                           company=company, priority_tier=priority_tier)
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        fail(exc.message)
+    click.echo(f"Created {user.role} {user.email} (id {user.id}).")
+
+
+@click.command("seed-demo")
+@click.option("--scale", type=click.IntRange(min=1, max=50), default=1, show_default=True,
+              help="Multiply the park: N towers of units, N copies of each space, N times the residents.")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has accounts.")
+def seed_demo_command(scale, if_empty):
+    """Load realistic demo data."""
+    from .services import demo
+
+    if not demo.is_empty(db.session):
+        if if_empty:
+            click.echo("Database already has data; demo data not loaded.")
+            return
+        fail("the database already has data; seed-demo needs an empty database (use a fresh DATABASE_URL)")
+    counts = demo.seed(db.session, now=utcnow(), tz=local_zone(), scale=scale)
+    db.session.commit()
+    click.echo("Demo data loaded: " + ", ".join(f"{v} {k}" for k, v in counts.items()) + ".")
+
+
+def print_banner(app: Flask, host: str, port: int) -> None:
+    from .services.demo import DEMO_LOGINS
+
+    click.echo("")
+    click.echo(f"InnoCell is running at http://{host}:{port}/login")
+    click.echo("Demo logins:")
+    for role, email, password, *_ in DEMO_LOGINS:
+        click.echo(f"  {role:<9} {email:<26} {password}")
+    click.echo("")
+
+
+@click.command("serve")
+@click.option("--host", envvar="HOST", default="127.0.0.1", show_default=True)
+@click.option("--port", envvar="PORT", default=5000, type=int, show_default=True)
+def serve_command(host, port):
+    """Serve the app (with its scheduler when INNOCELL_SCHEDULER=1), as `make run` does."""
+    app = current_app._get_current_object()
+    if app.config.get("INNOCELL_SCHEDULER"):
+        from .jobs.scheduler import start_scheduler
+
+        start_scheduler(app)
+    print_banner(app, host, port)
+    app.run(host=host, port=port, threaded=True, use_reloader=False, debug=False)
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(create_user_command)
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(serve_command)
+    from .jobs.cli import run_jobs_command
+
+    app.cli.add_command(run_jobs_command)

@@ -1,0 +1,1 @@
+"""WTForms (Flask-WTF) forms; CSRF is on for every one."""

@@ -1,0 +1,1 @@
+"""Scheduled jobs: thin functions over services, each taking `now`."""

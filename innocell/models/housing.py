@@ -1,0 +1,193 @@
+"""The residential tower: units, leases (claims over dates), applications, rounds,
+offers and waitlists. Leases share the allocator mechanism with bookings (see spaces.py)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .accounts import User
+from .types import UTCDateTime
+
+UNIT_TYPES = ("solo", "twin", "suite", "powerhub")
+LEASE_STATUSES = ("active", "ending", "ended", "terminated")
+OFFER_KINDS = ("allocation", "waitlist", "renewal")
+OFFER_STATUSES = ("open", "accepted", "declined", "expired")
+APPLICATION_STATUSES = ("submitted", "offered", "waitlisted", "housed", "withdrawn")
+
+
+class Unit(db.Model):
+    __tablename__ = "units"
+    __table_args__ = (
+        CheckConstraint("occupancy >= 1", name="ck_units_occupancy"),
+        CheckConstraint("status IN ('available','out_of_service')", name="ck_units_status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    unit_type: Mapped[str] = mapped_column(String(20), index=True)
+    floor: Mapped[int] = mapped_column(Integer, index=True)
+    monthly_rent: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    occupancy: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(20), default="available")
+    description: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class UnitOutage(db.Model):
+    """A unit out of service over [start_date, end_date) with a reason; not available then."""
+
+    __tablename__ = "unit_outages"
+    __table_args__ = (CheckConstraint("end_date > start_date", name="ck_unit_outages_interval"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    unit: Mapped[Unit] = relationship()
+
+
+class Lease(db.Model):
+    """A claim on a unit over [start_date, end_date). A terminated lease keeps the nights it
+    really occupied (end_date moves to the termination date). PostgreSQL's exclusion
+    constraint forbids two occupying leases of a unit to overlap."""
+
+    __tablename__ = "leases"
+    __table_args__ = (
+        CheckConstraint("end_date > start_date", name="ck_leases_interval"),
+        CheckConstraint("status IN ('active','ending','ended','terminated')", name="ck_leases_status"),
+        Index("ix_leases_unit_start", "unit_id", "start_date"),
+        ExcludeConstraint(
+            (text("unit_id"), "="),
+            (func.daterange(text("start_date"), text("end_date"), text("'[)'")), "&&"),
+            where=text("status IN ('active','ending','ended')"),
+            using="gist",
+            name="ex_leases_no_overlap",
+        ).ddl_if(dialect="postgresql"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    monthly_rent: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    previous_lease_id: Mapped[int | None] = mapped_column(ForeignKey("leases.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    terminated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    termination_reason: Mapped[str | None] = mapped_column(String(300))
+
+    unit: Mapped[Unit] = relationship()
+    user: Mapped[User] = relationship()
+
+
+class HousingApplication(db.Model):
+    __tablename__ = "housing_applications"
+    __table_args__ = (
+        CheckConstraint("term_months >= 0 AND (term_months > 0 OR term_nights > 0)", name="ck_applications_term"),
+        CheckConstraint(
+            "status IN ('submitted','offered','waitlisted','housed','withdrawn')", name="ck_applications_status"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    unit_type: Mapped[str] = mapped_column(String(20))
+    move_in: Mapped[date] = mapped_column(Date)
+    term_months: Mapped[int] = mapped_column(Integer, default=12)
+    term_nights: Mapped[int] = mapped_column(Integer, default=0)  # short stays: nights, term_months 0
+    occupants: Mapped[int] = mapped_column(Integer, default=1)
+    preferred_unit_ids: Mapped[list] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(20), default="submitted")
+    reason: Mapped[str | None] = mapped_column(String(500))  # why unassigned, last round
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class AllocationRound(db.Model):
+    __tablename__ = "allocation_rounds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    committed: Mapped[bool] = mapped_column(default=False)
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    result: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class WaitlistEntry(db.Model):
+    """A place in the queue for a unit type: tier first, then time joined; a manager's
+    reorder sets `manual_rank` (audited)."""
+
+    __tablename__ = "waitlist_entries"
+    __table_args__ = (
+        CheckConstraint("status IN ('waiting','offered','housed','removed')", name="ck_waitlist_status"),
+        Index("ix_waitlist_type_status", "unit_type", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("housing_applications.id"))
+    unit_type: Mapped[str] = mapped_column(String(20))
+    priority_tier: Mapped[int] = mapped_column(Integer, default=3)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    manual_rank: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(20), default="waiting")
+    reason: Mapped[str | None] = mapped_column(String(500))
+
+    user: Mapped[User] = relationship()
+    application: Mapped[HousingApplication | None] = relationship()
+
+
+class Offer(db.Model):
+    __tablename__ = "offers"
+    __table_args__ = (
+        CheckConstraint("kind IN ('allocation','waitlist','renewal')", name="ck_offers_kind"),
+        CheckConstraint("status IN ('open','accepted','declined','expired')", name="ck_offers_status"),
+        CheckConstraint("end_date > start_date", name="ck_offers_interval"),
+        Index("ix_offers_status_expires", "status", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    lease_id: Mapped[int | None] = mapped_column(ForeignKey("leases.id"))  # renewal: lease to extend; else lease made
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("housing_applications.id"))
+    waitlist_entry_id: Mapped[int | None] = mapped_column(ForeignKey("waitlist_entries.id"))
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("allocation_rounds.id"))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    monthly_rent: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+    unit: Mapped[Unit] = relationship()

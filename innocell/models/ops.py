@@ -1,0 +1,84 @@
+"""Operational records: the notification outbox, job runs, audit trail, report snapshots."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .accounts import User
+from .types import UTCDateTime
+
+
+class Notification(db.Model):
+    """Outbox row: written in the same transaction as the event it reports, shown in the
+    inbox, emailed after commit when SMTP is configured. `dedupe_key` makes a notice once-only."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_created", "user_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text, default="")
+    link: Mapped[str | None] = mapped_column(String(300))
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    email_status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|sent|skipped|failed
+    email_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+
+    user: Mapped[User] = relationship()
+
+
+class JobRun(db.Model):
+    """One tick of one job. The unique (job, tick) row is the claim that makes a tick run
+    once across processes."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (UniqueConstraint("job", "tick", name="uq_job_runs_job_tick"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(40))
+    tick: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    counts: Mapped[dict] = mapped_column(JSON, default=dict)
+    message: Mapped[str | None] = mapped_column(String(500))
+    error: Mapped[str | None] = mapped_column(Text)
+    trigger: Mapped[str] = mapped_column(String(20), default="scheduler")  # scheduler|cli|manual
+
+
+class AuditEvent(db.Model):
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_target", "target_type", "target_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(60))
+    target_type: Mapped[str] = mapped_column(String(40))
+    target_id: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(String(500))
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    actor: Mapped[User | None] = relationship()
+
+
+class ReportSnapshot(db.Model):
+    """A month frozen by finance: its rows as they stood then."""
+
+    __tablename__ = "report_snapshots"
+    __table_args__ = (UniqueConstraint("report", "month", "grouping", name="uq_report_snapshots"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report: Mapped[str] = mapped_column(String(40))
+    month: Mapped[date] = mapped_column(Date)  # first day of the month
+    grouping: Mapped[str] = mapped_column(String(40))
+    rows: Mapped[list] = mapped_column(JSON, default=list)
+    frozen_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    frozen_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,53 @@
+"""The guarded write shared by bookings and leases: start a write transaction that holds
+the resource, so racing writers for the same resource serialise and the check-then-insert
+that follows cannot double-book.
+
+- SQLite: a fresh transaction opened with BEGIN IMMEDIATE (see extensions.py); SQLite has
+  one writer, so the check and the insert run alone. `with_for_update()` is a no-op there.
+- PostgreSQL: `SELECT ... FOR UPDATE` on the resource row; READ COMMITTED gives the
+  statements after the lock a snapshot that includes the winner's commit.
+"""
+from __future__ import annotations
+
+from typing import TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+T = TypeVar("T")
+
+
+def begin_write(session: Session) -> None:
+    """End any read-only transaction the request opened (e.g. loading the user) and begin a
+    write transaction; on SQLite that is BEGIN IMMEDIATE."""
+    if session.in_transaction():
+        session.commit()
+    session.connection(execution_options={"sqlite_immediate": True})
+
+
+def lock_resource(session: Session, model: type[T], resource_id: int) -> T | None:
+    """Begin the guarded write and lock the resource row; None when it does not exist."""
+    begin_write(session)
+    stmt = select(model).where(model.id == resource_id).with_for_update().execution_options(populate_existing=True)
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def lock_resources(session: Session, model: type[T], ids: list[int]) -> list[T]:
+    """Lock several resources in id order (a fixed order avoids deadlocks)."""
+    begin_write(session)
+    stmt = (
+        select(model)
+        .where(model.id.in_(sorted(set(ids))))
+        .order_by(model.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return list(session.execute(stmt).scalars())
+
+
+def is_overlap_violation(exc: IntegrityError) -> bool:
+    """True when PostgreSQL's exclusion constraint (SQLSTATE 23P01) refused the write."""
+    orig = getattr(exc, "orig", None)
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    return code == "23P01"

@@ -1,0 +1,57 @@
+"""Time helpers: storage is UTC, people see INNOCELL_TIMEZONE. Nothing here reads the clock
+except `utcnow`, which only the outermost layers (views, CLI, scheduler) call."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+UTC = timezone.utc
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def local_zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["INNOCELL_TIMEZONE"])
+
+
+def parse_instant(value: str, tz: ZoneInfo) -> datetime:
+    """ISO 8601 to an aware UTC datetime; a value without offset is local time in `tz`.
+    Raises ValueError with a readable message."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("a date and time is required (ISO 8601, e.g. 2026-12-01T14:00)")
+    text = value.strip()
+    if text.endswith("Z") or text.endswith("z"):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"'{value}' is not an ISO 8601 date and time") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=tz)
+    return parsed.astimezone(UTC)
+
+
+def parse_date(value: str) -> date:
+    if not isinstance(value, str):
+        raise ValueError("a date is required (YYYY-MM-DD)")
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(f"'{value}' is not a date (YYYY-MM-DD)") from None
+
+
+def to_local(dt: datetime, tz: ZoneInfo) -> datetime:
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(tz)
+
+
+def iso_local(dt: datetime | None, tz: ZoneInfo) -> str | None:
+    """ISO 8601 with the offset of the local zone, as the API answers."""
+    if dt is None:
+        return None
+    return to_local(dt, tz).isoformat(timespec="seconds")

@@ -1,0 +1,72 @@
+"""JSON API under /api/v1 (CONTRACT.md section 4).
+
+Every call but POST /tokens needs a bearer token or a browser session; a session-authenticated
+write must also carry the CSRF token (X-CSRFToken header), so the API is no CSRF hole."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, abort, g, request
+from flask_wtf.csrf import validate_csrf
+from wtforms.validators import ValidationError
+
+from ...extensions import csrf
+from ...services import BadRequest
+from ..access import principal
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+PUBLIC_ENDPOINTS = {"api.create_token"}
+
+
+@bp.before_request
+def _authenticate():
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    user = principal()
+    if user is None:
+        abort(401)
+    if not g.via_token and request.method not in ("GET", "HEAD", "OPTIONS"):
+        try:
+            validate_csrf(request.headers.get("X-CSRFToken", ""))
+        except ValidationError:
+            raise BadRequest("A browser-session request that changes data must send the X-CSRFToken header.")
+    g.user = user
+    return None
+
+
+def api_roles(*roles: str):
+    """403 JSON unless the caller's role is listed."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if g.user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def json_body() -> dict:
+    """The request's JSON object, or a 400 the caller understands."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise BadRequest("The request body must be a JSON object (Content-Type: application/json).")
+    return data
+
+
+def query_int(name: str, default=None):
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise BadRequest(f"Query parameter '{name}' must be a whole number.") from None
+
+
+from . import core, housing, reports, spaces  # noqa: E402,F401  (routes)

@@ -1,0 +1,47 @@
+"""Tokens and identity."""
+from __future__ import annotations
+
+from flask import current_app, g, jsonify, request
+
+from ...extensions import db
+from ...services import ServiceError
+from ...services.accounts import Throttled, authenticate, issue_token, revoke_token
+from ...timeutil import utcnow
+from ..main import user_json
+from . import bp, json_body
+
+
+@bp.post("/tokens")
+def create_token():
+    data = json_body()
+    email, password = data.get("email"), data.get("password")
+    if not isinstance(email, str) or not isinstance(password, str):
+        raise ServiceError("Send 'email' and 'password' as strings.")
+    now = utcnow()
+    try:
+        user = authenticate(db.session, email=email, password=password, now=now, ip=request.remote_addr,
+                            max_failures=current_app.config["LOGIN_MAX_FAILURES"],
+                            window_minutes=current_app.config["LOGIN_FAILURE_WINDOW_MINUTES"])
+    except Throttled as exc:
+        return jsonify({"error": "unauthorized", "message": exc.message}), 401
+    if user is None:
+        return jsonify({"error": "unauthorized", "message": "Wrong email or password."}), 401
+    token, row = issue_token(db.session, user, now=now, hours=current_app.config["API_TOKEN_HOURS"])
+    from ...timeutil import iso_local, local_zone
+
+    return jsonify({"token": token, "expires_at": iso_local(row.expires_at, local_zone())}), 201
+
+
+@bp.delete("/tokens/current")
+def revoke_current_token():
+    """Revoke the bearer token this request carries (sign an integration out)."""
+    header = request.headers.get("Authorization", "")
+    token = header.partition(" ")[2].strip()
+    if not token or not revoke_token(db.session, token, now=utcnow()):
+        raise ServiceError("Send the bearer token to revoke in the Authorization header.")
+    return "", 204
+
+
+@bp.get("/me")
+def me():
+    return jsonify({"user": user_json(g.user)})

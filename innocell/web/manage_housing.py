@@ -1,0 +1,13 @@
+"""Pages for manage_housing (filled in by its issue)."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask_login import login_required
+
+bp = Blueprint("manage_housing", __name__)
+
+
+@bp.get("/manage/housing")
+@login_required
+def index():
+    return render_template("placeholder.html", title="manage_housing")

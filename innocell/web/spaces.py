@@ -1,0 +1,13 @@
+"""Pages for spaces (filled in by its issue)."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask_login import login_required
+
+bp = Blueprint("spaces", __name__)
+
+
+@bp.get("/spaces")
+@login_required
+def index():
+    return render_template("placeholder.html", title="spaces")

@@ -1,0 +1,209 @@
+"""Fixtures: a clean database per test, on SQLite and (for database tests) PostgreSQL.
+
+Tests under tests/services/ and tests marked `both_db` run twice: on a SQLite file and on a
+PostgreSQL database created for this test run at TEST_DATABASE_URL. With no PostgreSQL
+answering they skip with the reason, unless REQUIRE_POSTGRES=1 makes that a failure."""
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+import innocell.services.accounts as accounts_service
+from innocell import create_app
+from innocell.extensions import db
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+FIXED_NOW = datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)  # Tue 1 Dec 2026 10:00 in Hong Kong
+
+# argon2 at full strength costs ~100 ms a hash; the suite hashes hundreds of passwords.
+accounts_service._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+def _wants_both(item_path: str, markers) -> bool:
+    return "/services/" in item_path.replace(os.sep, "/") or any(m.name == "both_db" for m in markers)
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" in metafunc.fixturenames:
+        both = _wants_both(str(metafunc.definition.path), metafunc.definition.iter_markers())
+        metafunc.parametrize("backend", ["sqlite", "postgresql"] if both else ["sqlite"], scope="function")
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    """A fresh PostgreSQL database for this run, dropped at the end; None when unreachable."""
+    base = make_url(os.environ.get("TEST_DATABASE_URL", DEFAULT_PG))
+    if base.drivername in ("postgresql", "postgres"):
+        base = base.set(drivername="postgresql+psycopg")
+    name = f"innocell_test_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 - any connection failure means "not answering"
+        admin.dispose()
+        reason = f"PostgreSQL at {base.render_as_string(hide_password=True)} is not answering: {exc.__class__.__name__}"
+        if os.environ.get("REQUIRE_POSTGRES") == "1":
+            pytest.fail(reason + " (REQUIRE_POSTGRES=1)", pytrace=False)
+        yield None, reason
+        return
+    url = base.set(database=name).render_as_string(hide_password=False)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS btree_gist"))
+    engine.dispose()
+    schema_app = create_app({"DATABASE_URL": url, "SECRET_KEY": "test", "TESTING": True})
+    with schema_app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    yield url, None
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _truncate_all(app) -> None:
+    with app.app_context():
+        names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+        with db.engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def backend():  # parametrised by pytest_generate_tests
+    return "sqlite"
+
+
+@pytest.fixture
+def database_url(backend, tmp_path, request):
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    url, reason = request.getfixturevalue("pg_url")
+    if url is None:
+        pytest.skip(reason)
+    return url
+
+
+@pytest.fixture
+def app_config(database_url):
+    """Overrides for create_app; a test may update it before asking for `app`."""
+    return {
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret",
+        "TESTING": True,
+        "WTF_CSRF_ENABLED": False,
+        "INNOCELL_SCHEDULER": False,
+    }
+
+
+@pytest.fixture
+def app(app_config, backend):
+    application = create_app(app_config)
+    if backend == "sqlite":
+        with application.app_context():
+            db.create_all()
+    else:
+        _truncate_all(application)
+    with application.app_context():
+        yield application
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def session(app):
+    return db.session
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def now():
+    return FIXED_NOW
+
+
+@pytest.fixture
+def make_user(app):
+    """Create a user: make_user(role="resident", email=None, password="password1", **fields)."""
+    counter = {"n": 0}
+
+    def _make(role="resident", email=None, password="password1", **fields):
+        from innocell.services.accounts import create_user
+
+        counter["n"] += 1
+        email = email or f"{role}{counter['n']}@example.test"
+        user = create_user(db.session, email=email, password=password, role=role, now=FIXED_NOW,
+                           name=fields.pop("name", f"{role.title()} {counter['n']}"),
+                           company=fields.pop("company", "Acme Bio"), priority_tier=fields.pop("priority_tier", 3))
+        for key, value in fields.items():
+            setattr(user, key, value)
+        db.session.commit()
+        return user
+
+    return _make
+
+
+@pytest.fixture
+def login(client):
+    """Sign a user in through the real form: login(user, password="password1")."""
+
+    def _login(user, password="password1"):
+        response = client.post("/login", data={"email": user.email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return response
+
+    return _login
+
+
+class ApiClient:
+    """Test client that sends a bearer token and JSON."""
+
+    def __init__(self, client, token):
+        self.client, self.token = client, token
+
+    def _headers(self, extra=None):
+        headers = {"Authorization": f"Bearer {self.token}"}
+        headers.update(extra or {})
+        return headers
+
+    def get(self, path, **kw):
+        return self.client.get(path, headers=self._headers(kw.pop("headers", None)), **kw)
+
+    def post(self, path, json=None, **kw):
+        return self.client.post(path, json=json, headers=self._headers(kw.pop("headers", None)), **kw)
+
+    def delete(self, path, **kw):
+        return self.client.delete(path, headers=self._headers(kw.pop("headers", None)), **kw)
+
+    def patch(self, path, json=None, **kw):
+        return self.client.patch(path, json=json, headers=self._headers(kw.pop("headers", None)), **kw)
+
+    def put(self, path, json=None, **kw):
+        return self.client.put(path, json=json, headers=self._headers(kw.pop("headers", None)), **kw)
+
+
+@pytest.fixture
+def api(client):
+    """api(user, password="password1") -> ApiClient authenticated with a real token."""
+
+    def _api(user, password="password1"):
+        response = client.post("/api/v1/tokens", json={"email": user.email, "password": password})
+        assert response.status_code == 201, response.get_json()
+        return ApiClient(client, response.get_json()["token"])
+
+    return _api
+
+
+@pytest.fixture
+def project_root() -> Path:
+    return Path(__file__).resolve().parent.parent
