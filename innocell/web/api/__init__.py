@@ -69,4 +69,4 @@ def query_int(name: str, default=None):
         raise BadRequest(f"Query parameter '{name}' must be a whole number.") from None
 
 
-from . import core, housing, reports, spaces  # noqa: E402,F401  (routes)
+from . import core, housing, jobs, reports, spaces  # noqa: E402,F401  (routes)
