@@ -6,11 +6,11 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Flask
-
-import config as config_module
+if TYPE_CHECKING:  # Flask is imported inside create_app so the pure core (innocell.allocation)
+    from flask import Flask  # can be imported without pulling in the web framework.
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,6 +44,10 @@ def _secret_key(app: Flask, configured: str, env: str) -> str:
 def create_app(config_overrides: dict | None = None) -> Flask:
     """Build the app: configuration, extensions, blueprints, error handlers, CLI.
     No database access and no scheduler start here (the scheduler starts in `serve`)."""
+    from flask import Flask
+
+    import config as config_module
+
     app = Flask(
         __name__,
         template_folder=str(ROOT / "templates"),
