@@ -1,13 +1,411 @@
-"""Pages for manage_spaces (filled in by its issue)."""
+"""Manager pages for spaces: the inventory (create, edit, opening hours, deactivate), blackouts
+(one-off and weekly), authorisations, the approval queue and every booking of a space.
+Thin: reads and writes go through innocell.services.spaces / .bookings, which audit each action."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from flask_login import login_required
+from datetime import datetime, time, timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+
+from ..extensions import db
+from ..forms.spaces import (
+    AuthorisationForm,
+    BlackoutForm,
+    BookingFilterForm,
+    ConfirmForm,
+    RecurringBlackoutForm,
+    RejectForm,
+    SpaceForm,
+    WEEKDAY_KEYS,
+    WEEKDAY_NAMES,
+    kind_label,
+)
+from ..services import Conflict, NotFound, RuleViolation, ServiceError
+from ..services import accounts as account_service
+from ..services import spaces as space_service
+from ..timeutil import local_zone, to_local, utcnow
+from .access import MANAGERS, principal, roles_required
+from .spaces import Page, as_instant, local_instant, page_number, page_size, space_facts
+
+class _Deferred:
+    """The bookings service, imported on first use (it is being written alongside these pages)."""
+
+    def __getattr__(self, attr):
+        from ..services import bookings
+
+        return getattr(bookings, attr)
+
+
+booking_service = _Deferred()
 
 bp = Blueprint("manage_spaces", __name__)
 
 
+def _space_or_404(space_id: int):
+    try:
+        return space_service.get_space(db.session, space_id)
+    except NotFound:
+        abort(404)
+
+
+def _apply_violations(form, exc: ServiceError) -> list[str]:
+    """Put each violation on its field (rule names the field); return those that fit no field."""
+    general = []
+    for v in exc.extra.get("violations") or [{"rule": "", "message": exc.message}]:
+        rule = v.get("rule") or ""
+        target = getattr(form, rule, None) if rule and not rule.startswith("_") else None
+        if rule == "opening_hours":
+            general.append(v["message"])
+        elif target is not None and hasattr(target, "errors"):
+            target.errors = list(target.errors) + [v["message"]]
+        else:
+            general.append(v["message"])
+    return general
+
+
+# ---------------------------------------------------------------- the inventory
+
 @bp.get("/manage/spaces")
-@login_required
+@roles_required(*MANAGERS)
 def index():
-    return render_template("placeholder.html", title="manage_spaces")
+    spaces = space_service.list_spaces(db.session, include_inactive=True)
+    pending = len(booking_service.pending_bookings(db.session))
+    active = [s for s in spaces if s.active]
+    inactive = [s for s in spaces if not s.active]
+    return render_template("manage_spaces/index.html", active=active, inactive=inactive, pending=pending)
+
+
+@bp.route("/manage/spaces/new", methods=["GET", "POST"])
+@roles_required(*MANAGERS)
+def new_space():
+    form = SpaceForm()
+    if request.method == "GET":
+        form.fill_hours({d: [["08:00", "22:00"]] for d in WEEKDAY_KEYS})
+    general: list[str] = []
+    status = 200
+    if form.validate_on_submit():
+        try:
+            created = space_service.create_space(db.session, form.to_data(), actor=principal(), now=utcnow())
+            db.session.commit()
+        except RuleViolation as exc:
+            db.session.rollback()
+            general, status = _apply_violations(form, exc), 422
+        except Conflict as exc:
+            db.session.rollback()
+            form.code.errors = list(form.code.errors) + [exc.message]
+            status = 409
+        else:
+            flash(f"Space {created.code} created; residents can book it now.", "success")
+            return redirect(url_for("manage_spaces.index"))
+    elif request.method == "POST":
+        status = 422
+    return render_template("manage_spaces/space_form.html", form=form, space=None, general=general), status
+
+
+@bp.route("/manage/spaces/<int:space_id>/edit", methods=["GET", "POST"])
+@roles_required(*MANAGERS)
+def edit_space(space_id: int):
+    space = _space_or_404(space_id)
+    form = SpaceForm(obj=space if request.method == "GET" else None)
+    if request.method == "GET":
+        form.fill_hours(space.opening_hours)
+    general: list[str] = []
+    status = 200
+    if form.validate_on_submit():
+        try:
+            space_service.update_space(db.session, space_id, form.to_data(), actor=principal(), now=utcnow())
+            db.session.commit()
+        except RuleViolation as exc:
+            db.session.rollback()
+            general, status = _apply_violations(form, exc), 422
+        except Conflict as exc:
+            db.session.rollback()
+            form.code.errors = list(form.code.errors) + [exc.message]
+            status = 409
+        else:
+            flash(f"Space {form.code.data} saved.", "success")
+            return redirect(url_for("manage_spaces.index"))
+    elif request.method == "POST":
+        status = 422
+    return render_template("manage_spaces/space_form.html", form=form, space=space, general=general), status
+
+
+@bp.route("/manage/spaces/<int:space_id>/<any(deactivate, reactivate):action>", methods=["GET", "POST"])
+@roles_required(*MANAGERS)
+def set_active(space_id: int, action: str):
+    space = _space_or_404(space_id)
+    form = ConfirmForm()
+    active = action == "reactivate"
+    now = utcnow()
+    if form.validate_on_submit():
+        space_service.set_space_active(db.session, space_id, active, actor=principal(), now=now)
+        db.session.commit()
+        flash(f"{space.code} is {'bookable again' if active else 'no longer bookable'}.", "success")
+        return redirect(url_for("manage_spaces.index"))
+    upcoming = booking_service.count_bookings(db.session, viewer=principal(), space_id=space_id, start=now)
+    return render_template("manage_spaces/confirm_active.html", space=space, form=form, active=active,
+                           upcoming=upcoming)
+
+
+# ---------------------------------------------------------------- blackouts
+
+def _blackouts_page(space, *, form=None, recurring_form=None, status=200):
+    now = utcnow()
+    one_off, recurring = space_service.list_blackouts(db.session, space.id, now=now)
+    form = form or BlackoutForm(formdata=None)
+    recurring_form = recurring_form or RecurringBlackoutForm(formdata=None)
+    return render_template("manage_spaces/blackouts.html", space=space, one_off=one_off, recurring=recurring,
+                           form=form, recurring_form=recurring_form, weekday_names=WEEKDAY_NAMES,
+                           lift_form=ConfirmForm()), status
+
+
+@bp.get("/manage/spaces/<int:space_id>/blackouts")
+@roles_required(*MANAGERS)
+def blackouts(space_id: int):
+    return _blackouts_page(_space_or_404(space_id))
+
+
+@bp.post("/manage/spaces/<int:space_id>/blackouts")
+@roles_required(*MANAGERS)
+def add_blackout(space_id: int):
+    """Add a one-off blackout. When it would cancel bookings, first show them and ask again."""
+    space = _space_or_404(space_id)
+    form = BlackoutForm()
+    if not form.validate_on_submit():
+        return _blackouts_page(space, form=form, status=422)
+    user, now = principal(), utcnow()
+    start = local_instant(form.start.data.date(), form.start.data.time())
+    end = local_instant(form.end.data.date(), form.end.data.time())
+    if form.confirm.data != "yes":
+        hit = [b for b in booking_service.list_bookings(db.session, viewer=user, space_id=space_id, start=start, end=end)
+               if b.status != "cancelled" and as_instant(b.start_at) < end and as_instant(b.end_at) > start]
+        if hit:
+            form.confirm.data = "yes"
+            return render_template("manage_spaces/blackout_confirm.html", space=space, form=form, bookings=hit,
+                                   start=start, end=end)
+    try:
+        blackout, affected = booking_service.add_blackout(db.session, space_id, start=start, end=end,
+                                                          reason=form.reason.data.strip(), actor=user, now=now)
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        form.start.errors = list(form.start.errors) + _apply_violations(form, exc)
+        return _blackouts_page(space, form=form, status=exc.status)
+    flash(f"Blackout added: {space.code} is closed {to_local(start, local_zone()):%a %d %b %H:%M} – "
+          f"{to_local(end, local_zone()):%a %d %b %H:%M}.", "success")
+    return render_template("manage_spaces/blackout_added.html", space=space, start=start, end=end,
+                           reason=form.reason.data.strip(), affected=list(affected), recurring=None)
+
+
+@bp.post("/manage/spaces/<int:space_id>/recurring-blackouts")
+@roles_required(*MANAGERS)
+def add_recurring_blackout(space_id: int):
+    space = _space_or_404(space_id)
+    form = RecurringBlackoutForm()
+    if not form.validate_on_submit():
+        return _blackouts_page(space, recurring_form=form, status=422)
+    try:
+        rule, affected = space_service.add_recurring_blackout(
+            db.session, space_id, weekday=form.weekday.data, start_time=form.start_time.data,
+            end_time=form.end_time.data, valid_from=form.valid_from.data, valid_until=form.valid_until.data,
+            reason=form.reason.data.strip(), actor=principal(), now=utcnow())
+        db.session.commit()
+    except ServiceError as exc:
+        db.session.rollback()
+        form.start_time.errors = list(form.start_time.errors) + _apply_violations(form, exc)
+        return _blackouts_page(space, recurring_form=form, status=exc.status)
+    flash(f"Weekly closure added: every {WEEKDAY_NAMES[form.weekday.data]} {form.start_time.data}–"
+          f"{form.end_time.data}.", "success")
+    return render_template("manage_spaces/blackout_added.html", space=space, recurring=rule,
+                           reason=form.reason.data.strip(), affected=list(affected), start=None, end=None,
+                           weekday_names=WEEKDAY_NAMES)
+
+
+@bp.post("/manage/blackouts/<int:blackout_id>/lift")
+@roles_required(*MANAGERS)
+def lift_blackout(blackout_id: int):
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    space_id = request.form.get("space_id", type=int)
+    try:
+        space_service.lift_blackout(db.session, blackout_id, actor=principal(), now=utcnow())
+        db.session.commit()
+        flash("Blackout lifted; the time can be booked again (cancelled bookings stay cancelled).", "success")
+    except NotFound:
+        abort(404)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    return redirect(url_for("manage_spaces.blackouts", space_id=space_id) if space_id
+                    else url_for("manage_spaces.index"))
+
+
+@bp.post("/manage/recurring-blackouts/<int:rule_id>/lift")
+@roles_required(*MANAGERS)
+def lift_recurring_blackout(rule_id: int):
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    space_id = request.form.get("space_id", type=int)
+    try:
+        space_service.lift_recurring_blackout(db.session, rule_id, actor=principal(), now=utcnow())
+        db.session.commit()
+        flash("Weekly closure lifted.", "success")
+    except NotFound:
+        abort(404)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    return redirect(url_for("manage_spaces.blackouts", space_id=space_id) if space_id
+                    else url_for("manage_spaces.index"))
+
+
+# ---------------------------------------------------------------- authorisations
+
+def _authorisation_form(formdata=None) -> AuthorisationForm:
+    form = AuthorisationForm(formdata=formdata) if formdata is not None else AuthorisationForm()
+    spaces = space_service.list_spaces(db.session, include_inactive=True)
+    gated = [s for s in spaces if s.requires_authorisation] or spaces
+    form.space_id.choices = [(s.id, f"{s.code} · {s.name}") for s in gated]
+    return form
+
+
+@bp.route("/manage/authorisations", methods=["GET", "POST"])
+@roles_required(*MANAGERS)
+def authorisations():
+    form = _authorisation_form()
+    if request.method == "GET" and request.args.get("space_id", type=int):
+        form.space_id.data = request.args.get("space_id", type=int)
+    status = 200
+    if form.validate_on_submit():
+        user = account_service.get_user_by_email(db.session, form.email.data)
+        if user is None:
+            form.email.errors = list(form.email.errors) + ["No account has this email."]
+            status = 422
+        else:
+            expires = local_instant(form.expires_on.data + timedelta(days=1), time(0, 0)) if form.expires_on.data else None
+            try:
+                space_service.grant_authorisation(db.session, user_id=user.id, space_id=form.space_id.data,
+                                                  expires_at=expires, actor=principal(), now=utcnow(),
+                                                  note=(form.note.data or "").strip())
+                db.session.commit()
+            except ServiceError as exc:
+                db.session.rollback()
+                general = _apply_violations(form, exc)
+                form.email.errors = list(form.email.errors) + general
+                status = exc.status
+            else:
+                flash(f"{user.name} may now book the space"
+                      f"{' until the end of ' + form.expires_on.data.strftime('%d %b %Y') if form.expires_on.data else ''}.",
+                      "success")
+                return redirect(url_for("manage_spaces.authorisations"))
+    elif request.method == "POST":
+        status = 422
+    items = space_service.list_authorisations(db.session)
+    return render_template("manage_spaces/authorisations.html", form=form, items=items, now=utcnow(),
+                           revoke_form=ConfirmForm()), status
+
+
+@bp.route("/manage/authorisations/<int:authorisation_id>/revoke", methods=["GET", "POST"])
+@roles_required(*MANAGERS)
+def revoke_authorisation(authorisation_id: int):
+    form = ConfirmForm()
+    item = next((a for a in space_service.list_authorisations(db.session) if a.id == authorisation_id), None)
+    if item is None:
+        abort(404)
+    if form.validate_on_submit():
+        try:
+            space_service.revoke_authorisation(db.session, authorisation_id, actor=principal(), now=utcnow())
+            db.session.commit()
+            flash(f"Authorisation of {item.user.name} for {item.space.code} revoked.", "success")
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        return redirect(url_for("manage_spaces.authorisations"))
+    return render_template("manage_spaces/revoke.html", item=item, form=form)
+
+
+# ---------------------------------------------------------------- approvals
+
+@bp.get("/manage/approvals")
+@roles_required(*MANAGERS)
+def approvals():
+    items = booking_service.pending_bookings(db.session)
+    return render_template("manage_spaces/approvals.html", items=items, approve_form=ConfirmForm())
+
+
+@bp.post("/manage/bookings/<int:booking_id>/approve")
+@roles_required(*MANAGERS)
+def approve(booking_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        booking = booking_service.approve(db.session, booking_id, actor=principal(), now=utcnow())
+        db.session.commit()
+        flash(f"Approved: {booking.space.code} for {booking.user.name}, {booking.start_at:%d %b}.", "success")
+    except NotFound:
+        abort(404)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    return redirect(url_for("manage_spaces.approvals"))
+
+
+@bp.route("/manage/bookings/<int:booking_id>/reject", methods=["GET", "POST"])
+@roles_required(*MANAGERS)
+def reject(booking_id: int):
+    try:
+        booking = booking_service.get_booking(db.session, booking_id, viewer=principal())
+    except NotFound:
+        abort(404)
+    form = RejectForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            booking_service.reject(db.session, booking_id, actor=principal(), now=utcnow(),
+                                   reason=form.reason.data.strip())
+            db.session.commit()
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return redirect(url_for("manage_spaces.approvals"))
+        flash(f"Declined; {booking.user.name} is notified.", "success")
+        return redirect(url_for("manage_spaces.approvals"))
+    elif request.method == "POST":
+        status = 422
+    return render_template("manage_spaces/reject.html", booking=booking, form=form), status
+
+
+# ---------------------------------------------------------------- every booking of a space
+
+@bp.get("/manage/spaces/<int:space_id>/bookings")
+@roles_required(*MANAGERS)
+def space_bookings(space_id: int):
+    space = _space_or_404(space_id)
+    form = BookingFilterForm(formdata=request.args)
+    page, per_page = page_number(), page_size()
+    filters: dict = {"viewer": principal(), "space_id": space_id}
+    unknown_user = False
+    if form.validate():
+        if form.date_from.data:
+            filters["start"] = local_instant(form.date_from.data, time(0, 0))
+        if form.date_to.data:
+            filters["end"] = local_instant(form.date_to.data + timedelta(days=1), time(0, 0))
+        if form.status.data:
+            filters["status"] = form.status.data
+        if (form.user.data or "").strip():
+            user = account_service.get_user_by_email(db.session, form.user.data)
+            if user is None:
+                unknown_user = True
+            else:
+                filters["user_id"] = user.id
+    if unknown_user:
+        items, total = [], 0
+    else:
+        total = booking_service.count_bookings(db.session, **filters)
+        items = booking_service.list_bookings(db.session, **filters, limit=per_page, offset=(page - 1) * per_page)
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template("manage_spaces/space_bookings.html", space=space, form=form,
+                           page=Page(items, page, per_page, total), unknown_user=unknown_user,
+                           page_url=lambda n: url_for("manage_spaces.space_bookings", space_id=space_id, page=n, **args))

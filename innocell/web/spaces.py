@@ -1,13 +1,400 @@
-"""Pages for spaces (filled in by its issue)."""
+"""Resident pages for labs and rooms: find a free space, a space's week calendar, the booking
+form (every violation inline, suggestions one click away), my bookings and cancelling.
+Thin: every read and write goes through innocell.services.spaces / .bookings."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from flask_login import login_required
+import math
+from datetime import date, datetime, time, timedelta, timezone
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
+
+from ..extensions import db
+from ..forms.spaces import (
+    BookingForm,
+    CancelForm,
+    FindSpaceForm,
+    SuggestionForm,
+    WEEKDAY_KEYS,
+    WEEKDAY_NAMES,
+    kind_choices,
+    kind_label,
+)
+from ..services import Conflict, NotFound, RuleViolation, ServiceError
+from ..services import spaces as space_service
+from ..timeutil import local_zone, parse_instant, to_local, utcnow
+from .access import principal, roles_required
+
+class _Deferred:
+    """The bookings service, imported on first use (it is being written alongside these pages)."""
+
+    def __getattr__(self, attr):
+        from ..services import bookings
+
+        return getattr(bookings, attr)
+
+
+booking_service = _Deferred()
 
 bp = Blueprint("spaces", __name__)
 
+BOOKERS = ("resident", "manager", "admin")
+UTC = timezone.utc
+CHECKIN_EARLY_MINUTES = 15
+
+
+# ---------------------------------------------------------------- helpers shared with manage_spaces
+
+class Page:
+    """A page of a list, in the shape the `pager` macro reads."""
+
+    def __init__(self, items, page: int, per_page: int, total: int):
+        self.items, self.page, self.per_page, self.total = list(items), page, per_page, total
+        self.pages = max(1, math.ceil(total / per_page)) if per_page else 1
+        self.has_prev, self.has_next = page > 1, page < self.pages
+        self.prev_num, self.next_num = page - 1, page + 1
+
+
+def page_number() -> int:
+    try:
+        return max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        return 1
+
+
+def page_size() -> int:
+    return int(current_app.config.get("PAGE_SIZE", 25))
+
+
+def local_instant(day: date, at: time) -> datetime:
+    """A local wall-clock day and time as an aware UTC instant."""
+    return datetime.combine(day, at, tzinfo=local_zone()).astimezone(UTC)
+
+
+def as_instant(value) -> datetime | None:
+    """A datetime or an ISO string (as services answer) as an aware UTC datetime."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return parse_instant(str(value), local_zone())
+
+
+def iso_local(value) -> str:
+    instant = as_instant(value)
+    return to_local(instant, local_zone()).strftime("%Y-%m-%dT%H:%M") if instant else ""
+
+
+def fmt_local(value, fmt="%a %d %b %Y %H:%M") -> str:
+    instant = as_instant(value)
+    return to_local(instant, local_zone()).strftime(fmt) if instant else ""
+
+
+def hours_label(windows) -> str:
+    return ", ".join(f"{a}–{b}" for a, b in windows) if windows else "closed"
+
+
+def space_facts(space) -> list[tuple[str, str]]:
+    """What a resident needs to know before booking, as (label, value) pairs."""
+    def minutes(m):
+        return f"{m // 60} h {m % 60} min" if m >= 60 and m % 60 else (f"{m // 60} h" if m >= 60 else f"{m} min")
+
+    facts = [
+        ("Kind", kind_label(space.kind)),
+        ("Capacity", f"{space.capacity} at a time" if space.capacity > 1 else "one booking at a time"),
+        ("Booking length", f"{minutes(space.min_minutes)} to {minutes(space.max_minutes)}, "
+                           f"on a {space.slot_minutes}-minute grid"),
+        ("Buffer", f"{space.buffer_minutes} min kept free after each booking" if space.buffer_minutes else "none"),
+        ("Book ahead", f"up to {space.max_days_ahead} days"),
+        ("Rate", f"HK${space.hourly_rate:,.2f} an hour" if space.hourly_rate else "free"),
+        ("Approval", "a manager approves each booking" if space.requires_approval else "not needed"),
+        ("Authorisation", "only trained (authorised) users may book" if space.requires_authorisation else "not needed"),
+        ("Check-in", "check in on arrival, or the booking is released" if space.requires_checkin else "not needed"),
+        ("Public holidays", "closed" if space.closed_on_holidays else "open as usual"),
+    ]
+    return facts
+
+
+def endpoint_exists(name: str) -> bool:
+    return name in current_app.view_functions
+
+
+@bp.app_context_processor
+def _helpers():
+    return {"kind_label": kind_label, "iso_local": iso_local, "fmt_local": fmt_local, "hours_label": hours_label,
+            "endpoint_exists": endpoint_exists}
+
+
+def _kinds(spaces) -> list[str]:
+    kinds: list[str] = []
+    for s in spaces:
+        if s.kind not in kinds:
+            kinds.append(s.kind)
+    return kinds
+
+
+# ---------------------------------------------------------------- find a space
 
 @bp.get("/spaces")
-@login_required
+@roles_required(*BOOKERS)
 def index():
-    return render_template("placeholder.html", title="spaces")
+    user = principal()
+    now = utcnow()
+    spaces = space_service.list_spaces(db.session)
+    kinds = _kinds(spaces)
+    searched = bool(request.args)
+    form = FindSpaceForm(formdata=request.args if searched else None)
+    form.kind.choices = kind_choices(kinds)
+    if not searched:
+        tomorrow = to_local(now, local_zone()).date() + timedelta(days=1)
+        form.date.data, form.start.data = tomorrow, time(10, 0)
+    results, window = None, None
+    if searched and form.validate():
+        start = local_instant(form.date.data, form.start.data)
+        end = start + timedelta(minutes=form.length.data)
+        window = (start, end)
+        results = booking_service.free_spaces(db.session, kind=form.kind.data, start=start, end=end, user=user, now=now)
+    by_kind = [(k, [s for s in spaces if s.kind == k]) for k in kinds]
+    return render_template("spaces/index.html", form=form, results=results, window=window, by_kind=by_kind,
+                           searched=searched)
+
+
+# ---------------------------------------------------------------- a space's week
+
+def _week_start(raw: str | None, today: date) -> date:
+    try:
+        day = date.fromisoformat(raw) if raw else today
+    except ValueError:
+        day = today
+    return day - timedelta(days=day.weekday())
+
+
+@bp.get("/spaces/<int:space_id>")
+@roles_required(*BOOKERS)
+def space(space_id: int):
+    user = principal()
+    now = utcnow()
+    tz = local_zone()
+    item = space_service.get_space(db.session, space_id)
+    today = to_local(now, tz).date()
+    week_start = _week_start(request.args.get("week"), today)
+    week = booking_service.week_view(db.session, space_id, week_start=week_start, user=user, now=now, tz=tz)
+    hours = [(WEEKDAY_NAMES[i], (item.opening_hours or {}).get(key, [])) for i, key in enumerate(WEEKDAY_KEYS)]
+    _, recurring = space_service.list_blackouts(db.session, space_id, now=now)
+    return render_template("spaces/space.html", space=item, week=week, week_start=week_start,
+                           prev_week=week_start - timedelta(days=7), next_week=week_start + timedelta(days=7),
+                           this_week=today - timedelta(days=today.weekday()), today=today, hours=hours,
+                           facts=space_facts(item), recurring=recurring, weekday_names=WEEKDAY_NAMES)
+
+
+# ---------------------------------------------------------------- the booking form
+
+def _prefill(form: BookingForm, space) -> None:
+    """Fill the form from ?start=&end= (ISO, local without offset) or ?date=&time=&length=."""
+    tz = local_zone()
+    try:
+        start = as_instant(request.args.get("start"))
+        end = as_instant(request.args.get("end"))
+    except ValueError:
+        start = end = None
+    if start is None:
+        return
+    if end is None or end <= start:
+        end = start + timedelta(minutes=max(space.min_minutes, space.slot_minutes))
+    if end - start < timedelta(minutes=space.min_minutes):
+        end = start + timedelta(minutes=space.min_minutes)
+    local_start, local_end = to_local(start, tz), to_local(end, tz)
+    form.date.data, form.start.data, form.end.data = local_start.date(), local_start.time(), local_end.time()
+    form.title.data = request.args.get("title", "")
+
+
+def _violations(exc: ServiceError) -> list[dict]:
+    return exc.extra.get("violations") or [{"rule": exc.code, "message": exc.message}]
+
+
+def _book(user, space, start, end, title, repeat_weeks, now):
+    """Book through the service; returns (bookings, violations, conflict) with exactly one filled."""
+    try:
+        if repeat_weeks and repeat_weeks > 1:
+            made = booking_service.book_recurring(db.session, user=user, space_id=space.id, start=start, end=end,
+                                                  title=title, repeat_weeks=repeat_weeks, now=now)
+            made = list(made)
+        else:
+            made = [booking_service.book(db.session, user=user, space_id=space.id, start=start, end=end, title=title,
+                                         now=now)]
+        db.session.commit()
+        return made, None, None
+    except RuleViolation as exc:
+        db.session.rollback()
+        return None, _violations(exc), None
+    except Conflict as exc:
+        db.session.rollback()
+        conflict = {
+            "message": exc.message,
+            "conflicts": [(as_instant(c["start"]), as_instant(c["end"])) if isinstance(c, dict)
+                          else (as_instant(c[0]), as_instant(c[1])) for c in exc.extra.get("conflicts", [])],
+            "weeks": exc.extra.get("weeks") or exc.extra.get("conflicting_weeks") or [],
+            "suggestions": [dict(s, start=as_instant(s["start"]), end=as_instant(s["end"]))
+                            for s in exc.extra.get("suggestions", [])],
+        }
+        return None, None, conflict
+
+
+def _booked(made) -> object:
+    first = made[0]
+    if len(made) == 1:
+        if first.status == "pending":
+            flash("Your request is in: a manager will approve or decline it, and you will be notified.", "success")
+        else:
+            flash("Booked. See you there!", "success")
+        return redirect(url_for("spaces.booking", booking_id=first.id, new=1))
+    dates = ", ".join(fmt_local(b.start_at, "%d %b") for b in made)
+    flash(f"{len(made)} weekly bookings made ({dates}).", "success")
+    return redirect(url_for("spaces.booking", booking_id=first.id, new=len(made)))
+
+
+@bp.route("/spaces/<int:space_id>/book", methods=["GET", "POST"])
+@roles_required(*BOOKERS)
+def book(space_id: int):
+    user = principal()
+    now = utcnow()
+    item = space_service.get_space(db.session, space_id)
+    form = BookingForm()
+    if request.method == "GET":
+        _prefill(form, item)
+    violations, conflict, window = [], None, None
+    status = 200
+    if form.validate_on_submit():
+        day, start_t, end_day, end_t = form.interval_local()
+        start, end = local_instant(day, start_t), local_instant(end_day, end_t)
+        window = (start, end)
+        if end <= start:
+            form.end.errors = list(form.end.errors) + ["The end must come after the start."]
+            status = 422
+        else:
+            made, violations, conflict = _book(user, item, start, end, (form.title.data or "").strip(),
+                                               form.repeat_weeks.data, now)
+            if made:
+                return _booked(made)
+            violations = violations or []
+            status = 422 if violations else 409
+    elif request.method == "POST":
+        status = 422
+    return render_template("spaces/book.html", space=item, form=form, violations=violations, conflict=conflict,
+                           window=window, facts=space_facts(item), suggestion_form=SuggestionForm(),
+                           waitlist=endpoint_exists("inbox.join_slot_waitlist")), status
+
+
+@bp.post("/spaces/book-suggestion")
+@roles_required(*BOOKERS)
+def book_suggestion():
+    """One click on a suggested alternative: book exactly that interval."""
+    user = principal()
+    now = utcnow()
+    form = SuggestionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        space_id = int(form.space_id.data)
+        start, end = as_instant(form.start.data), as_instant(form.end.data)
+    except (TypeError, ValueError):
+        abort(400)
+    if start is None or end is None or end <= start:
+        abort(400)
+    item = space_service.get_space(db.session, space_id)
+    made, violations, conflict = _book(user, item, start, end, (form.title.data or "").strip()[:200], None, now)
+    if made:
+        return _booked(made)
+    flash("That alternative was just taken or is no longer allowed; here is the form again.", "error")
+    booking_form = BookingForm(formdata=None)
+    local_start, local_end = to_local(start, local_zone()), to_local(end, local_zone())
+    booking_form.date.data, booking_form.start.data, booking_form.end.data = (
+        local_start.date(), local_start.time(), local_end.time())
+    booking_form.title.data = form.title.data
+    return render_template("spaces/book.html", space=item, form=booking_form, violations=violations or [],
+                           conflict=conflict, window=(start, end), facts=space_facts(item),
+                           suggestion_form=SuggestionForm(),
+                           waitlist=endpoint_exists("inbox.join_slot_waitlist")), (422 if violations else 409)
+
+
+# ---------------------------------------------------------------- my bookings
+
+@bp.get("/bookings")
+@roles_required(*BOOKERS)
+def bookings():
+    user = principal()
+    now = utcnow()
+    tab = "past" if request.args.get("tab") == "past" else "upcoming"
+    page, per_page = page_number(), page_size()
+    filters = {"viewer": user, "user_id": user.id}
+    if tab == "upcoming":
+        filters["start"] = now
+    else:
+        filters["end"] = now
+    filters = _supported(booking_service.list_bookings, filters)
+    total = booking_service.count_bookings(db.session, **_supported(booking_service.count_bookings, filters))
+    items = booking_service.list_bookings(db.session, **filters, limit=per_page, offset=(page - 1) * per_page)
+    if tab == "past":
+        items = sorted(items, key=lambda b: b.start_at, reverse=True) if total <= per_page else items
+    return render_template("spaces/bookings.html", tab=tab, page=Page(items, page, per_page, total), now=now,
+                           page_url=lambda n: url_for("spaces.bookings", tab=tab, page=n))
+
+
+def _supported(func, filters: dict) -> dict:
+    """Only the keyword filters the service function accepts (the user filter is an addition)."""
+    import inspect
+
+    params = inspect.signature(func).parameters
+    if any(p.kind == p.VAR_KEYWORD for p in params.values()):
+        return filters
+    return {k: v for k, v in filters.items() if k in params}
+
+
+def _can_check_in(item, now) -> bool:
+    if not item.space.requires_checkin or item.checked_in_at is not None or item.status != "confirmed":
+        return False
+    start = as_instant(item.start_at)
+    grace = int(current_app.config.get("NO_SHOW_GRACE_MINUTES", 15))
+    return start - timedelta(minutes=CHECKIN_EARLY_MINUTES) <= now <= start + timedelta(minutes=grace)
+
+
+def _own_booking(booking_id: int):
+    """The booking if the viewer may see it (owner or staff); 404 otherwise."""
+    try:
+        return booking_service.get_booking(db.session, booking_id, viewer=principal())
+    except NotFound:
+        abort(404)
+
+
+@bp.get("/bookings/<int:booking_id>")
+@roles_required(*BOOKERS)
+def booking(booking_id: int):
+    now = utcnow()
+    item = _own_booking(booking_id)
+    can_cancel = item.status != "cancelled" and as_instant(item.end_at) > now
+    return render_template("spaces/booking.html", booking=item, now=now, can_cancel=can_cancel,
+                           can_check_in=_can_check_in(item, now) and endpoint_exists("inbox.check_in"),
+                           new=request.args.get("new"))
+
+
+@bp.route("/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])
+@roles_required(*BOOKERS)
+def cancel(booking_id: int):
+    user = principal()
+    now = utcnow()
+    item = _own_booking(booking_id)
+    form = CancelForm()
+    if item.status == "cancelled":
+        flash("This booking is already cancelled.", "info")
+        return redirect(url_for("spaces.booking", booking_id=item.id))
+    if form.validate_on_submit():
+        try:
+            booking_service.cancel(db.session, item.id, actor=user, now=now, reason=(form.reason.data or "").strip() or None)
+            db.session.commit()
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return redirect(url_for("spaces.booking", booking_id=item.id))
+        flash("Booking cancelled; the slot is free for others again.", "success")
+        return redirect(url_for("spaces.booking", booking_id=item.id))
+    return render_template("spaces/cancel.html", booking=item, form=form)

@@ -1,0 +1,271 @@
+"""Forms for booking spaces (residents) and keeping them (managers).
+
+Times are local wall-clock values in INNOCELL_TIMEZONE; the views turn them into instants.
+Opening hours are typed per weekday as "08:00-12:00, 13:00-22:00" (empty: closed)."""
+from __future__ import annotations
+
+import re
+from datetime import date, time, timedelta
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    DecimalField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
+
+WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+KIND_LABELS = {
+    "wet_lab": "Wet labs",
+    "dry_lab": "Dry labs",
+    "meeting_room": "Meeting rooms",
+    "event_space": "Event spaces",
+    "gym": "Gym",
+    "music_room": "Music rooms",
+}
+
+LENGTH_CHOICES = [(m, f"{m // 60} h {m % 60:02d} min" if m % 60 else f"{m // 60} h") for m in
+                  (30, 60, 90, 120, 150, 180, 240, 300, 360, 480, 600, 720)]
+LENGTH_CHOICES[0] = (30, "30 min")
+
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
+
+
+def kind_label(kind: str) -> str:
+    return KIND_LABELS.get(kind, kind.replace("_", " ").capitalize())
+
+
+def kind_choices(kinds) -> list[tuple[str, str]]:
+    return [(k, kind_label(k)) for k in kinds]
+
+
+def parse_windows(text: str) -> list[list[str]]:
+    """'08:00-12:00, 13:00-22:00' -> [["08:00","12:00"],["13:00","22:00"]]; '' -> [] (closed).
+    Raises ValueError with a sentence naming the bad part."""
+    windows = []
+    for part in (text or "").replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        bits = [b.strip() for b in re.split(r"\s*[-–]\s*", part)]
+        if len(bits) != 2:
+            raise ValueError(f"'{part}' is not a window; write it as 08:00-12:00.")
+        start, end = (b if len(b) == 5 else b.zfill(5) for b in bits)
+        if not _HHMM.match(start) or start == "24:00":
+            raise ValueError(f"'{bits[0]}' is not a time of day (HH:MM).")
+        if not _HHMM.match(end):
+            raise ValueError(f"'{bits[1]}' is not a time of day (HH:MM, 24:00 for midnight).")
+        if end <= start:
+            raise ValueError(f"In '{part}' the end must come after the start.")
+        windows.append([start, end])
+    windows.sort()
+    for before, after in zip(windows, windows[1:]):
+        if after[0] < before[1]:
+            raise ValueError(f"The windows {before[0]}-{before[1]} and {after[0]}-{after[1]} overlap.")
+    return windows
+
+
+def format_windows(windows) -> str:
+    return ", ".join(f"{a}-{b}" for a, b in (windows or []))
+
+
+def validate_hhmm(allow_24: bool):
+    def _check(form, field):
+        value = (field.data or "").strip()
+        if len(value) == 4 and value[1] == ":":
+            value = "0" + value
+        if not _HHMM.match(value) or (value == "24:00" and not allow_24):
+            raise ValidationError("Enter a time of day as HH:MM" + (" (24:00 for midnight)." if allow_24 else "."))
+        field.data = value
+
+    return _check
+
+
+class FindSpaceForm(FlaskForm):
+    """GET search: which spaces of a kind are free for a stretch of time."""
+
+    class Meta:
+        csrf = False
+
+    kind = SelectField("Kind of space", validators=[DataRequired()])
+    date = DateField("Date", validators=[InputRequired(message="Choose a date.")])
+    start = TimeField("Start time", validators=[InputRequired(message="Choose a start time.")])
+    length = SelectField("Length", coerce=int, choices=LENGTH_CHOICES, default=60)
+
+
+class BookingForm(FlaskForm):
+    date = DateField("Date", validators=[InputRequired(message="Choose a date.")])
+    start = TimeField("Start", validators=[InputRequired(message="Choose a start time.")])
+    end = TimeField("End", validators=[Optional()])
+    length = SelectField("or length", coerce=lambda v: int(v) if v not in (None, "", "None") else None,
+                         choices=[("", "use the end time")] + LENGTH_CHOICES, validators=[Optional()])
+    title = StringField("Title", validators=[Length(max=200)],
+                        description="What it is for, shown to the managers (optional).")
+    repeat_weeks = IntegerField("Repeat weekly", validators=[Optional(), NumberRange(min=1, max=26,
+                                message="Repeat between 1 and 26 weeks, or leave it empty.")],
+                                description="Number of weeks in all, including the first; empty for a single booking.")
+
+    def validate_end(self, field):
+        if field.data is None and not self.length.data:
+            raise ValidationError("Give an end time or choose a length.")
+
+    def interval_local(self) -> tuple[date, time, date, time]:
+        """(start day, start time, end day, end time) as typed; an end at 00:00 means midnight."""
+        day, start = self.date.data, self.start.data
+        if self.length.data:
+            from datetime import datetime
+
+            begin = datetime.combine(day, start)
+            finish = begin + timedelta(minutes=self.length.data)
+            return day, start, finish.date(), finish.time()
+        end = self.end.data
+        end_day = day + timedelta(days=1) if end == time(0, 0) else day
+        return day, start, end_day, end
+
+
+class SuggestionForm(FlaskForm):
+    """One-click alternative: book exactly this interval (ISO local times)."""
+
+    space_id = HiddenField()
+    start = HiddenField()
+    end = HiddenField()
+    title = HiddenField()
+
+
+class ConfirmForm(FlaskForm):
+    """A bare POST with its CSRF token, for confirmations."""
+
+
+class CancelForm(FlaskForm):
+    reason = StringField("Reason (optional)", validators=[Length(max=300)])
+
+
+class RejectForm(FlaskForm):
+    reason = StringField("Reason", validators=[DataRequired(message="Tell the resident why."), Length(max=300)])
+
+
+class SpaceForm(FlaskForm):
+    code = StringField("Code", validators=[DataRequired(), Length(max=40)], description="Short and unique, e.g. WL-04.")
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    kind = StringField("Kind", validators=[DataRequired(), Length(max=40)],
+                       description="e.g. wet_lab, dry_lab, meeting_room, event_space, gym, music_room.")
+    description = TextAreaField("Description", validators=[Optional(), Length(max=4000)])
+    capacity = IntegerField("Capacity", default=1, validators=[InputRequired(), NumberRange(min=1, max=1000)],
+                            description="How many bookings may overlap (benches, seats).")
+    slot_minutes = IntegerField("Slot grid (minutes)", default=30, validators=[InputRequired(), NumberRange(min=1, max=1440)])
+    min_minutes = IntegerField("Shortest booking (minutes)", default=30, validators=[InputRequired(), NumberRange(min=1, max=100000)])
+    max_minutes = IntegerField("Longest booking (minutes)", default=480, validators=[InputRequired(), NumberRange(min=1, max=100000)])
+    buffer_minutes = IntegerField("Buffer after each booking (minutes)", default=0,
+                                  validators=[InputRequired(), NumberRange(min=0, max=1440)])
+    max_days_ahead = IntegerField("Bookable days ahead", default=60, validators=[InputRequired(), NumberRange(min=0, max=3650)])
+    hourly_rate = DecimalField("Hourly rate (HK$)", default=0, places=2,
+                               validators=[InputRequired(), NumberRange(min=0, max=1000000)])
+    requires_approval = BooleanField("Bookings need a manager's approval")
+    requires_authorisation = BooleanField("Only authorised (trained) users may book")
+    requires_checkin = BooleanField("Holders must check in")
+    closed_on_holidays = BooleanField("Closed on Hong Kong public holidays")
+    hours_mon = StringField("Monday")
+    hours_tue = StringField("Tuesday")
+    hours_wed = StringField("Wednesday")
+    hours_thu = StringField("Thursday")
+    hours_fri = StringField("Friday")
+    hours_sat = StringField("Saturday")
+    hours_sun = StringField("Sunday")
+
+    def hour_fields(self):
+        return [getattr(self, f"hours_{d}") for d in WEEKDAY_KEYS]
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        for f in self.hour_fields():
+            try:
+                parse_windows(f.data)
+            except ValueError as exc:
+                f.errors = list(f.errors) + [str(exc)]
+                ok = False
+        if (self.min_minutes.data and self.max_minutes.data and not self.max_minutes.errors
+                and self.max_minutes.data < self.min_minutes.data):
+            self.max_minutes.errors = list(self.max_minutes.errors) + ["The longest booking cannot be shorter than the shortest."]
+            ok = False
+        return ok
+
+    def opening_hours(self) -> dict:
+        return {d: w for d in WEEKDAY_KEYS if (w := parse_windows(getattr(self, f"hours_{d}").data))}
+
+    def fill_hours(self, opening_hours: dict) -> None:
+        for d in WEEKDAY_KEYS:
+            getattr(self, f"hours_{d}").data = format_windows((opening_hours or {}).get(d))
+
+    def to_data(self) -> dict:
+        return {
+            "code": self.code.data.strip(), "name": self.name.data.strip(), "kind": self.kind.data.strip(),
+            "description": (self.description.data or "").strip() or None, "capacity": self.capacity.data,
+            "opening_hours": self.opening_hours(), "slot_minutes": self.slot_minutes.data,
+            "min_minutes": self.min_minutes.data, "max_minutes": self.max_minutes.data,
+            "buffer_minutes": self.buffer_minutes.data, "max_days_ahead": self.max_days_ahead.data,
+            "hourly_rate": str(self.hourly_rate.data), "requires_approval": bool(self.requires_approval.data),
+            "requires_authorisation": bool(self.requires_authorisation.data),
+            "requires_checkin": bool(self.requires_checkin.data),
+            "closed_on_holidays": bool(self.closed_on_holidays.data),
+        }
+
+
+class BlackoutForm(FlaskForm):
+    start = DateTimeLocalField("From", format="%Y-%m-%dT%H:%M", validators=[InputRequired(message="Give the start.")])
+    end = DateTimeLocalField("Until", format="%Y-%m-%dT%H:%M", validators=[InputRequired(message="Give the end.")])
+    reason = StringField("Reason", validators=[DataRequired(message="Say why (residents see it)."), Length(max=300)])
+    confirm = HiddenField(default="")
+
+    def validate_end(self, field):
+        if self.start.data and field.data and field.data <= self.start.data:
+            raise ValidationError("The end must come after the start.")
+
+
+class RecurringBlackoutForm(FlaskForm):
+    weekday = SelectField("Every", coerce=int, choices=list(enumerate(WEEKDAY_NAMES)))
+    start_time = StringField("From (HH:MM)", validators=[DataRequired(), validate_hhmm(False)])
+    end_time = StringField("Until (HH:MM)", validators=[DataRequired(), validate_hhmm(True)])
+    valid_from = DateField("Starting on", validators=[Optional()])
+    valid_until = DateField("Until (exclusive)", validators=[Optional()])
+    reason = StringField("Reason", validators=[DataRequired(message="Say why (residents see it)."), Length(max=300)])
+
+    def validate_end_time(self, field):
+        if not self.start_time.errors and self.start_time.data and field.data and field.data <= self.start_time.data:
+            raise ValidationError("The end must come after the start.")
+
+    def validate_valid_until(self, field):
+        if self.valid_from.data and field.data and field.data <= self.valid_from.data:
+            raise ValidationError("The last day must come after the first.")
+
+
+class AuthorisationForm(FlaskForm):
+    email = EmailField("User's email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=255)])
+    space_id = SelectField("Space", coerce=int)
+    expires_on = DateField("Expires on", validators=[Optional()], description="Empty: does not expire.")
+    note = StringField("Note", validators=[Optional(), Length(max=300)], description="e.g. the training course passed.")
+
+
+class BookingFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    date_from = DateField("From", validators=[Optional()])
+    date_to = DateField("To (inclusive)", validators=[Optional()])
+    status = SelectField("Status", choices=[("", "any"), ("confirmed", "confirmed"), ("pending", "pending"),
+                                            ("cancelled", "cancelled")], validators=[Optional()])
+    user = StringField("User email", validators=[Optional(), Length(max=255)])
+
+    def validate_date_to(self, field):
+        if self.date_from.data and field.data and field.data < self.date_from.data:
+            raise ValidationError("The last day cannot come before the first.")
