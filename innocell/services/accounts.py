@@ -121,3 +121,8 @@ def revoke_token(session: Session, plain: str, *, now: datetime) -> bool:
     row.revoked_at = now
     session.commit()
     return True
+
+
+def get_user_by_email(session: Session, email: str) -> User | None:
+    """The account with this email (case and surrounding spaces ignored), or None."""
+    return session.execute(select(User).where(User.email == normalise_email(email))).scalar_one_or_none()
