@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 T = TypeVar("T")
 
@@ -21,8 +21,9 @@ T = TypeVar("T")
 def begin_write(session: Session) -> None:
     """End any read-only transaction the request opened (e.g. loading the user) and begin a
     write transaction; on SQLite that is BEGIN IMMEDIATE."""
-    if session.in_transaction():
-        session.commit()
+    real = session() if isinstance(session, scoped_session) else session  # Flask-SQLAlchemy's db.session
+    if real.in_transaction():
+        real.commit()
     session.connection(execution_options={"sqlite_immediate": True})
 
 
