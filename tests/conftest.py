@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
+from flask import g, request_started
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -103,9 +104,18 @@ def app_config(database_url):
     }
 
 
+def _fresh_g(sender, **extra):
+    """The `app` fixture holds one app context open for the whole test, and Flask reuses it
+    for every test-client request, `g` included; a served app gives each request its own.
+    Forget what the previous request cached there (API principal, Flask-Login's user, the
+    CSRF token), or a second request would act as the first request's user."""
+    g.__dict__.clear()
+
+
 @pytest.fixture
 def app(app_config, backend):
     application = create_app(app_config)
+    request_started.connect(_fresh_g, application)
     if backend == "sqlite":
         with application.app_context():
             db.create_all()
