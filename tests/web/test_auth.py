@@ -177,16 +177,6 @@ class TestCsrf:
         app_config["WTF_CSRF_ENABLED"] = True
         return app_config
 
-    @pytest.fixture
-    def client(self, app, app_config):
-        """A client of a second app instance on the same database: each of its requests gets its
-        own app context (and `g`), as in a served app, whereas the `app` fixture's context is held
-        open for the whole test and would let Flask-WTF reuse a token cached on `g`."""
-        served = create_app(app_config)
-        yield served.test_client()
-        with served.app_context():
-            db.engine.dispose()
-
     def test_forms_without_a_token_are_refused_with_a_400_page_and_nothing_is_written(self, client, make_user):
         make_user(email="r@example.test")
         attempts_before = db.session.execute(select(func.count(LoginAttempt.id))).scalar_one()
