@@ -1,0 +1,312 @@
+"""Booking rules: every violation of a requested interval at once, each with the contract's
+rule name and a sentence a resident understands; and the conflicts (capacity taken by other
+holds, blackouts) reported separately.
+
+Plain data in, plain data out: the caller (the service layer) loads the space's settings
+into a `SpaceSpec`, the overlapping holds and blackouts as (start, end) UTC pairs, and the
+user's quota position into a `UserContext`.
+
+Buffer semantics: a booking holds [start, end + buffer). A new booking's hold must not push
+the peak number of concurrent holds over the space's capacity. Blackouts and opening hours
+apply to the booking itself, [start, end).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from math import ceil
+from typing import Iterable
+from zoneinfo import ZoneInfo
+
+from .hours import WEEKDAYS, open_windows
+from .intervals import merge, overlaps
+
+UTC = timezone.utc
+
+RULES = ("past", "too_far_ahead", "outside_opening_hours", "off_grid", "too_short", "too_long", "quota",
+         "inactive_space", "not_authorised")
+# Violations no other start time or space of the same length can cure.
+LENGTH_RULES = frozenset({"off_grid", "too_short", "too_long"})
+
+DAY_NAMES = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
+
+
+def _default_hours() -> dict:
+    return {day: [["08:00", "22:00"]] for day in WEEKDAYS}
+
+
+@dataclass(frozen=True)
+class SpaceSpec:
+    """The settings of a space that the rules read."""
+
+    id: int = 0
+    code: str = ""
+    name: str = "This space"
+    kind: str = ""
+    capacity: int = 1
+    opening_hours: dict = field(default_factory=_default_hours, hash=False, compare=False)
+    slot_minutes: int = 30
+    min_minutes: int = 30
+    max_minutes: int = 480
+    buffer_minutes: int = 0
+    max_days_ahead: int = 60
+    active: bool = True
+    requires_authorisation: bool = False
+    closed_on_holidays: bool = False
+
+    @property
+    def buffer(self) -> timedelta:
+        return timedelta(minutes=self.buffer_minutes)
+
+    @property
+    def grid_length(self) -> timedelta:
+        """The shortest bookable length: the smallest whole number of slots >= min_minutes."""
+        return timedelta(minutes=self.slot_minutes * max(1, ceil(self.min_minutes / self.slot_minutes)))
+
+
+@dataclass(frozen=True)
+class UserContext:
+    """What the rules need to know about the person booking.
+
+    `used_minutes` maps a local ISO week (year, week) to the minutes this user already has
+    booked (non-cancelled) in spaces of this kind; only weeks the request touches matter."""
+
+    quota_minutes: int | None = None  # None: no quota applies (staff)
+    used_minutes: dict = field(default_factory=dict, hash=False, compare=False)
+    authorised: bool = True
+
+
+@dataclass
+class SpaceState:
+    """A space with the claims on it around some window (UTC pairs)."""
+
+    spec: SpaceSpec
+    holds: list = field(default_factory=list)  # (start, hold_end) of other non-cancelled bookings
+    blackouts: list = field(default_factory=list)  # (start, end), one-off and recurring expanded
+    holidays: dict = field(default_factory=dict)  # local date -> name; closed dates when closed_on_holidays
+
+
+# ---------------------------------------------------------------------------- formatting
+
+
+def fmt_minutes(minutes: float) -> str:
+    minutes = int(round(minutes))
+    hours, mins = divmod(minutes, 60)
+    if hours and mins:
+        return f"{hours} h {mins} min"
+    if hours:
+        return f"{hours} h"
+    return f"{mins} min"
+
+
+def _fmt_hours_value(minutes: float) -> str:
+    value = minutes / 60
+    return f"{value:g} h"
+
+
+def fmt_local(dt: datetime, tz: ZoneInfo) -> str:
+    return dt.astimezone(tz).strftime("%a %d %b %Y %H:%M")
+
+
+# ---------------------------------------------------------------------------- the grid
+
+
+def minute_of_day(dt: datetime, tz: ZoneInfo) -> int:
+    local = dt.astimezone(tz)
+    return local.hour * 60 + local.minute
+
+
+def on_grid(dt: datetime, slot_minutes: int, tz: ZoneInfo) -> bool:
+    """True when the local wall-clock time is a whole number of slots after local midnight."""
+    local = dt.astimezone(tz)
+    return local.second == 0 and local.microsecond == 0 and minute_of_day(dt, tz) % slot_minutes == 0
+
+
+def grid_points(window_start: datetime, window_end: datetime, slot_minutes: int, tz: ZoneInfo) -> list[datetime]:
+    """Every instant in [window_start, window_end] on the local slot grid, sorted, in UTC.
+    Built from local wall-clock times day by day so DST days are right: skipped wall times do
+    not exist, repeated ones occur twice (fold 0 and 1)."""
+    points = set()
+    day = window_start.astimezone(tz).date() - timedelta(days=1)
+    last = window_end.astimezone(tz).date() + timedelta(days=1)
+    while day <= last:
+        for minute in range(0, 24 * 60, slot_minutes):
+            wall = datetime.combine(day, time(minute // 60, minute % 60))
+            for fold in (0, 1):
+                local = wall.replace(tzinfo=tz, fold=fold)
+                instant = local.astimezone(UTC)
+                back = instant.astimezone(tz)
+                if back.replace(tzinfo=None) != wall:
+                    continue  # a wall time skipped by a DST change
+                if window_start <= instant <= window_end:
+                    points.add(instant)
+        day += timedelta(days=1)
+    return sorted(points)
+
+
+# ---------------------------------------------------------------------------- quota weeks
+
+
+def iso_week(dt: datetime, tz: ZoneInfo) -> tuple[int, int]:
+    year, week, _ = dt.astimezone(tz).isocalendar()
+    return year, week
+
+
+def week_start_of(dt: datetime, tz: ZoneInfo) -> datetime:
+    """The UTC instant of local Monday 00:00 of dt's local ISO week."""
+    local_day = dt.astimezone(tz).date()
+    monday = local_day - timedelta(days=local_day.weekday())
+    return datetime.combine(monday, time(0, 0), tz).astimezone(UTC)
+
+
+def week_minutes(intervals: Iterable[tuple[datetime, datetime]], tz: ZoneInfo) -> dict[tuple[int, int], float]:
+    """Minutes of the intervals in each local ISO week (split at local Monday 00:00)."""
+    totals: dict[tuple[int, int], float] = {}
+    for start, end in intervals:
+        cursor = start
+        while cursor < end:
+            monday = week_start_of(cursor, tz)
+            next_monday = datetime.combine(monday.astimezone(tz).date() + timedelta(days=7), time(0, 0), tz)
+            piece_end = min(end, next_monday.astimezone(UTC))
+            key = iso_week(cursor, tz)
+            totals[key] = totals.get(key, 0.0) + (piece_end - cursor).total_seconds() / 60
+            cursor = piece_end
+    return totals
+
+
+# ---------------------------------------------------------------------------- rules
+
+
+def _hours_sentence(spec: SpaceSpec, day: date) -> str:
+    windows = spec.opening_hours.get(WEEKDAYS[day.weekday()]) or []
+    if not windows:
+        return f"it is closed on {DAY_NAMES[day.weekday()]}"
+    spans = ", ".join(f"{s}-{e}" for s, e in windows)
+    return f"on {DAY_NAMES[day.weekday()]} it is open {spans}"
+
+
+def covered_by_opening(spec: SpaceSpec, start: datetime, end: datetime, tz: ZoneInfo,
+                       holidays: Iterable[date] = ()) -> bool:
+    closed = holidays if spec.closed_on_holidays else ()
+    windows = open_windows(spec.opening_hours, start, end, tz, closed_dates=closed)
+    return windows == [(start, end)]
+
+
+def rule_violations(spec: SpaceSpec, start: datetime, end: datetime, now: datetime, tz: ZoneInfo, *,
+                    user: UserContext | None = None, holidays: dict | None = None) -> list[dict]:
+    """Every rule the request [start, end) breaks, in the contract's order, as
+    {"rule", "message"}. `holidays` maps local dates to names (used when the space closes on
+    public holidays)."""
+    if not start < end:
+        raise ValueError("end must be after start")
+    user = user or UserContext()
+    holidays = holidays or {}
+    out: list[dict] = []
+    name = spec.name or "This space"
+    length = (end - start).total_seconds() / 60
+
+    if start < now:
+        out.append({"rule": "past", "message": "This time has already started or passed; choose a start in the future."})
+    horizon = now + timedelta(days=spec.max_days_ahead)
+    if start > horizon:
+        out.append({"rule": "too_far_ahead",
+                    "message": f"{name} can be booked at most {spec.max_days_ahead} days ahead, so no later than "
+                               f"{fmt_local(horizon, tz)}."})
+    if length <= 60 * 24 * 31 and not covered_by_opening(spec, start, end, tz, holidays.keys()):
+        local_start = start.astimezone(tz).date()
+        local_end = (end - timedelta(microseconds=1)).astimezone(tz).date()
+        closed_days = [d for d in holidays if local_start <= d <= local_end] if spec.closed_on_holidays else []
+        if closed_days:
+            day = min(closed_days)
+            message = (f"{name} is closed on public holidays, and {day.strftime('%a %d %b %Y')} is "
+                       f"{holidays[day]}.")
+        else:
+            message = (f"{name} is closed for part of this time: {_hours_sentence(spec, local_start)}.")
+        out.append({"rule": "outside_opening_hours", "message": message})
+    elif length > 60 * 24 * 31:
+        out.append({"rule": "outside_opening_hours", "message": f"{name} is not open for such a long stretch."})
+    bad = [label for label, instant in (("start", start), ("end", end)) if not on_grid(instant, spec.slot_minutes, tz)]
+    if bad:
+        which = " and ".join(f"the {b} ({instant.astimezone(tz).strftime('%H:%M')})"
+                             for b, instant in (("start", start), ("end", end)) if b in bad)
+        out.append({"rule": "off_grid",
+                    "message": f"Bookings of {name} start and end on a {spec.slot_minutes}-minute grid from "
+                               f"midnight; {which} is not on it."})
+    if length < spec.min_minutes:
+        out.append({"rule": "too_short", "message": f"The shortest booking of {name} is {fmt_minutes(spec.min_minutes)}; "
+                                                    f"this one is {fmt_minutes(length)}."})
+    if length > spec.max_minutes:
+        out.append({"rule": "too_long", "message": f"The longest booking of {name} is {fmt_minutes(spec.max_minutes)}; "
+                                                   f"this one is {fmt_minutes(length)}."})
+    if user.quota_minutes is not None:
+        for week, minutes in sorted(week_minutes([(start, end)], tz).items()):
+            used = user.used_minutes.get(week, 0)
+            if used + minutes > user.quota_minutes:
+                monday = date.fromisocalendar(week[0], week[1], 1)
+                left = max(0, user.quota_minutes - used)
+                kind = (spec.kind or "space").replace("_", " ")
+                out.append({"rule": "quota",
+                            "message": f"You may book {_fmt_hours_value(user.quota_minutes)} of {kind} time a week. "
+                                       f"In the week of {monday.strftime('%d %b %Y')} you already have "
+                                       f"{fmt_minutes(used)} booked, so {fmt_minutes(left)} is left and this "
+                                       f"booking needs {fmt_minutes(minutes)}."})
+                break
+    if not spec.active:
+        out.append({"rule": "inactive_space", "message": f"{name} is not open for booking at the moment."})
+    if spec.requires_authorisation and not user.authorised:
+        out.append({"rule": "not_authorised",
+                    "message": f"{name} needs training first: ask a facility manager to authorise you before "
+                               f"booking it."})
+    return out
+
+
+# ---------------------------------------------------------------------------- conflicts
+
+
+def capacity_conflicts(holds: Iterable[tuple[datetime, datetime]], capacity: int, start: datetime,
+                       hold_end: datetime) -> list[tuple[datetime, datetime]]:
+    """The maximal pieces of [start, hold_end) where other holds already use the whole capacity."""
+    events: list[tuple[datetime, int]] = []
+    for s, e in holds:
+        s, e = max(s, start), min(e, hold_end)
+        if s < e:
+            events.append((s, 1))
+            events.append((e, -1))
+    if not events:
+        return []
+    events.sort(key=lambda ev: (ev[0], ev[1]))
+    pieces = []
+    level = 0
+    full_since = None
+    i = 0
+    while i < len(events):
+        instant = events[i][0]
+        while i < len(events) and events[i][0] == instant:
+            level += events[i][1]
+            i += 1
+        if level >= capacity and full_since is None:
+            full_since = instant
+        elif level < capacity and full_since is not None:
+            pieces.append((full_since, instant))
+            full_since = None
+    return merge(pieces)
+
+
+def conflicts(spec: SpaceSpec, start: datetime, end: datetime, holds: Iterable[tuple[datetime, datetime]],
+              blackouts: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """Where the request cannot have the space: capacity used up by other holds over the new
+    hold [start, end + buffer), and blackouts over [start, end). Merged, sorted."""
+    hold_end = end + spec.buffer
+    pieces = capacity_conflicts(holds, spec.capacity, start, hold_end)
+    for b_start, b_end in blackouts:
+        if overlaps(b_start, b_end, start, end):
+            pieces.append((max(b_start, start), min(b_end, end)))
+    return merge(pieces)
+
+
+def fits(state: SpaceState, start: datetime, end: datetime, now: datetime, tz: ZoneInfo, *,
+         user: UserContext | None = None) -> bool:
+    """True when the request breaks no rule and has no conflict."""
+    if rule_violations(state.spec, start, end, now, tz, user=user, holidays=state.holidays):
+        return False
+    return not conflicts(state.spec, start, end, state.holds, state.blackouts)

@@ -1,0 +1,76 @@
+"""Suggestions when a request cannot be had: the nearest intervals of the same length, on the
+same space (before and after) and on other spaces of the same kind, each passing every rule
+for that user and free of conflicts, ordered by closeness to the requested start (then the
+requested space first, then space id)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from .availability import Occupancy
+from .hours import open_windows
+from .rules import SpaceState, UserContext, grid_points, rule_violations
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    space_id: int
+    start: datetime
+    end: datetime
+
+
+def _nearest_on(state: SpaceState, start: datetime, duration: timedelta, now: datetime, tz: ZoneInfo,
+                user: UserContext, limit: int, search: timedelta, skip: datetime | None) -> list[tuple[timedelta, datetime]]:
+    spec = state.spec
+    if not spec.active or duration > timedelta(minutes=spec.max_minutes):
+        return []
+    lo = max(start - search, now)
+    hi = min(start + search, now + timedelta(days=spec.max_days_ahead))
+    if lo > hi:
+        return []
+    closed = list(state.holidays) if spec.closed_on_holidays else []
+    opens = open_windows(spec.opening_hours, lo, hi + duration, tz, closed_dates=closed)
+    occupancy = Occupancy(state.holds)
+    blocks = state.blackouts
+    candidates = []
+    for o_start, o_end in opens:
+        a, b = max(o_start, lo), min(o_end - duration, hi)
+        if a <= b:
+            candidates.extend(grid_points(a, b, spec.slot_minutes, tz))
+    candidates.sort(key=lambda t: (abs(t - start), t))
+    found = []
+    for t in candidates:
+        if skip is not None and t == skip:
+            continue
+        end = t + duration
+        if occupancy.peak(t, end + spec.buffer) + 1 > spec.capacity:
+            continue
+        if any(b_start < end and t < b_end for b_start, b_end in blocks):
+            continue
+        if rule_violations(spec, t, end, now, tz, user=user, holidays=state.holidays):
+            continue
+        found.append((abs(t - start), t))
+        if len(found) >= limit:
+            break
+    return found
+
+
+def suggest(states: list[SpaceState], requested_space_id: int, start: datetime, end: datetime, now: datetime,
+            tz: ZoneInfo, *, users: dict[int, UserContext] | UserContext | None = None, limit: int = 5,
+            search: timedelta = timedelta(days=7)) -> list[Suggestion]:
+    """The `limit` nearest alternatives of length end - start. `users` gives the user's rule
+    context per space id (authorisation differs by space) or one for all."""
+    duration = end - start
+    ranked = []
+    for state in states:
+        if isinstance(users, dict):
+            user = users.get(state.spec.id, UserContext())
+        else:
+            user = users or UserContext()
+        same = state.spec.id == requested_space_id
+        for distance, t in _nearest_on(state, start, duration, now, tz, user, limit, search,
+                                       skip=start if same else None):
+            ranked.append((distance, 0 if same else 1, state.spec.id, t))
+    ranked.sort()
+    return [Suggestion(space_id, t, t + duration) for _, _, space_id, t in ranked[:limit]]
