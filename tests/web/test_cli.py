@@ -97,7 +97,7 @@ def test_seed_demo_builds_the_park(app):
 
     assert count(Unit) == 511
     assert db.session.execute(select(func.count(distinct(Unit.floor)))).scalar_one() == 17
-    assert set(db.session.execute(select(distinct(Unit.unit_type))).scalars()) == {"solo", "twin", "suite", "powerhub"}
+    assert set(db.session.execute(select(Unit.unit_type).distinct()).scalars()) == {"solo", "twin", "suite", "powerhub"}
 
     spaces = db.session.execute(select(Space)).scalars().all()
     kinds = {s.kind for s in spaces}
@@ -110,10 +110,10 @@ def test_seed_demo_builds_the_park(app):
 
     residents = select(User).where(User.role == "resident")
     assert db.session.execute(select(func.count(distinct(User.company))).where(User.role == "resident")).scalar_one() >= 5
-    tiers = set(db.session.execute(select(distinct(User.priority_tier)).where(User.role == "resident")).scalars())
+    tiers = set(db.session.execute(select(User.priority_tier).where(User.role == "resident").distinct()).scalars())
     assert {1, 2, 3} <= tiers
     assert len(db.session.execute(residents).scalars().all()) > 100
-    assert {r for r in db.session.execute(select(distinct(User.role))).scalars()} == \
+    assert {r for r in db.session.execute(select(User.role).distinct()).scalars()} == \
         {"resident", "manager", "finance", "admin"}
 
     assert count(Lease) > 100
