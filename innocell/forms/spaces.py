@@ -116,9 +116,12 @@ class BookingForm(FlaskForm):
                                 message="Repeat between 1 and 26 weeks, or leave it empty.")],
                                 description="Number of weeks in all, including the first; empty for a single booking.")
 
-    def validate_end(self, field):
-        if field.data is None and not self.length.data:
-            raise ValidationError("Give an end time or choose a length.")
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        if self.end.data is None and not self.end.errors and not self.length.data:
+            self.end.errors = list(self.end.errors) + ["Give an end time or choose a length."]
+            ok = False
+        return ok
 
     def interval_local(self) -> tuple[date, time, date, time]:
         """(start day, start time, end day, end time) as typed; an end at 00:00 means midnight."""
@@ -141,6 +144,7 @@ class SuggestionForm(FlaskForm):
     start = HiddenField()
     end = HiddenField()
     title = HiddenField()
+    repeat_weeks = HiddenField()
 
 
 class ConfirmForm(FlaskForm):

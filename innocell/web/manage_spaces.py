@@ -22,21 +22,11 @@ from ..forms.spaces import (
 )
 from ..services import Conflict, NotFound, RuleViolation, ServiceError
 from ..services import accounts as account_service
+from ..services import bookings as booking_service
 from ..services import spaces as space_service
 from ..timeutil import local_zone, to_local, utcnow
 from .access import MANAGERS, principal, roles_required
-from .spaces import Page, as_instant, local_instant, page_number, page_size, space_facts
-
-class _Deferred:
-    """The bookings service, imported on first use (it is being written alongside these pages)."""
-
-    def __getattr__(self, attr):
-        from ..services import bookings
-
-        return getattr(bookings, attr)
-
-
-booking_service = _Deferred()
+from .spaces import Page, as_instant, local_instant, owner_filter, page_number, page_size
 
 bp = Blueprint("manage_spaces", __name__)
 
@@ -48,11 +38,14 @@ def _space_or_404(space_id: int):
         abort(404)
 
 
+RULE_FIELDS = {"expires_at": "expires_on", "past": "end"}
+
+
 def _apply_violations(form, exc: ServiceError) -> list[str]:
     """Put each violation on its field (rule names the field); return those that fit no field."""
     general = []
     for v in exc.extra.get("violations") or [{"rule": "", "message": exc.message}]:
-        rule = v.get("rule") or ""
+        rule = RULE_FIELDS.get(v.get("rule") or "", v.get("rule") or "")
         target = getattr(form, rule, None) if rule and not rule.startswith("_") else None
         if rule == "opening_hours":
             general.append(v["message"])
@@ -399,7 +392,7 @@ def space_bookings(space_id: int):
             if user is None:
                 unknown_user = True
             else:
-                filters["user_id"] = user.id
+                filters.update(owner_filter(user.id))
     if unknown_user:
         items, total = [], 0
     else:

@@ -21,20 +21,10 @@ from ..forms.spaces import (
     kind_label,
 )
 from ..services import Conflict, NotFound, RuleViolation, ServiceError
+from ..services import bookings as booking_service
 from ..services import spaces as space_service
 from ..timeutil import local_zone, parse_instant, to_local, utcnow
 from .access import principal, roles_required
-
-class _Deferred:
-    """The bookings service, imported on first use (it is being written alongside these pages)."""
-
-    def __getattr__(self, attr):
-        from ..services import bookings
-
-        return getattr(bookings, attr)
-
-
-booking_service = _Deferred()
 
 bp = Blueprint("spaces", __name__)
 
@@ -230,14 +220,17 @@ def _book(user, space, start, end, title, repeat_weeks, now):
     except Conflict as exc:
         db.session.rollback()
         conflict = {
+            "repeat_weeks": repeat_weeks if repeat_weeks and repeat_weeks > 1 else None,
             "message": exc.message,
             "conflicts": [(as_instant(c["start"]), as_instant(c["end"])) if isinstance(c, dict)
                           else (as_instant(c[0]), as_instant(c[1])) for c in exc.extra.get("conflicts", [])],
-            "weeks": exc.extra.get("weeks") or exc.extra.get("conflicting_weeks") or [],
             "suggestions": [dict(s, start=as_instant(s["start"]), end=as_instant(s["end"]))
                             for s in exc.extra.get("suggestions", [])],
         }
         return None, None, conflict
+    except ServiceError as exc:  # e.g. a bad request the form could not foresee: shown like a violation
+        db.session.rollback()
+        return None, _violations(exc), None
 
 
 def _booked(made) -> object:
@@ -302,7 +295,11 @@ def book_suggestion():
     if start is None or end is None or end <= start:
         abort(400)
     item = space_service.get_space(db.session, space_id)
-    made, violations, conflict = _book(user, item, start, end, (form.title.data or "").strip()[:200], None, now)
+    try:
+        repeat = int(form.repeat_weeks.data) if form.repeat_weeks.data else None
+    except ValueError:
+        abort(400)
+    made, violations, conflict = _book(user, item, start, end, (form.title.data or "").strip()[:200], repeat, now)
     if made:
         return _booked(made)
     flash("That alternative was just taken or is no longer allowed; here is the form again.", "error")
@@ -311,6 +308,7 @@ def book_suggestion():
     booking_form.date.data, booking_form.start.data, booking_form.end.data = (
         local_start.date(), local_start.time(), local_end.time())
     booking_form.title.data = form.title.data
+    booking_form.repeat_weeks.data = repeat
     return render_template("spaces/book.html", space=item, form=booking_form, violations=violations or [],
                            conflict=conflict, window=(start, end), facts=space_facts(item),
                            suggestion_form=SuggestionForm(),
@@ -326,28 +324,32 @@ def bookings():
     now = utcnow()
     tab = "past" if request.args.get("tab") == "past" else "upcoming"
     page, per_page = page_number(), page_size()
-    filters = {"viewer": user, "user_id": user.id}
-    if tab == "upcoming":
-        filters["start"] = now
-    else:
-        filters["end"] = now
-    filters = _supported(booking_service.list_bookings, filters)
-    total = booking_service.count_bookings(db.session, **_supported(booking_service.count_bookings, filters))
-    items = booking_service.list_bookings(db.session, **filters, limit=per_page, offset=(page - 1) * per_page)
-    if tab == "past":
-        items = sorted(items, key=lambda b: b.start_at, reverse=True) if total <= per_page else items
+    window = {"start": now} if tab == "upcoming" else {"end": now}
+    filters = owner_filter(user.id) | window
+    total = booking_service.count_bookings(db.session, **filters)
+    items = booking_service.list_bookings(db.session, **filters, limit=per_page, offset=(page - 1) * per_page,
+                                          newest_first=tab == "past")
     return render_template("spaces/bookings.html", tab=tab, page=Page(items, page, per_page, total), now=now,
                            page_url=lambda n: url_for("spaces.bookings", tab=tab, page=n))
 
 
-def _supported(func, filters: dict) -> dict:
-    """Only the keyword filters the service function accepts (the user filter is an addition)."""
+class _OwnerView:
+    """A viewer who sees exactly one user's bookings: list_bookings shows a non-staff viewer
+    only their own, so this narrows a manager's "my bookings" (or a filter by user) to one person."""
+
+    role = "resident"
+
+    def __init__(self, user_id: int):
+        self.id = user_id
+
+
+def owner_filter(user_id: int) -> dict:
+    """list_bookings/count_bookings keywords for the bookings of one user."""
     import inspect
 
-    params = inspect.signature(func).parameters
-    if any(p.kind == p.VAR_KEYWORD for p in params.values()):
-        return filters
-    return {k: v for k, v in filters.items() if k in params}
+    if "user_id" in inspect.signature(booking_service.list_bookings).parameters:
+        return {"viewer": principal(), "user_id": user_id}
+    return {"viewer": _OwnerView(user_id)}
 
 
 def _can_check_in(item, now) -> bool:
