@@ -1,13 +1,343 @@
-"""Pages for housing (filled in by its issue)."""
+"""Resident housing pages: browse unit types (rent, availability), apply, my applications
+(withdraw), my offers (accept/decline before the deadline), my leases and my waitlist places.
+Thin: every read and write goes through innocell.services.housing."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from flask_login import login_required
+import math
+from datetime import date, datetime, timedelta
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+
+from ..extensions import db
+from ..forms.housing import ApplicationForm, ConfirmForm, parse_unit_codes, unit_type_choices, unit_type_label
+from ..models.housing import UNIT_TYPES
+from ..services import Conflict, NotFound, ServiceError
+from ..services import housing as housing_service
+from ..timeutil import local_zone, to_local, utcnow
+from .access import principal, roles_required
 
 bp = Blueprint("housing", __name__)
 
+RESIDENTS = ("resident",)
+
+# Service refusals name the input they are about (`rule`); where a form field has another
+# name, this maps it.
+FIELD_ALIASES = {"preferred_unit_ids": "preferred_units", "position": "new_position", "user_id": "email",
+                 "unit_id": "unit_code"}
+
+
+def service():
+    return housing_service
+
+
+# ---------------------------------------------------------------- helpers shared with manage_housing
+
+class Page:
+    """A page of a list, in the shape the `pager` macro reads."""
+
+    def __init__(self, items, page: int, per_page: int):
+        items = list(items)
+        self.total = len(items)
+        self.per_page = per_page
+        self.pages = max(1, math.ceil(self.total / per_page))
+        self.page = min(max(1, page), self.pages)
+        self.items = items[(self.page - 1) * per_page: self.page * per_page]
+        self.has_prev, self.has_next = self.page > 1, self.page < self.pages
+        self.prev_num, self.next_num = self.page - 1, self.page + 1
+
+
+def page_number() -> int:
+    try:
+        return max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        return 1
+
+
+def page_size() -> int:
+    return int(current_app.config.get("PAGE_SIZE", 25))
+
+
+def today_local(now: datetime) -> date:
+    return to_local(now, local_zone()).date()
+
+
+def day_text(value) -> str:
+    """A day as people write it: '1 Mar 2027' (datetimes shown in the local zone)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value[:10]) if len(value) <= 10 else datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, datetime):
+        value = to_local(value, local_zone())
+    return f"{value.day} {value:%b %Y}"
+
+
+def moment_text(value) -> str:
+    """An instant as '8 Dec 2026, 18:00' in the local zone."""
+    if value is None:
+        return ""
+    local = to_local(value, local_zone())
+    return f"{local.day} {local:%b %Y, %H:%M}"
+
+
+def term_text(months: int | None, nights: int | None) -> str:
+    if months:
+        return f"{months} month{'s' if months != 1 else ''}"
+    if nights:
+        return f"{nights} night{'s' if nights != 1 else ''}"
+    return ""
+
+
+def get(obj, key, default=None):
+    """Read a key of a dict or an attribute of an object (services answer either)."""
+    if isinstance(obj, dict):
+        return obj.get(key, default)
+    return getattr(obj, key, default)
+
+
+def offer_deadline_text(offer, now: datetime) -> str:
+    """'2 days 4 hours left' for an open offer; '' otherwise."""
+    expires = get(offer, "expires_at")
+    if get(offer, "status") != "open" or expires is None:
+        return ""
+    if expires.tzinfo is None:
+        from datetime import timezone
+
+        expires = expires.replace(tzinfo=timezone.utc)
+    left = expires - now
+    if left <= timedelta(0):
+        return "the deadline has passed"
+    days, hours = left.days, left.seconds // 3600
+    if days:
+        return f"{days} day{'s' if days != 1 else ''} {hours} hour{'s' if hours != 1 else ''} left"
+    minutes = (left.seconds % 3600) // 60
+    return f"{hours} hour{'s' if hours != 1 else ''} {minutes} min left"
+
+
+@bp.app_template_filter("dmy")
+def _dmy(value):
+    return day_text(value)
+
+
+@bp.app_template_filter("moment")
+def _moment(value):
+    return moment_text(value)
+
+
+@bp.app_context_processor
+def _housing_helpers():
+    return {"unit_type_label": unit_type_label, "term_text": term_text}
+
+
+def summary_rows(session, day: date, now: datetime) -> list[dict]:
+    """Per unit type: count, rent range, free today and free from the first of next month."""
+    return service().unit_type_summary(session, day=day, now=now)
+
+
+# ---------------------------------------------------------------- the resident's page
 
 @bp.get("/housing")
-@login_required
+@roles_required(*RESIDENTS)
 def index():
-    return render_template("placeholder.html", title="housing")
+    user = principal()
+    now = utcnow()
+    today = today_local(now)
+    hs = service()
+    offers = hs.list_offers(db.session, viewer=user)
+    open_offers = [o for o in offers if o.status == "open"]
+    past_offers = [o for o in offers if o.status != "open"]
+    leases = hs.list_leases(db.session, viewer=user)
+    applications = hs.list_applications(db.session, viewer=user)
+    places = hs.waitlist(db.session, viewer=user)
+    return render_template(
+        "housing/index.html", summary=summary_rows(db.session, today, now), today=today, now=now,
+        open_offers=open_offers, past_offers=past_offers, leases=leases, applications=applications,
+        places=places, deadline=lambda o: offer_deadline_text(o, now), confirm=ConfirmForm(),
+    )
+
+
+# ---------------------------------------------------------------- apply
+
+def _preferred_ids(session, unit_type: str, codes: list[str]) -> tuple[list[int], list[str]]:
+    """Unit ids for the codes in order, and the codes that are not units of that type."""
+    units = {u.code.upper(): u for u in service().list_units(session, unit_type=unit_type)}
+    ids, unknown = [], []
+    for code in codes:
+        unit = units.get(code)
+        if unit is None:
+            unknown.append(code)
+        else:
+            ids.append(unit.id)
+    return ids, unknown
+
+
+@bp.route("/housing/apply", methods=["GET", "POST"])
+@roles_required(*RESIDENTS)
+def apply():
+    user = principal()
+    now = utcnow()
+    today = today_local(now)
+    form = ApplicationForm()
+    if request.method == "GET":
+        wanted = request.args.get("unit_type")
+        if wanted in UNIT_TYPES:
+            form.unit_type.data = wanted
+        first_next_month = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+        form.move_in.data = first_next_month
+    if form.validate_on_submit():
+        ok = True
+        if form.move_in.data < today:
+            form.move_in.errors.append("The move-in date has passed; choose today or later.")
+            ok = False
+        codes = parse_unit_codes(form.preferred_units.data)
+        preferred, unknown = _preferred_ids(db.session, form.unit_type.data, codes) if codes else ([], [])
+        if unknown:
+            form.preferred_units.errors.append(
+                f"Not {form.unit_type.data} units: {', '.join(unknown)}. Use codes like 07-12, or leave empty.")
+            ok = False
+        if ok:
+            months, nights = form.term()
+            try:
+                application = service().submit_application(
+                    db.session, user=user, unit_type=form.unit_type.data, move_in=form.move_in.data,
+                    term_months=months, term_nights=nights, occupants=form.occupants.data,
+                    preferred_unit_ids=tuple(preferred), now=now)
+            except ServiceError as exc:
+                db.session.rollback()
+                _attach_error(form, exc)
+            else:
+                flash(f"Application sent: a {application.unit_type} unit from {day_text(application.move_in)} "
+                      f"for {term_text(application.term_months, application.term_nights)}. "
+                      "You will hear from us after the next allocation round.", "success")
+                return redirect(url_for("housing.index"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("housing/apply.html", form=form, summary=summary_rows(db.session, today, now)), status
+
+
+def _attach_error(form, exc: ServiceError) -> None:
+    """Put a service refusal next to the field it is about (or at the top of the form)."""
+    violations = exc.extra.get("violations") or []
+    placed = False
+    for violation in violations:
+        name = violation.get("field") or violation.get("rule")
+        name = FIELD_ALIASES.get(name, name)
+        target = getattr(form, name, None) if name else None
+        if target is not None and not hasattr(target, "validators"):
+            target = None  # not a form field (e.g. a method)
+        if target is not None and hasattr(target, "errors"):
+            target.errors = list(target.errors) + [violation.get("message", exc.message)]
+            placed = True
+        else:
+            form.form_errors.append(violation.get("message", exc.message))
+            placed = True
+    if not placed:
+        form.form_errors.append(exc.message)
+
+
+# ---------------------------------------------------------------- withdraw
+
+def _my_application(user, application_id: int):
+    """The viewer's own application; another's id is NotFound (404)."""
+    return service().get_application(db.session, application_id, viewer=user)
+
+
+@bp.route("/housing/applications/<int:application_id>/withdraw", methods=["GET", "POST"])
+@roles_required(*RESIDENTS)
+def withdraw(application_id: int):
+    user = principal()
+    application = _my_application(user, application_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            service().withdraw_application(db.session, application_id, user=user, now=utcnow())
+        except NotFound:
+            abort(404)
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return redirect(url_for("housing.index"))
+        flash(f"Application for a {application.unit_type} unit withdrawn.", "success")
+        return redirect(url_for("housing.index"))
+    return render_template("housing/withdraw.html", application=application, form=form)
+
+
+# ---------------------------------------------------------------- offers
+
+def _my_offer(user, offer_id: int):
+    """The viewer's own offer; another's id is NotFound (404)."""
+    return service().get_offer(db.session, offer_id, viewer=user)
+
+
+@bp.get("/housing/offers/<int:offer_id>")
+@roles_required(*RESIDENTS)
+def offer(offer_id: int):
+    user = principal()
+    now = utcnow()
+    found = _my_offer(user, offer_id)
+    return render_template("housing/offer.html", offer=found, deadline=offer_deadline_text(found, now),
+                           form=ConfirmForm(), refusal=None)
+
+
+@bp.post("/housing/offers/<int:offer_id>/accept")
+@roles_required(*RESIDENTS)
+def accept(offer_id: int):
+    user = principal()
+    now = utcnow()
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        lease = service().accept_offer(db.session, offer_id, user=user, now=now)
+    except NotFound:
+        abort(404)
+    except Conflict as exc:
+        db.session.rollback()
+        found = _my_offer(user, offer_id)
+        return render_template("housing/offer.html", offer=found, deadline=offer_deadline_text(found, now),
+                               form=ConfirmForm(), refusal=exc.message), 409
+    except ServiceError as exc:
+        db.session.rollback()
+        found = _my_offer(user, offer_id)
+        return render_template("housing/offer.html", offer=found, deadline=offer_deadline_text(found, now),
+                               form=ConfirmForm(), refusal=exc.message), exc.status
+    flash(f"Offer accepted: unit {lease.unit.code} is yours from {day_text(lease.start_date)} "
+          f"to {day_text(lease.end_date)}.", "success")
+    return redirect(url_for("housing.lease", lease_id=lease.id))
+
+
+@bp.route("/housing/offers/<int:offer_id>/decline", methods=["GET", "POST"])
+@roles_required(*RESIDENTS)
+def decline(offer_id: int):
+    user = principal()
+    now = utcnow()
+    found = _my_offer(user, offer_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            service().decline_offer(db.session, offer_id, user=user, now=now)
+        except NotFound:
+            abort(404)
+        except ServiceError as exc:
+            db.session.rollback()
+            found = _my_offer(user, offer_id)
+            return render_template("housing/offer.html", offer=found, deadline=offer_deadline_text(found, now),
+                                   form=ConfirmForm(), refusal=exc.message), exc.status
+        flash(f"Offer of unit {found.unit.code} declined; the unit passes to the next applicant.", "success")
+        return redirect(url_for("housing.index"))
+    if found.status != "open":
+        return redirect(url_for("housing.offer", offer_id=offer_id))
+    return render_template("housing/decline.html", offer=found, form=form,
+                           deadline=offer_deadline_text(found, now))
+
+
+# ---------------------------------------------------------------- leases
+
+@bp.get("/housing/leases/<int:lease_id>")
+@roles_required(*RESIDENTS)
+def lease(lease_id: int):
+    user = principal()
+    found = service().get_lease(db.session, lease_id, viewer=user)
+    return render_template("housing/lease.html", lease=found)

@@ -1,0 +1,142 @@
+"""Forms for housing: a resident's application, and the manager's units, outages, leases,
+terminations, waitlist reorders and round commits. Dates are local calendar days
+(INNOCELL_TIMEZONE); lease and stay ends are exclusive (the day the resident moves out)."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    EmailField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from ..models.housing import UNIT_TYPES
+
+UNIT_TYPE_LABELS = {
+    "solo": "Solo (one person)",
+    "twin": "Twin (two people)",
+    "suite": "Suite",
+    "powerhub": "Powerhub (team of up to four)",
+}
+
+MAX_SHORT_STAY_NIGHTS = 90
+
+
+def unit_type_label(unit_type: str) -> str:
+    return UNIT_TYPE_LABELS.get(unit_type, unit_type.replace("_", " ").capitalize())
+
+
+def unit_type_choices(with_any: bool = False) -> list[tuple[str, str]]:
+    choices = [(t, unit_type_label(t)) for t in UNIT_TYPES]
+    return ([("", "Any type")] if with_any else []) + choices
+
+
+def parse_unit_codes(text: str) -> list[str]:
+    """'03-05, 07-12' -> ['03-05', '07-12'] (order kept, duplicates dropped, upper-cased)."""
+    codes: list[str] = []
+    for part in (text or "").replace(";", ",").replace("\n", ",").split(","):
+        code = part.strip().upper()
+        if code and code not in codes:
+            codes.append(code)
+    return codes
+
+
+class ApplicationForm(FlaskForm):
+    unit_type = SelectField("Unit type", choices=unit_type_choices(), validators=[DataRequired()])
+    move_in = DateField("Move-in date", validators=[InputRequired(message="Choose the day you want to move in.")])
+    term_kind = RadioField("Length of stay", choices=[("months", "A lease of 1 to 12 months"),
+                                                       ("nights", "A short stay, counted in nights")],
+                           default="months", validators=[DataRequired()])
+    term_months = IntegerField("Months", default=12, validators=[Optional(), NumberRange(
+        min=1, max=12, message="A lease runs from 1 to 12 months.")])
+    term_nights = IntegerField("Nights", validators=[Optional(), NumberRange(
+        min=1, max=MAX_SHORT_STAY_NIGHTS, message=f"A short stay is 1 to {MAX_SHORT_STAY_NIGHTS} nights.")])
+    occupants = IntegerField("Occupants", default=1, validators=[InputRequired(message="Say how many will live there."),
+                                                                  NumberRange(min=1, max=8, message="Between 1 and 8 people.")])
+    preferred_units = StringField("Preferred units (optional)", validators=[Optional(), Length(max=300)])
+
+    def validate_term_months(self, field):
+        if self.term_kind.data == "months" and field.data is None:
+            raise ValidationError("Say how many months (1 to 12).")
+
+    def validate_term_nights(self, field):
+        if self.term_kind.data == "nights" and field.data is None:
+            raise ValidationError(f"Say how many nights (1 to {MAX_SHORT_STAY_NIGHTS}).")
+
+    def term(self) -> tuple[int, int]:
+        """(term_months, term_nights) as the service takes them."""
+        if self.term_kind.data == "nights":
+            return 0, int(self.term_nights.data)
+        return int(self.term_months.data), 0
+
+
+class ConfirmForm(FlaskForm):
+    """A POST with nothing but its CSRF token: withdraw, decline, accept."""
+
+
+class CommitRoundForm(FlaskForm):
+    confirm = BooleanField("I have read the preview: make these offers and waitlist the rest",
+                           validators=[DataRequired(message="Tick the box to confirm the round.")])
+
+
+class UnitForm(FlaskForm):
+    code = StringField("Code", validators=[DataRequired(), Length(max=20)], description="e.g. 07-12 (floor-number)")
+    unit_type = SelectField("Type", choices=unit_type_choices(), validators=[DataRequired()])
+    floor = IntegerField("Floor", validators=[InputRequired(), NumberRange(min=0, max=200)])
+    monthly_rent = DecimalField("Monthly rent (HK$)", places=2,
+                                validators=[InputRequired(), NumberRange(min=0, message="Rent cannot be negative.")])
+    occupancy = IntegerField("Occupancy (people)", default=1,
+                             validators=[InputRequired(), NumberRange(min=1, max=12, message="Between 1 and 12 people.")])
+    status = SelectField("Status", choices=[("available", "Available"), ("out_of_service", "Out of service")],
+                         default="available")
+    description = TextAreaField("Description", validators=[Optional(), Length(max=2000)])
+
+    def data_for_service(self) -> dict:
+        return {"code": self.code.data.strip(), "unit_type": self.unit_type.data, "floor": self.floor.data,
+                "monthly_rent": self.monthly_rent.data, "occupancy": self.occupancy.data,
+                "status": self.status.data, "description": (self.description.data or "").strip() or None}
+
+
+class _Period:
+    def validate_end(self, field):
+        if field.data and self.start.data and field.data <= self.start.data:
+            raise ValidationError("The end must be after the start (the end day is not included).")
+
+
+class OutageForm(_Period, FlaskForm):
+    start = DateField("From", validators=[InputRequired(message="Choose the first day out of service.")])
+    end = DateField("Until (back in service)", validators=[InputRequired(message="Choose the day it is back.")])
+    reason = StringField("Reason", validators=[DataRequired(message="Say why (residents and staff read it)."),
+                                               Length(max=300)])
+
+
+class LeaseForm(_Period, FlaskForm):
+    unit_code = StringField("Unit code", validators=[DataRequired(), Length(max=20)])
+    email = EmailField("Resident email", validators=[DataRequired(), Email(check_deliverability=False),
+                                                     Length(max=255)])
+    start = DateField("Start", validators=[InputRequired(message="Choose the first night.")])
+    end = DateField("End (move-out day)", validators=[InputRequired(message="Choose the move-out day.")])
+    monthly_rent = DecimalField("Monthly rent (HK$, empty: the unit's rent)", places=2,
+                                validators=[Optional(), NumberRange(min=0, message="Rent cannot be negative.")])
+
+
+class TerminateForm(FlaskForm):
+    on = DateField("Terminate on (the unit is free from this day)", validators=[InputRequired(message="Choose the termination date.")])
+    reason = StringField("Reason", validators=[DataRequired(message="Give the reason; it is recorded."),
+                                               Length(max=300)])
+    confirm = BooleanField("I confirm: end this lease early",
+                           validators=[DataRequired(message="Tick the box to confirm the termination.")])
+
+
+class ReorderForm(FlaskForm):
+    new_position = IntegerField("New position", validators=[InputRequired(message="Give the new position."),
+                                                            NumberRange(min=1, message="Positions start at 1.")])
+    reason = StringField("Reason (recorded)", validators=[DataRequired(message="A reorder needs a recorded reason."),
+                                                          Length(max=300)])
