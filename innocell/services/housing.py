@@ -824,8 +824,10 @@ def get_application(session: Session, application_id, *, viewer: User) -> Housin
 def withdraw_application(session: Session, application_id: int, *, user: User, now: datetime) -> HousingApplication:
     """The applicant withdraws: its waitlist place and open offers go too (freeing the units)."""
     app = session.get(HousingApplication, application_id) if isinstance(application_id, int) else None
-    if app is None or app.user_id != user.id:
+    if app is None or (app.user_id != user.id and not _is_staff(user)):
         raise NotFound(f"There is no application {application_id}.")
+    if app.user_id != user.id:
+        raise Forbidden("Only the applicant can withdraw an application.")
     begin_write(session)
     app = session.get(HousingApplication, application_id, populate_existing=True)
     if app.status not in OPEN_APPLICATIONS:
@@ -952,7 +954,7 @@ def commit_round(session: Session, *, actor: User, now: datetime) -> AllocationR
     rnd = AllocationRound(created_by_id=actor.id, created_at=now, committed=True, score=result.score,
                           params={"weights": {"tier": w.tier, "preference": w.preference, "wait_day": w.wait_day},
                                   "applications": len(rows), "units": len(units)},
-                          result=payload)
+                          result={})
     session.add(rnd)
     session.flush()
     expires_at = now + timedelta(days=int(setting("OFFER_RESPONSE_DAYS")))
