@@ -3,7 +3,7 @@
 Thin: reads and writes go through innocell.services.spaces / .bookings, which audit each action."""
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
@@ -18,7 +18,6 @@ from ..forms.spaces import (
     SpaceForm,
     WEEKDAY_KEYS,
     WEEKDAY_NAMES,
-    kind_label,
 )
 from ..services import Conflict, NotFound, RuleViolation, ServiceError
 from ..services import accounts as account_service

@@ -7,7 +7,6 @@ import math
 from datetime import date, datetime, time, timedelta, timezone
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from werkzeug.datastructures import MultiDict
 
 from ..extensions import db
 from ..forms.spaces import (
