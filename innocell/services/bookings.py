@@ -49,6 +49,8 @@ STAFF_ROLES = ("manager", "admin", "finance")
 MANAGER_ROLES = ("manager", "admin")
 BOOKER_ROLES = ("resident", "manager", "admin")
 SUGGESTION_SEARCH = timedelta(days=7)
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 def fmt_span(start: datetime, end: datetime, tz: ZoneInfo) -> str:
@@ -200,6 +202,8 @@ def _validate_times(start, end) -> None:
         raise BadRequest("Times must carry a time zone.")
     if not start < end:
         raise BadRequest("The end must be after the start.")
+    if not (EARLIEST <= start and end <= LATEST):
+        raise BadRequest("Times must lie between the years 2000 and 2200.")
 
 
 def _evaluate(session: Session, user: User, space: Space, start: datetime, end: datetime, now: datetime,
