@@ -1,12 +1,17 @@
-"""The outbox: a notice is a row first, written in the transaction of the event it reports."""
+"""The outbox: a notice is a row first, written in the transaction of the event it reports.
+The resident's inbox reads these rows; the mailer (services/mailer.py) emails them after commit."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ..models import Notification
+from . import NotFound
+
+# Kinds a resident may choose not to receive by email (the inbox still shows them).
+REMINDER_KINDS = ("reminder",)
 
 
 def notify(session: Session, *, user_id: int, kind: str, subject: str, body: str, now: datetime,
@@ -17,7 +22,51 @@ def notify(session: Session, *, user_id: int, kind: str, subject: str, body: str
         exists = session.execute(select(Notification.id).where(Notification.dedupe_key == dedupe_key)).first()
         if exists:
             return None
+        # A row added earlier in this same transaction is not visible to the query before a flush.
+        for pending in session.new:
+            if isinstance(pending, Notification) and pending.dedupe_key == dedupe_key:
+                return None
     note = Notification(user_id=user_id, kind=kind, subject=subject, body=body, link=link,
                         dedupe_key=dedupe_key, created_at=now)
     session.add(note)
     return note
+
+
+def unread_count(session: Session, user_id: int) -> int:
+    return session.execute(
+        select(func.count(Notification.id)).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    ).scalar_one()
+
+
+def inbox_query(user_id: int, *, unread_only: bool = False):
+    """Newest first; the caller paginates (db.paginate) or lists."""
+    stmt = select(Notification).where(Notification.user_id == user_id)
+    if unread_only:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    return stmt.order_by(Notification.created_at.desc(), Notification.id.desc())
+
+
+def list_for_user(session: Session, user_id: int, *, unread_only: bool = False, limit: int = 50,
+                  offset: int = 0) -> list[Notification]:
+    stmt = inbox_query(user_id, unread_only=unread_only).limit(limit).offset(offset)
+    return list(session.execute(stmt).scalars())
+
+
+def mark_read(session: Session, notification_id: int, *, user_id: int, now: datetime) -> Notification:
+    """Mark one of the user's notices read (another user's id is 'not found')."""
+    note = session.get(Notification, notification_id)
+    if note is None or note.user_id != user_id:
+        raise NotFound("There is no such notice in your inbox.")
+    if note.read_at is None:
+        note.read_at = now
+    return note
+
+
+def mark_all_read(session: Session, *, user_id: int, now: datetime) -> int:
+    result = session.execute(
+        update(Notification)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .values(read_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0

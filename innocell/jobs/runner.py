@@ -1,0 +1,275 @@
+"""The scheduled jobs and the runner that makes each job's tick happen once.
+
+Job functions take (session, now, config), call services one item at a time and commit after
+each item, so a crash mid-run keeps the finished items and a re-run does the rest: every
+service re-checks the state under a lock or a conditional UPDATE (idempotent by state).
+
+`run_job` first claims the tick: it inserts JobRun(job, tick) where tick is `now` truncated
+to JOB_INTERVAL_SECONDS; the unique (job, tick) key lets exactly one process win, the others
+skip with "already ran this tick". A run that failed (error recorded) may be claimed again
+at the same tick (conditional UPDATE on the failed row), so `run-jobs --at T` after a crash
+finishes the work. A process killed mid-run leaves its claim unfinished; the next tick picks
+the remaining work up because the jobs work from the state, not from the tick.
+"""
+from __future__ import annotations
+
+import logging
+import traceback
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..services import ServiceError
+
+log = logging.getLogger("innocell.jobs")
+UTC = timezone.utc
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _tz(config) -> ZoneInfo:
+    return ZoneInfo(config["INNOCELL_TIMEZONE"])
+
+
+def _each(session: Session, ids, step: Callable[[int], object], counts: dict, key_for: Callable[[object], str | None],
+          errors_key: str = "refused") -> None:
+    """Run `step` per item in its own transaction; a refused item (ServiceError) is counted and
+    rolled back, anything else rolls back and propagates (the run records the error)."""
+    for item_id in ids:
+        try:
+            outcome = step(item_id)
+            session.commit()
+        except ServiceError:
+            session.rollback()
+            counts[errors_key] = counts.get(errors_key, 0) + 1
+            continue
+        except Exception:
+            session.rollback()
+            raise
+        key = key_for(outcome)
+        if key:
+            counts[key] = counts.get(key, 0) + 1
+
+
+# ----------------------------------------------------------------------------- job functions
+
+
+def job_lease_end(session: Session, now: datetime, config) -> dict:
+    from ..services import lease_end
+
+    today = now.astimezone(_tz(config)).date()
+    counts = {"ended": 0}
+    _each(session, lease_end.due_lease_ids(session, today),
+          lambda i: lease_end.end_lease(session, i, today=today, now=now), counts, lambda ok: "ended" if ok else None)
+    return counts
+
+
+def job_offer_expiry(session: Session, now: datetime, config) -> dict:
+    """Open offers past their deadline expire (housing.expire_offers, one transaction): a renewal's
+    lease becomes 'ending'; an allocation offer's application lapses; a waitlist offer's entry
+    leaves the queue, so the unit passes to the next entry."""
+    from ..services import housing
+
+    counts = {"renewal": 0, "allocation": 0, "waitlist": 0}
+    for offer in housing.expire_offers(session, now=now):
+        counts[offer.kind] = counts.get(offer.kind, 0) + 1
+    return {f"{kind} offers expired": n for kind, n in counts.items()}
+
+
+def job_renewals(session: Session, now: datetime, config) -> dict:
+    from ..services import renewals
+
+    tz = _tz(config)
+    counts = {"offered": 0, "notices": 0}
+    today = now.astimezone(tz).date()
+    _each(session, renewals.due_lease_ids(session, today, int(config["RENEWAL_NOTICE_DAYS"])),
+          lambda i: renewals.offer_renewal(session, i, now=now, tz=tz, config=config), counts,
+          lambda outcome: {"offered": "offered", "notice": "notices"}.get(outcome))
+    return counts
+
+
+def job_waitlist(session: Session, now: datetime, config) -> dict:
+    from ..services import waitlist_promotion as wp
+
+    tz = _tz(config)
+    counts = {"offered": 0}
+    _each(session, wp.orphaned_entry_ids(session), lambda i: wp.release_orphaned_entry(session, i), counts,
+          lambda ok: "entries put back in line" if ok else None)
+    _each(session, wp.candidate_unit_ids(session),
+          lambda i: wp.promote_unit(session, i, now=now, tz=tz, config=config), counts,
+          lambda offer: "offered" if offer is not None else None)
+    return counts
+
+
+def job_reminders(session: Session, now: datetime, config) -> dict:
+    from ..services import reminders
+
+    hours = int(config["REMINDER_HOURS"])
+    tz = _tz(config)
+    counts = {"reminded": 0}
+    _each(session, reminders.due_booking_ids(session, now, hours),
+          lambda i: reminders.remind(session, i, now=now, hours=hours, tz=tz), counts,
+          lambda ok: "reminded" if ok else None)
+    return counts
+
+
+def job_no_show(session: Session, now: datetime, config) -> dict:
+    from ..services import no_show
+
+    grace = int(config["NO_SHOW_GRACE_MINUTES"])
+    tz = _tz(config)
+    counts = {"released": 0}
+    _each(session, no_show.due_booking_ids(session, now, grace),
+          lambda i: no_show.release(session, i, now=now, grace_minutes=grace, tz=tz), counts,
+          lambda ok: "released" if ok else None)
+    return counts
+
+
+def job_slot_waitlist(session: Session, now: datetime, config) -> dict:
+    from ..services import slot_waitlist
+
+    tz = _tz(config)
+    counts = {"expired": 0, "booked": 0}
+    _each(session, slot_waitlist.expired_request_ids(session, now),
+          lambda i: slot_waitlist.expire_request(session, i, now=now, tz=tz), counts,
+          lambda ok: "expired" if ok else None)
+    _each(session, slot_waitlist.waiting_request_ids(session, now),
+          lambda i: slot_waitlist.try_book(session, i, now=now, tz=tz), counts,
+          lambda booking: "booked" if booking is not None else None)
+    return counts
+
+
+def job_mail(session: Session, now: datetime, config) -> dict:
+    from ..services import mailer
+
+    return mailer.send_pending(session, now, config)
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    func: Callable[[Session, datetime, dict], dict]
+    description: str
+
+
+# In run order: ends before promotions, releases before the slot waitlist, mail last (after
+# every other job's transactions have committed).
+JOBS: dict[str, Job] = {job.name: job for job in (
+    Job("lease_end", job_lease_end, "Leases whose end has passed become 'ended'; their unit is free."),
+    Job("offer_expiry", job_offer_expiry, "Open offers past their deadline expire: a renewal's lease becomes "
+                                          "'ending', a waitlist offer passes to the next entry, an allocation "
+                                          "offer's application lapses."),
+    Job("renewals", job_renewals, "Renewal offers (or max-tenure notices) for leases inside the notice window."),
+    Job("waitlist", job_waitlist, "Free units are offered to the first waitlist entry of their type."),
+    Job("no_show", job_no_show, "Bookings not checked in within the grace period are released."),
+    Job("slot_waitlist", job_slot_waitlist, "Waiting slot requests are booked when their slot frees; requests "
+                                            "expire at the slot's start."),
+    Job("reminders", job_reminders, "One reminder per booking starting within the reminder window."),
+    Job("mail", job_mail, "Outbox notices are emailed (or logged without SMTP_URL)."),
+)}
+
+
+# ----------------------------------------------------------------------------- running a tick
+
+
+@dataclass
+class RunResult:
+    job: str
+    tick: datetime
+    status: str  # ran | skipped | failed
+    counts: dict = field(default_factory=dict)
+    error: str | None = None
+
+    @property
+    def summary(self) -> str:
+        if self.status == "skipped":
+            return f"already ran this tick ({self.tick.isoformat()}); nothing done"
+        if self.status == "failed":
+            return f"failed: {self.error.strip().splitlines()[-1] if self.error else 'unknown error'}"
+        return describe(self.counts)
+
+
+def describe(counts: dict) -> str:
+    if not counts or not any(counts.values()):
+        return "nothing to do"
+    return ", ".join(f"{value} {key}" for key, value in counts.items() if value)
+
+
+def tick_for(now: datetime, interval_seconds: int) -> datetime:
+    """`now` truncated to the job interval (aligned to the Unix epoch, in UTC)."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    seconds = int((now.astimezone(UTC) - EPOCH).total_seconds())
+    return EPOCH + timedelta(seconds=seconds - seconds % max(int(interval_seconds), 1))
+
+
+def _claim(session: Session, job: str, tick: datetime, trigger: str, started: datetime):
+    """Insert the (job, tick) row; on a duplicate, take over a failed run. Returns the JobRun
+    id or None when another run owns the tick."""
+    from ..models import JobRun
+    from ..services.guard import begin_write
+
+    begin_write(session)
+    run = JobRun(job=job, tick=tick, started_at=started, trigger=trigger, counts={})
+    session.add(run)
+    try:
+        session.commit()
+        return run.id
+    except IntegrityError:
+        session.rollback()
+    begin_write(session)
+    taken = session.execute(
+        update(JobRun).where(JobRun.job == job, JobRun.tick == tick, JobRun.error.is_not(None))
+        .values(error=None, finished_at=None, started_at=started, trigger=trigger, counts={},
+                message="retry of a failed run")
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    session.commit()
+    if not taken:
+        return None
+    return session.execute(select(JobRun.id).where(JobRun.job == job, JobRun.tick == tick)).scalar_one()
+
+
+def run_job(app, name: str, now: datetime, trigger: str = "scheduler", clock: Callable[[], datetime] | None = None
+            ) -> RunResult:
+    """Run one job as of `now`, once per tick across processes; record it in job_runs."""
+    from ..extensions import db
+    from ..models import JobRun
+    from ..services.guard import begin_write
+
+    if name not in JOBS:
+        raise KeyError(f"unknown job {name!r}; known: {', '.join(JOBS)}")
+    clock = clock or (lambda: datetime.now(UTC))
+    with app.app_context():
+        session = db.session()  # the context's real Session (the scoped proxy lacks some methods)
+        config = app.config
+        tick = tick_for(now, int(config["JOB_INTERVAL_SECONDS"]))
+        # A fresh app context has its own session (Flask-SQLAlchemy scopes sessions by app
+        # context), closed when the context ends.
+        run_id = _claim(session, name, tick, trigger, clock())
+        if run_id is None:
+            return RunResult(name, tick, "skipped")
+        try:
+            counts = JOBS[name].func(session, now, config)
+            error = None
+        except Exception:  # noqa: BLE001 - recorded on the run, shown to managers
+            session.rollback()
+            counts, error = {}, traceback.format_exc()[-4000:]
+            log.exception("Job %s failed at tick %s", name, tick.isoformat())
+        begin_write(session)
+        session.execute(
+            update(JobRun).where(JobRun.id == run_id)
+            .values(finished_at=clock(), counts=counts, error=error,
+                    message=(describe(counts) if error is None else "failed")[:500])
+            .execution_options(synchronize_session=False)
+        )
+        session.commit()
+        return RunResult(name, tick, "ran" if error is None else "failed", counts, error)
+
+
+def run_all(app, now: datetime, trigger: str = "cli") -> list[RunResult]:
+    return [run_job(app, name, now, trigger) for name in JOBS]

@@ -1,0 +1,90 @@
+"""Check-in and no-show release for spaces that require a check-in.
+
+A confirmed booking of such a space not checked in NO_SHOW_GRACE_MINUTES after its start is
+released while it is still running (status cancelled, reason 'no-show'), so its remaining time
+is free for others (and for the slot waitlist); its holder is notified. Bookings that already
+ended before any run saw them are left as they are. Check-in opens CHECKIN_EARLY_MINUTES before
+the start and closes at the end (or once the booking was released)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from ..models import Booking, Space
+from ..timeutil import to_local
+from . import Conflict, NotFound
+from .guard import begin_write, lock_resource
+from .notifications import notify
+
+CHECKIN_EARLY_MINUTES = 15
+NO_SHOW_REASON = "no-show"
+
+
+def check_in(session: Session, booking_id: int, *, user, now: datetime,
+             early_minutes: int = CHECKIN_EARLY_MINUTES) -> Booking:
+    """The holder (or a manager) checks in. Checking in twice is harmless. The caller commits."""
+    begin_write(session)
+    booking = session.get(Booking, booking_id, populate_existing=True)
+    if booking is None or (booking.user_id != user.id and user.role not in ("manager", "admin")):
+        raise NotFound("There is no such booking of yours.")
+    if booking.status == "cancelled":
+        if booking.cancel_reason == NO_SHOW_REASON:
+            raise Conflict("This booking was released because nobody checked in within the grace period.")
+        raise Conflict("This booking is cancelled.")
+    if booking.status != "confirmed":
+        raise Conflict("This booking is not confirmed yet; you can check in once a manager approves it.")
+    if booking.checked_in_at is not None:
+        return booking
+    if now < booking.start_at - timedelta(minutes=early_minutes):
+        raise Conflict(f"Check-in opens {early_minutes} minutes before the booking starts.")
+    if now >= booking.end_at:
+        raise Conflict("This booking is over; check-in is closed.")
+    # Conditional: a no-show release racing this check-in wins or loses as a whole.
+    result = session.execute(
+        update(Booking)
+        .where(Booking.id == booking_id, Booking.status == "confirmed", Booking.checked_in_at.is_(None))
+        .values(checked_in_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(booking)
+    if result.rowcount != 1 and booking.status == "cancelled":
+        raise Conflict("This booking was released because nobody checked in within the grace period.")
+    return booking
+
+
+def due_booking_ids(session: Session, now: datetime, grace_minutes: int) -> list[int]:
+    return list(session.execute(
+        select(Booking.id)
+        .join(Space, Space.id == Booking.space_id)
+        .where(Space.requires_checkin.is_(True), Booking.status == "confirmed", Booking.checked_in_at.is_(None),
+               Booking.start_at <= now - timedelta(minutes=grace_minutes), Booking.end_at > now)
+        .order_by(Booking.start_at, Booking.id)
+    ).scalars())
+
+
+def release(session: Session, booking_id: int, *, now: datetime, grace_minutes: int, tz: ZoneInfo) -> bool:
+    """Release one no-show booking under its space's lock; True when this call released it."""
+    booking = session.get(Booking, booking_id)
+    if booking is None:
+        return False
+    lock_resource(session, Space, booking.space_id)
+    result = session.execute(
+        update(Booking)
+        .where(Booking.id == booking_id, Booking.status == "confirmed", Booking.checked_in_at.is_(None),
+               Booking.start_at <= now - timedelta(minutes=grace_minutes), Booking.end_at > now)
+        .values(status="cancelled", cancelled_at=now, cancel_reason=NO_SHOW_REASON, cancelled_by_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    booking = session.get(Booking, booking_id, populate_existing=True)
+    start = to_local(booking.start_at, tz)
+    notify(session, user_id=booking.user_id, kind="no_show", now=now,
+           subject=f"Booking released: {booking.space.name} {start:%a %d %b %H:%M}",
+           body=(f"Nobody checked in to your booking of {booking.space.name} starting {start:%a %d %b %H:%M} "
+                 f"within {grace_minutes} minutes of its start, so it was released for others."),
+           link="/inbox", dedupe_key=f"no-show:{booking.id}")
+    return True

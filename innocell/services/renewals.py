@@ -1,0 +1,117 @@
+"""Lease renewals.
+
+- A lease 'active' whose end date falls within RENEWAL_NOTICE_DAYS gets exactly one 'renewal'
+  offer for that end date (ever: a declined or lapsed offer is not repeated), open for
+  RENEWAL_RESPONSE_DAYS (never past the lease's last day), for RENEWAL_TERM_MONTHS or the
+  months left under MAX_TENURE_MONTHS, whichever is shorter. Accepting goes through
+  housing.accept_offer (the allocator: a later lease of the unit makes it a 409).
+- A holder whose tenure (this lease and the leases it continues) has reached
+  MAX_TENURE_MONTHS gets a notice instead, once, and the lease becomes 'ending'.
+- A renewal offer that expires, or was declined, sets the lease 'ending' (housing.expire_offers
+  and housing.decline_offer do that in the same transaction; the `offer_expiry` job runs the
+  former).
+
+Each lease is handled under its row lock (BEGIN IMMEDIATE on SQLite) and re-checked; the offer
+itself goes through housing.make_offer, which locks the unit and refuses (409) an offer that
+overlaps another open offer, so racing runners add one renewal offer per lease at most."""
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import Lease, Offer
+from .guard import lock_resource
+from .notifications import notify
+
+
+def add_months(day: date, months: int) -> date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def months_between(start: date, end: date) -> int:
+    """Whole months from start to end (a partial month counts as a month started)."""
+    months = (end.year - start.year) * 12 + (end.month - start.month)
+    if add_months(start, months) < end:
+        months += 1
+    return max(months, 0)
+
+
+def tenure_start(session: Session, lease: Lease) -> date:
+    """The first day of the holder's continuous stay: follow previous_lease_id, and leases of
+    the same holder that end the day this one starts."""
+    start = lease.start_date
+    current = lease
+    seen = {lease.id}
+    while True:
+        prev = None
+        if current.previous_lease_id and current.previous_lease_id not in seen:
+            prev = session.get(Lease, current.previous_lease_id)
+        if prev is None:
+            prev = session.execute(
+                select(Lease).where(Lease.user_id == lease.user_id, Lease.end_date == current.start_date,
+                                    Lease.status != "terminated", Lease.id.not_in(seen))
+            ).scalars().first()
+        if prev is None:
+            return start
+        seen.add(prev.id)
+        start = min(start, prev.start_date)
+        current = prev
+
+
+def _renewal_offer_exists(session: Session, lease: Lease) -> bool:
+    return session.execute(
+        select(Offer.id).where(Offer.kind == "renewal", Offer.lease_id == lease.id,
+                               Offer.start_date == lease.end_date)
+    ).first() is not None
+
+
+def due_lease_ids(session: Session, today: date, notice_days: int) -> list[int]:
+    """Active leases ending within the notice window, with no renewal offer for that end yet."""
+    offered = select(Offer.id).where(Offer.kind == "renewal", Offer.lease_id == Lease.id,
+                                     Offer.start_date == Lease.end_date).exists()
+    return list(session.execute(
+        select(Lease.id)
+        .where(Lease.status == "active", Lease.end_date > today,
+               Lease.end_date <= today + timedelta(days=notice_days), ~offered)
+        .order_by(Lease.end_date, Lease.id)
+    ).scalars())
+
+
+def offer_renewal(session: Session, lease_id: int, *, now: datetime, tz: ZoneInfo, config) -> str | None:
+    """Offer (or refuse by notice) the renewal of one lease. Returns 'offered', 'notice' or
+    None when nothing was due (already done by another run). The caller commits."""
+    from .housing import make_offer
+
+    lease = lock_resource(session, Lease, lease_id)
+    today = now.astimezone(tz).date()
+    notice_days = int(config["RENEWAL_NOTICE_DAYS"])
+    if (lease is None or lease.status != "active" or not (today < lease.end_date <= today + timedelta(days=notice_days))
+            or _renewal_offer_exists(session, lease)):
+        return None
+    max_tenure = int(config["MAX_TENURE_MONTHS"])
+    served = months_between(tenure_start(session, lease), lease.end_date)
+    left = max_tenure - served
+    code = lease.unit.code
+    if left < 1:
+        lease.status = "ending"
+        notify(session, user_id=lease.user_id, kind="renewal_notice", now=now,
+               subject=f"Your lease of unit {code} ends on {lease.end_date.isoformat()}",
+               body=(f"Your stay reaches the maximum tenure of {max_tenure} months, so your lease of unit {code} "
+                     f"cannot be renewed. It ends on {lease.end_date.isoformat()} (the last night is the night "
+                     f"before). Please talk to the housing team about moving on."),
+               link="/housing", dedupe_key=f"renewal-notice:{lease.id}:{lease.end_date.isoformat()}")
+        return "notice"
+    term = min(int(config["RENEWAL_TERM_MONTHS"]), left)
+    # Open for the response window, but never past the lease's last day (local midnight of its end).
+    last_moment = datetime.combine(lease.end_date, time.min, tz).astimezone(now.tzinfo)
+    expires_at = min(now + timedelta(days=int(config["RENEWAL_RESPONSE_DAYS"])), last_moment)
+    make_offer(session, kind="renewal", user_id=lease.user_id, unit_id=lease.unit_id, start=lease.end_date,
+               end=add_months(lease.end_date, term), monthly_rent=lease.monthly_rent, expires_at=expires_at,
+               now=now, lease_id=lease.id)
+    return "offered"

@@ -1,0 +1,230 @@
+"""The slot waitlist: a resident refused because a slot is taken asks to be booked when it frees.
+
+- join: only for a slot that is taken now (a free slot is booked directly) and that breaks no
+  booking rule (a request that could never be booked is refused with the violations).
+- the job books the first waiting request (oldest first) whose slot is free, through
+  bookings.book, so every allocator rule (hours, grid, quota, authorisation, capacity,
+  blackouts) applies at that moment; the resident is notified. A request still refused stays
+  waiting with the latest reason. Requests expire at the slot's start.
+- once only: the request is claimed (conditional UPDATE waiting -> booked, committed) before
+  bookings.book commits the booking, and released back to 'waiting' when the booking is
+  refused. A claim left without a booking by a crash is repaired on a later run: linked to
+  the booking it made, or put back to waiting when there is none.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from ..models import Booking, SlotRequest, Space
+from ..timeutil import to_local
+from . import BadRequest, Conflict, Forbidden, NotFound, RuleViolation, ServiceError
+from .notifications import notify
+
+REQUESTER_ROLES = ("resident", "manager", "admin")
+STALE_CLAIM = timedelta(minutes=10)
+
+
+def _span(start: datetime, end: datetime, tz: ZoneInfo) -> str:
+    s, e = to_local(start, tz), to_local(end, tz)
+    return f"{s:%a %d %b %Y %H:%M}-{e:%H:%M}"
+
+
+def _clean_title(title) -> str:
+    if title is None:
+        return ""
+    if not isinstance(title, str):
+        raise BadRequest("The title must be text.")
+    title = title.strip()
+    if len(title) > 200:
+        raise BadRequest("The title can be at most 200 characters.")
+    return title
+
+
+def join_slot_waitlist(session: Session, *, user, space_id: int, start: datetime, end: datetime, title: str = "",
+                       now: datetime) -> SlotRequest:
+    """Queue a request for a taken slot. The caller commits."""
+    from . import bookings
+
+    if user.role not in REQUESTER_ROLES:
+        raise Forbidden("Your role can look at bookings but not make them.")
+    if not isinstance(start, datetime) or not isinstance(end, datetime) or start.tzinfo is None or end.tzinfo is None:
+        raise BadRequest("Give the start and the end as dates with times.")
+    if not start < end:
+        raise BadRequest("The end must be after the start.")
+    title = _clean_title(title)
+    if not isinstance(space_id, int) or isinstance(space_id, bool) or session.get(Space, space_id) is None:
+        raise NotFound("There is no such space.")
+    if start <= now:
+        raise RuleViolation("This slot has already started.", violations=[
+            {"rule": "past", "message": "The slot has already started; you can only wait for a future slot."}])
+    result = bookings.check(session, user=user, space_id=space_id, start=start, end=end, now=now)
+    if result.violations:
+        raise RuleViolation("This slot breaks the booking rules: " + " ".join(v["message"] for v in result.violations),
+                            violations=result.violations)
+    if not result.conflicts:
+        raise Conflict("This slot is free right now: book it directly instead of waiting.", free=True)
+    duplicate = session.execute(
+        select(SlotRequest.id).where(SlotRequest.user_id == user.id, SlotRequest.space_id == space_id,
+                                     SlotRequest.status == "waiting", SlotRequest.start_at < end,
+                                     SlotRequest.end_at > start)
+    ).first()
+    if duplicate is not None:
+        raise Conflict("You are already waiting for this time on this space.")
+    request = SlotRequest(user_id=user.id, space_id=space_id, start_at=start, end_at=end, title=title,
+                          status="waiting", created_at=now)
+    session.add(request)
+    session.flush()
+    return request
+
+
+def cancel_request(session: Session, request_id: int, *, user, now: datetime) -> SlotRequest:
+    """The requester withdraws a waiting request. The caller commits."""
+    request = session.get(SlotRequest, request_id) if isinstance(request_id, int) else None
+    if request is None or (request.user_id != user.id and user.role not in ("manager", "admin")):
+        raise NotFound("There is no such slot request of yours.")
+    if request.status != "waiting":
+        raise Conflict(f"This request is already {request.status}.")
+    request.status = "cancelled"
+    request.resolved_at = now
+    request.reason = "Withdrawn by the requester" if request.user_id == user.id else "Withdrawn by a manager"
+    return request
+
+
+def list_requests(session: Session, *, user, status: str | None = None) -> list[SlotRequest]:
+    stmt = select(SlotRequest)
+    if user.role not in ("manager", "admin", "finance"):
+        stmt = stmt.where(SlotRequest.user_id == user.id)
+    if status:
+        stmt = stmt.where(SlotRequest.status == status)
+    return list(session.execute(stmt.order_by(SlotRequest.start_at.desc(), SlotRequest.id.desc())).scalars())
+
+
+def position(session: Session, request: SlotRequest) -> int:
+    """1-based place among waiting requests overlapping the same time on the same space."""
+    ahead = session.execute(
+        select(SlotRequest.id).where(SlotRequest.space_id == request.space_id, SlotRequest.status == "waiting",
+                                     SlotRequest.start_at < request.end_at, SlotRequest.end_at > request.start_at,
+                                     (SlotRequest.created_at < request.created_at)
+                                     | ((SlotRequest.created_at == request.created_at) & (SlotRequest.id < request.id)))
+    ).all()
+    return len(ahead) + 1
+
+
+# ----------------------------------------------------------------------------- the job
+
+
+def expired_request_ids(session: Session, now: datetime) -> list[int]:
+    return list(session.execute(
+        select(SlotRequest.id).where(SlotRequest.status == "waiting", SlotRequest.start_at <= now)
+        .order_by(SlotRequest.id)
+    ).scalars())
+
+
+def expire_request(session: Session, request_id: int, *, now: datetime, tz: ZoneInfo) -> bool:
+    result = session.execute(
+        update(SlotRequest).where(SlotRequest.id == request_id, SlotRequest.status == "waiting",
+                                  SlotRequest.start_at <= now)
+        .values(status="expired", resolved_at=now, reason="The slot started before it freed up.")
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    request = session.get(SlotRequest, request_id, populate_existing=True)
+    notify(session, user_id=request.user_id, kind="slot_request_expired", now=now,
+           subject=f"No place freed up: {request.space.name} {_span(request.start_at, request.end_at, tz)}",
+           body=(f"Your waitlist request for {request.space.name} on {_span(request.start_at, request.end_at, tz)} "
+                 f"has expired: the slot did not free up before it started."),
+           link="/inbox", dedupe_key=f"slot-request-expired:{request.id}")
+    return True
+
+
+def waiting_request_ids(session: Session, now: datetime) -> list[int]:
+    """Waiting requests oldest first (first in line books first), plus stale claims to repair."""
+    waiting = list(session.execute(
+        select(SlotRequest.id).where(SlotRequest.status == "waiting", SlotRequest.start_at > now)
+        .order_by(SlotRequest.created_at, SlotRequest.id)
+    ).scalars())
+    stale = list(session.execute(
+        select(SlotRequest.id).where(SlotRequest.status == "booked", SlotRequest.booking_id.is_(None),
+                                     SlotRequest.resolved_at <= now - STALE_CLAIM)
+    ).scalars())
+    return stale + waiting
+
+
+def _booked_notice(session: Session, request: SlotRequest, booking: Booking, now: datetime, tz: ZoneInfo) -> None:
+    pending = booking.status == "pending"
+    notify(session, user_id=request.user_id, kind="slot_booked", now=now,
+           subject=f"Booked from the waitlist: {request.space.name} {_span(booking.start_at, booking.end_at, tz)}",
+           body=(f"The time you were waiting for freed up and we booked {request.space.name} on "
+                 f"{_span(booking.start_at, booking.end_at, tz)} for you"
+                 + (" (it awaits a manager's approval)." if pending else ".")
+                 + " Cancel it from your bookings if you no longer need it."),
+           link="/inbox", dedupe_key=f"slot-booked:{request.id}")
+
+
+def _repair(session: Session, request: SlotRequest, now: datetime, tz: ZoneInfo) -> Booking | None:
+    """A claim without a booking (a crash between claim and link): link the booking it made, or
+    put the request back in line."""
+    booking = session.execute(
+        select(Booking).where(Booking.user_id == request.user_id, Booking.space_id == request.space_id,
+                              Booking.start_at == request.start_at, Booking.end_at == request.end_at,
+                              Booking.status != "cancelled", Booking.created_at >= request.created_at)
+        .order_by(Booking.id)
+    ).scalars().first()
+    if booking is not None:
+        request.booking_id = booking.id
+        _booked_notice(session, request, booking, now, tz)
+        return None  # booked earlier, not by this run
+    request.status = "waiting"
+    request.resolved_at = None
+    return None
+
+
+def try_book(session: Session, request_id: int, *, now: datetime, tz: ZoneInfo) -> Booking | None:
+    """Book one waiting request if its slot is free now; the booking, or None. Commits."""
+    from . import bookings
+
+    request = session.get(SlotRequest, request_id, populate_existing=True)
+    if request is None:
+        return None
+    if request.status == "booked" and request.booking_id is None:
+        if request.resolved_at is not None and request.resolved_at <= now - STALE_CLAIM:
+            _repair(session, request, now, tz)
+            session.commit()
+        return None
+    if request.status != "waiting" or request.start_at <= now:
+        return None
+    claimed = session.execute(
+        update(SlotRequest).where(SlotRequest.id == request_id, SlotRequest.status == "waiting")
+        .values(status="booked", resolved_at=now).execution_options(synchronize_session=False)
+    ).rowcount == 1
+    session.commit()
+    if not claimed:
+        return None
+    user, space_id = request.user, request.space_id
+    try:
+        booking = bookings.book(session, user=user, space_id=space_id, start=request.start_at, end=request.end_at,
+                                title=request.title, now=now)
+    except BaseException as exc:
+        session.rollback()
+        reason = exc.message if isinstance(exc, ServiceError) else "The booking could not be made; will retry."
+        session.execute(
+            update(SlotRequest).where(SlotRequest.id == request_id, SlotRequest.status == "booked",
+                                      SlotRequest.booking_id.is_(None))
+            .values(status="waiting", resolved_at=None, reason=reason[:300])
+            .execution_options(synchronize_session=False)
+        )
+        session.commit()
+        if isinstance(exc, ServiceError):
+            return None
+        raise
+    request = session.get(SlotRequest, request_id, populate_existing=True)
+    request.booking_id = booking.id
+    request.reason = None
+    _booked_notice(session, request, booking, now, tz)
+    session.commit()
+    return booking

@@ -1,0 +1,157 @@
+"""Waitlist promotion.
+
+- Expiry (housing.expire_offers, run by the `offer_expiry` job before this one): an expired or
+  declined waitlist offer removes its entry from the queue and the unit passes to the next
+  entry; an expired allocation offer frees the unit and its application lapses ('withdrawn'
+  with the reason; the resident may apply again; it does not join the waitlist, since an
+  applicant who did not answer is not assumed to be still looking).
+- Promotion: a unit is free "from now on" when it is in service, has no 'active' lease from
+  today on (an active lease may still be renewed), no open offer, and no outage over the
+  offered term; a unit whose lease is 'ending' is free from that lease's end. The first
+  waiting entry of its type (manual rank, tier, time joined, id: allocation.waitlist.order)
+  that has no open offer and has not already let an offer of this unit go gets a 'waitlist'
+  offer open OFFER_RESPONSE_DAYS, for its application's term (else RENEWAL_TERM_MONTHS).
+
+The unit is locked and re-checked; the entry is claimed (waiting -> offered, conditional UPDATE)
+before housing.make_offer, which locks the unit again and refuses (409) an overlapping offer;
+a refused offer puts the entry back. So re-runs and racing runners converge on one offer per
+unit and per entry. An entry left 'offered' with no offer by a crash in between is put back
+in line by `release_orphaned_entries`."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from ..allocation.waitlist import QueueEntry, order
+from ..models import Lease, Offer, Unit, UnitOutage, WaitlistEntry
+from .guard import begin_write, lock_resource
+from .renewals import add_months
+
+
+# ----------------------------------------------------------------------------- promotion
+
+
+def free_from(session: Session, unit: Unit, today: date) -> date | None:
+    """The first day from which the unit is free for good, or None when it is not free."""
+    if unit.status != "available":
+        return None
+    leases = session.execute(
+        select(Lease.status, Lease.end_date).where(Lease.unit_id == unit.id, Lease.status.in_(("active", "ending")),
+                                                   Lease.end_date > today)
+    ).all()
+    if any(status == "active" for status, _ in leases):
+        return None
+    open_offer = session.execute(
+        select(Offer.id).where(Offer.unit_id == unit.id, Offer.status == "open")
+    ).first()
+    if open_offer is not None:
+        return None
+    return max([today] + [end for _, end in leases])
+
+
+def _term(entry: WaitlistEntry, start: date, config) -> tuple[date, date]:
+    application = entry.application
+    if application is not None:
+        start = max(start, application.move_in)
+        if application.term_months:
+            return start, add_months(start, application.term_months)
+        if application.term_nights:
+            return start, start + timedelta(days=application.term_nights)
+    return start, add_months(start, int(config["RENEWAL_TERM_MONTHS"]))
+
+
+def _outage_overlaps(session: Session, unit_id: int, start: date, end: date) -> bool:
+    return session.execute(
+        select(UnitOutage.id).where(UnitOutage.unit_id == unit_id, UnitOutage.start_date < end,
+                                    UnitOutage.end_date > start)
+    ).first() is not None
+
+
+def queue(session: Session, unit_type: str) -> list[WaitlistEntry]:
+    """Waiting entries of a type, first in line first."""
+    entries = list(session.execute(
+        select(WaitlistEntry).where(WaitlistEntry.unit_type == unit_type, WaitlistEntry.status == "waiting")
+    ).scalars())
+    by_id = {e.id: e for e in entries}
+    ordered = order(QueueEntry(id=e.id, tier=e.priority_tier, joined_at=e.joined_at, manual_rank=e.manual_rank)
+                    for e in entries)
+    return [by_id[q.id] for q in ordered]
+
+
+def candidate_unit_ids(session: Session) -> list[int]:
+    """Units of a type someone is waiting for (the unit itself is re-checked under its lock)."""
+    waiting_types = select(WaitlistEntry.unit_type).where(WaitlistEntry.status == "waiting").distinct()
+    return list(session.execute(
+        select(Unit.id).where(Unit.status == "available", Unit.unit_type.in_(waiting_types)).order_by(Unit.id)
+    ).scalars())
+
+
+def promote_unit(session: Session, unit_id: int, *, now: datetime, tz: ZoneInfo, config) -> Offer | None:
+    """Offer one free unit to the first eligible waiting entry; None when the unit is not free or
+    nobody eligible waits. The caller commits."""
+    from .housing import make_offer
+
+    unit = lock_resource(session, Unit, unit_id)
+    if unit is None:
+        return None
+    today = now.astimezone(tz).date()
+    start = free_from(session, unit, today)
+    if start is None:
+        return None
+    for entry in queue(session, unit.unit_type):
+        busy = session.execute(select(Offer.id).where(Offer.user_id == entry.user_id, Offer.status == "open")).first()
+        if busy is not None:
+            continue
+        passed = session.execute(
+            select(Offer.id).where(Offer.waitlist_entry_id == entry.id, Offer.unit_id == unit.id,
+                                   Offer.status.in_(("declined", "expired")))
+        ).first()
+        if passed is not None:
+            continue
+        offer_start, offer_end = _term(entry, start, config)
+        if _outage_overlaps(session, unit.id, offer_start, offer_end):
+            return None
+        claimed = session.execute(
+            update(WaitlistEntry).where(WaitlistEntry.id == entry.id, WaitlistEntry.status == "waiting")
+            .values(status="offered").execution_options(synchronize_session=False)
+        ).rowcount == 1
+        if not claimed:
+            continue
+        entry_id = entry.id
+        try:
+            # make_offer commits the claim above, then locks the unit, re-checks and commits the offer.
+            return make_offer(session, kind="waitlist", user_id=entry.user_id, unit_id=unit.id, start=offer_start,
+                              end=offer_end, monthly_rent=unit.monthly_rent,
+                              expires_at=now + timedelta(days=int(config["OFFER_RESPONSE_DAYS"])), now=now,
+                              application_id=entry.application_id, waitlist_entry_id=entry_id)
+        except BaseException:
+            session.rollback()
+            _unclaim(session, entry_id)
+            session.commit()
+            raise
+    return None
+
+
+def _unclaim(session: Session, entry_id: int) -> bool:
+    """Put an entry claimed for an offer that was never made back in line."""
+    has_offer = select(Offer.id).where(Offer.waitlist_entry_id == WaitlistEntry.id).exists()
+    return session.execute(
+        update(WaitlistEntry).where(WaitlistEntry.id == entry_id, WaitlistEntry.status == "offered", ~has_offer)
+        .values(status="waiting").execution_options(synchronize_session=False)
+    ).rowcount == 1
+
+
+def orphaned_entry_ids(session: Session) -> list[int]:
+    """Entries marked 'offered' that have no offer at all (a crash between claim and offer)."""
+    has_offer = select(Offer.id).where(Offer.waitlist_entry_id == WaitlistEntry.id).exists()
+    return list(session.execute(
+        select(WaitlistEntry.id).where(WaitlistEntry.status == "offered", ~has_offer).order_by(WaitlistEntry.id)
+    ).scalars())
+
+
+def release_orphaned_entry(session: Session, entry_id: int) -> bool:
+    begin_write(session)
+    return _unclaim(session, entry_id)
