@@ -62,13 +62,17 @@ class ApplicationForm(FlaskForm):
                                                                   NumberRange(min=1, max=8, message="Between 1 and 8 people.")])
     preferred_units = StringField("Preferred units (optional)", validators=[Optional(), Length(max=300)])
 
-    def validate_term_months(self, field):
-        if self.term_kind.data == "months" and field.data is None:
-            raise ValidationError("Say how many months (1 to 12).")
-
-    def validate_term_nights(self, field):
-        if self.term_kind.data == "nights" and field.data is None:
-            raise ValidationError(f"Say how many nights (1 to {MAX_SHORT_STAY_NIGHTS}).")
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        # The term field that matters must be given (Optional() stops the field's own chain).
+        if self.term_kind.data == "months" and self.term_months.data is None and not self.term_months.errors:
+            self.term_months.errors = list(self.term_months.errors) + ["Say how many months (1 to 12)."]
+            ok = False
+        if self.term_kind.data == "nights" and self.term_nights.data is None and not self.term_nights.errors:
+            self.term_nights.errors = list(self.term_nights.errors) + [
+                f"Say how many nights (1 to {MAX_SHORT_STAY_NIGHTS})."]
+            ok = False
+        return ok
 
     def term(self) -> tuple[int, int]:
         """(term_months, term_nights) as the service takes them."""

@@ -20,7 +20,7 @@ from ..forms.housing import (
 )
 from ..models.housing import APPLICATION_STATUSES, LEASE_STATUSES, OFFER_STATUSES, UNIT_TYPES
 from ..services import NotFound, ServiceError
-from ..services.accounts import find_user_by_email
+from ..services.accounts import get_user_by_email
 from ..timeutil import utcnow
 from .access import MANAGERS, principal, roles_required
 from .housing import Page, day_text, get, page_number, page_size, service, summary_rows, today_local
@@ -288,7 +288,7 @@ def lease_new():
         now = utcnow()
         code = form.unit_code.data.strip().upper()
         unit_found = next((u for u in hs.list_units(db.session) if u.code.upper() == code), None)
-        resident = find_user_by_email(db.session, form.email.data)
+        resident = get_user_by_email(db.session, form.email.data)
         if unit_found is None:
             form.unit_code.errors.append(f"There is no unit {code}.")
         if resident is None or resident.role != "resident":
