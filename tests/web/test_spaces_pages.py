@@ -355,3 +355,30 @@ def test_check_in_button_only_when_the_route_exists_and_in_the_window(client, ap
     exists = "inbox.check_in" in app.view_functions
     assert ('data-testid="check-in"' in client.get(f"/bookings/{booking.id}").get_data(as_text=True)) == exists
     assert 'data-testid="check-in"' not in client.get(f"/bookings/{later.id}").get_data(as_text=True)
+
+
+def test_a_managers_my_bookings_shows_only_their_own(client, login, make_user, session, lab, manager):
+    day = next_tuesday()
+    book(session, make_user(), lab, day, "10:00", "11:00", title="resident's")
+    book(session, manager, lab, day, "14:00", "15:00", title="manager's")
+    login(manager)
+    page = client.get("/bookings").get_data(as_text=True)
+    assert "manager&#39;s" in page and "resident&#39;s" not in page
+
+
+def test_a_manager_cancels_a_residents_booking_with_a_reason(client, login, make_user, session, lab, manager):
+    from innocell.models import Notification
+
+    day = next_tuesday()
+    holder = make_user()
+    booking = book(session, holder, lab, day, "10:00", "11:00")
+    login(manager)
+    page = client.get(f"/bookings/{booking.id}/cancel").get_data(as_text=True)
+    assert f"Sent to {holder.name}." in page
+    assert client.post(f"/bookings/{booking.id}/cancel", data={"reason": "Lab flooded"}).status_code == 302
+    db.session.expire_all()
+    cancelled = session.get(Booking, booking.id)
+    assert (cancelled.status, cancelled.cancel_reason, cancelled.cancelled_by_id) == ("cancelled", "Lab flooded",
+                                                                                     manager.id)
+    notes = session.execute(select(Notification.body).where(Notification.user_id == holder.id)).scalars().all()
+    assert len(notes) == 1 and "Lab flooded" in notes[0]
