@@ -1,13 +1,415 @@
-"""Pages for reports (filled in by its issue)."""
+"""Finance pages and files: the reports dashboard (finance, admin; managers may read it),
+month-end freezing (finance, admin) and the CSV / XLSX downloads (finance, admin, by browser
+session or bearer token). Thin: figures come from innocell.services.reports, files from
+innocell.services.exports."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from flask_login import login_required
+import os
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, send_file, \
+    url_for
+from werkzeug.exceptions import Unauthorized
+
+from ..allocation import usage
+from ..extensions import db
+from ..services import BadRequest, ServiceError
+from ..services import exports
+from ..services import reports as report_service
+from ..timeutil import local_zone, parse_date, utcnow
+from .access import REPORT_READERS, principal, roles_required
 
 bp = Blueprint("reports", __name__)
 
+DASHBOARD_READERS = ("finance", "admin", "manager")
+FILE_REPORTS = ("occupancy", "utilisation", "revenue", "vacancy", "waitlist", "bookings", "leases")
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+TREND_MONTHS = 12
+WEEKDAY_LABELS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+PALETTE = ("#0b6e4f", "#2f6fb3", "#c26a00", "#8a3ffc", "#b3261e", "#5f6b7a")
+GROUP_LABELS = {"unit_type": "unit type", "unit": "unit", "floor": "floor", "space": "space", "kind": "kind",
+                "month": "month"}
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+@dataclass
+class Period:
+    start: date
+    end: date
+    preset: str  # this_month | last_month | custom
+
+
+def parse_period(args, today: date) -> Period:
+    """`from` and `to` (dates, `to` exclusive), or `period=this_month|last_month`; neither
+    means this month. Raises BadRequest with a sentence a person understands."""
+    preset = args.get("period", "")
+    raw_from, raw_to = args.get("from", "").strip(), args.get("to", "").strip()
+    if preset == "last_month":
+        return Period(*report_service.last_month(today), "last_month")
+    if preset == "this_month" or (preset in ("", "custom") and not raw_from and not raw_to):
+        return Period(*report_service.default_period(today), "this_month")
+    if preset not in ("", "custom"):
+        raise BadRequest(f"'{preset}' is not a period; use this_month, last_month or custom with from and to.")
+    if not raw_from or not raw_to:
+        raise BadRequest("Give both 'from' and 'to' as dates (YYYY-MM-DD); 'to' is exclusive.")
+    try:
+        start, end = parse_date(raw_from), parse_date(raw_to)
+    except ValueError as exc:
+        raise BadRequest(f"Bad period: {exc}.") from None
+    report_service.check_period(start, end)
+    preset = "custom"
+    if (start, end) == report_service.default_period(today):
+        preset = "this_month"
+    elif (start, end) == report_service.last_month(today):
+        preset = "last_month"
+    return Period(start, end, preset)
+
+
+def today_local() -> date:
+    return utcnow().astimezone(local_zone()).date()
+
+
+def parse_month(raw: str | None) -> date:
+    try:
+        return date.fromisoformat(f"{(raw or '').strip()}-01")
+    except ValueError:
+        raise BadRequest(f"'{raw}' is not a month (YYYY-MM).") from None
+
+
+# --------------------------------------------------------------------------- files
+
+
+def _wants_page() -> bool:
+    """A browser asks for pages (Accept: text/html) and carries no Authorization header."""
+    return "text/html" in request.headers.get("Accept", "") and not request.headers.get("Authorization")
+
+
+def _refuse(status: int, message: str):
+    if _wants_page():
+        return render_template("error.html", status=status, message=message), status
+    code = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found"}.get(status, "bad_request")
+    return jsonify({"error": code, "message": message}), status
+
+
+def _file_reader():
+    """(user, None) for finance and admin; (None, response) otherwise: 401 for clients without
+    a valid token, a sign-in redirect for browsers, 403 for other roles."""
+    try:
+        user = principal()
+    except Unauthorized:
+        return None, _refuse(401, "Your bearer token is not valid (expired or revoked). Ask for a new one.")
+    if user is None:
+        if _wants_page():
+            return None, current_app.login_manager.unauthorized()
+        return None, _refuse(401, "Sign in first: send a valid bearer token or use a browser session.")
+    if user.role not in REPORT_READERS:
+        return None, _refuse(403, "Only finance and administrators may download reports.")
+    return user, None
+
+
+def _send(export: exports.Export, fmt: str, tz):
+    if fmt == "csv":
+        response = Response(exports.csv_stream(export, tz), mimetype="text/csv")
+        response.headers["Content-Type"] = "text/csv; charset=utf-8"
+        response.headers["Content-Disposition"] = f'attachment; filename="{export.stem}.csv"'
+    else:
+        path = exports.xlsx_tempfile(export, tz)
+        handle = open(path, "rb")
+        os.unlink(path)  # the open handle keeps the data until the response is sent
+        response = send_file(handle, mimetype=XLSX_MIME, as_attachment=True, download_name=f"{export.stem}.xlsx")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def build_export(name: str, args, tz) -> exports.Export:
+    today = today_local()
+    if name == "vacancy":
+        return exports.vacancy_export(report_service.vacancy(db.session, today=today), today)
+    if name == "waitlist":
+        return exports.waitlist_export(report_service.waitlist(db.session, now=utcnow()), today)
+    period = parse_period(args, today)
+    if name == "bookings":
+        return exports.bookings_export(db.engine, period.start, period.end, tz)
+    if name == "leases":
+        return exports.leases_export(db.engine, period.start, period.end)
+    result = report_service.report(db.session, name, start=period.start, end=period.end,
+                                   group=args.get("group"), tz=tz)
+    return exports.report_export(result)
+
+
+@bp.get("/reports/<any(occupancy,utilisation,revenue,vacancy,waitlist,bookings,leases):name>.<any(csv,xlsx):fmt>")
+def download(name: str, fmt: str):
+    user, refusal = _file_reader()
+    if refusal is not None:
+        return refusal
+    tz = local_zone()
+    try:
+        export = build_export(name, request.args, tz)
+    except ServiceError as exc:
+        return _refuse(exc.status, exc.message)
+    response = _send(export, fmt, tz)
+    db.session.commit()  # end the request's read transaction; the file streams on its own session
+    return response
+
+
+# --------------------------------------------------------------------------- charts
+
+
+def _nice_max(value: float) -> float:
+    if value <= 0:
+        return 1.0
+    magnitude = 10 ** (len(str(int(value))) - 1)
+    for step in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
+        if value <= step * magnitude:
+            return step * magnitude
+    return 10 * magnitude
+
+
+def line_chart(months: list[date], series: dict[str, list], width=720, height=260) -> dict:
+    """Geometry for an SVG line chart of rates (0..100 %)."""
+    left, right, top, bottom = 48, 16, 16, 36
+    plot_w, plot_h = width - left - right, height - top - bottom
+    step = plot_w / max(len(months) - 1, 1)
+
+    def xy(i, rate):
+        return round(left + i * step, 1), round(top + plot_h * (1 - rate), 1)
+
+    lines = []
+    for n, (name, rates) in enumerate(series.items()):
+        points = [(i, r) for i, r in enumerate(rates) if r is not None]
+        lines.append({"name": name, "colour": PALETTE[n % len(PALETTE)],
+                      "path": " ".join(f"{x},{y}" for x, y in (xy(i, r) for i, r in points)),
+                      "dots": [{"x": xy(i, r)[0], "y": xy(i, r)[1],
+                                "title": f"{name}, {months[i]:%b %Y}: {r * 100:.1f}%"} for i, r in points]})
+    ticks = [{"y": round(top + plot_h * (1 - t / 100), 1), "label": f"{t}%"} for t in (0, 25, 50, 75, 100)]
+    labels = [{"x": round(left + i * step, 1), "label": f"{m:%b %y}"} for i, m in enumerate(months)]
+    return {"width": width, "height": height, "lines": lines, "ticks": ticks, "labels": labels,
+            "left": left, "right": width - right, "bottom": top + plot_h}
+
+
+def bar_chart(rows: list[dict], width=720, height=260) -> dict:
+    """Stacked bars of rent due and lab fees per month."""
+    left, right, top, bottom = 72, 16, 16, 36
+    plot_w, plot_h = width - left - right, height - top - bottom
+    peak = _nice_max(max((float(r["total"]) for r in rows), default=0.0))
+    slot = plot_w / max(len(rows), 1)
+    bar_w = max(min(slot * 0.6, 48), 4)
+    bars = []
+    for i, r in enumerate(rows):
+        x = round(left + i * slot + (slot - bar_w) / 2, 1)
+        rent_h = plot_h * float(r["rent_due"]) / peak
+        fee_h = plot_h * float(r["lab_fees"]) / peak
+        month = date.fromisoformat(r["group"] + "-01")
+        bars.append({"x": x, "w": round(bar_w, 1), "label": f"{month:%b %y}",
+                     "rent_y": round(top + plot_h - rent_h, 1), "rent_h": round(rent_h, 1),
+                     "fee_y": round(top + plot_h - rent_h - fee_h, 1), "fee_h": round(fee_h, 1),
+                     "cx": round(left + i * slot + slot / 2, 1),
+                     "title": f"{r['group']}: rent HK${r['rent_due']:,.2f}, lab fees HK${r['lab_fees']:,.2f}"})
+    ticks = [{"y": round(top + plot_h * (1 - f), 1), "label": f"{peak * f:,.0f}"} for f in (0, 0.25, 0.5, 0.75, 1)]
+    return {"width": width, "height": height, "bars": bars, "ticks": ticks, "left": left,
+            "right": width - right, "bottom": top + plot_h}
+
+
+def heat_grid(heat: usage.HeatMap) -> dict:
+    """Rows Mon..Sun, columns the hours that are open at some point; a cell's shade is its rate."""
+    hours = sorted({h for (_, h), us in heat.open.items() if us}) or list(range(8, 22))
+    first, last = hours[0], hours[-1]
+    columns = list(range(first, last + 1))
+    rates = [r for wd in range(7) for h in columns if (r := heat.rate(wd, h)) is not None]
+    darkest = max(rates, default=0.0) or 1.0  # shades are relative to the busiest hour
+    rows = []
+    for wd in range(7):
+        cells = []
+        for h in columns:
+            rate = heat.rate(wd, h)
+            cells.append({"hour": h, "rate": rate,
+                          "booked": float(usage.hours(heat.booked.get((wd, h), 0))),
+                          "open": float(usage.hours(heat.open.get((wd, h), 0))),
+                          "shade": None if rate is None else round(0.06 + 0.94 * min(rate / darkest, 1.0), 3)})
+        rows.append({"label": WEEKDAY_LABELS[wd], "cells": cells})
+    cell_w, cell_h, left, top = 26, 22, 44, 22
+    return {"columns": columns, "rows": rows, "cell_w": cell_w, "cell_h": cell_h, "left": left, "top": top,
+            "width": left + cell_w * len(columns) + 8, "height": top + cell_h * 7 + 8,
+            "darkest": darkest if rates else None}
+
+
+def trend_months(end: date) -> list[date]:
+    last = (end - timedelta(days=1)).replace(day=1)
+    months = [last]
+    while len(months) < TREND_MONTHS:
+        months.insert(0, (months[0] - timedelta(days=1)).replace(day=1))
+    return months
+
+
+def closed_months(today: date, count: int = 6) -> list[date]:
+    """The last `count` months that are over, newest first."""
+    month = report_service.last_month(today)[0]
+    out = []
+    for _ in range(count):
+        out.append(month)
+        month = (month - timedelta(days=1)).replace(day=1)
+    return out
+
+
+# --------------------------------------------------------------------------- pages
+
+VACANCY_PAGE_SIZE = 10
+
+
+class Page:
+    """A page of a list, in the shape the `pager` macro reads."""
+
+    def __init__(self, items: list, page: int, per_page: int):
+        self.total = len(items)
+        self.pages = max(1, -(-self.total // per_page))
+        self.page = min(max(page, 1), self.pages)
+        self.items = items[(self.page - 1) * per_page:self.page * per_page]
+        self.has_prev, self.has_next = self.page > 1, self.page < self.pages
+        self.prev_num, self.next_num = self.page - 1, self.page + 1
+
+
+def _page_arg(name: str) -> int:
+    raw = request.args.get(name, "1")
+    return int(raw) if raw.isdigit() else 1
+
 
 @bp.get("/reports")
-@login_required
+@roles_required(*DASHBOARD_READERS)
 def index():
-    return render_template("placeholder.html", title="reports")
+    tz = local_zone()
+    today = today_local()
+    error = None
+    try:
+        period = parse_period(request.args, today)
+    except BadRequest as exc:
+        error = exc.message
+        period = Period(*report_service.default_period(today), "this_month")
+    occ_group = request.args.get("occupancy_group") or "unit_type"
+    util_group = request.args.get("utilisation_group") or "space"
+    if occ_group not in report_service.SPECS["occupancy"].groups:
+        error, occ_group = f"'{occ_group}' is not an occupancy grouping.", "unit_type"
+    if util_group not in report_service.SPECS["utilisation"].groups:
+        error, util_group = f"'{util_group}' is not a utilisation grouping.", "space"
+    spaces = report_service.active_spaces(db.session)
+    space_id = None
+    raw_space = request.args.get("space", "")
+    if raw_space:
+        if raw_space.isdigit() and int(raw_space) in {s.id for s in spaces}:
+            space_id = int(raw_space)
+        else:
+            error = "That space is not one of the active spaces."
+
+    occupancy = report_service.report(db.session, "occupancy", start=period.start, end=period.end,
+                                      group=occ_group, tz=tz)
+    utilisation = report_service.report(db.session, "utilisation", start=period.start, end=period.end,
+                                        group=util_group, tz=tz)
+    months = trend_months(period.end)
+    trend = report_service.occupancy_trend(db.session, months=months)
+    revenue_rows = report_service.present("revenue", report_service.revenue(
+        db.session, start=months[0], end=usage.next_month(months[-1]), tz=tz))
+    heat = report_service.heat_map(db.session, start=period.start, end=period.end, tz=tz, space_id=space_id)
+    frozen = {m["month"]: m for m in report_service.frozen_months(db.session)}
+    vacancy = report_service.vacancy(db.session, today=today)
+    vacancy_by_type: dict[str, int] = {}
+    for v in vacancy:
+        vacancy_by_type[v["unit_type"]] = vacancy_by_type.get(v["unit_type"], 0) + 1
+    user = principal()
+    query = {"from": period.start.isoformat(), "to": period.end.isoformat()}
+    context = dict(
+        period=period, error=error, occ_group=occ_group, util_group=util_group, spaces=spaces, space_id=space_id,
+        occupancy=occupancy, utilisation=utilisation, trend=trend, trend_chart=line_chart(months, trend["series"]),
+        revenue_rows=revenue_rows, revenue_chart=bar_chart(revenue_rows), heat=heat_grid(heat),
+        vacancy=Page(vacancy, _page_arg("vacancy_page"), VACANCY_PAGE_SIZE),
+        vacancy_by_type=vacancy_by_type,
+        vacancy_url=lambda n: url_for("reports.index", **{**request.args.to_dict(), "vacancy_page": n}) + "#vacancy",
+        waitlist=report_service.waitlist(db.session, now=utcnow()),
+        frozen=frozen, closed_months=closed_months(today), today=today,
+        can_download=user.role in REPORT_READERS, can_freeze=user.role in REPORT_READERS,
+        query=query, group_labels=GROUP_LABELS, occupancy_spec=report_service.SPECS["occupancy"],
+        utilisation_spec=report_service.SPECS["utilisation"], timedelta1=timedelta(days=1),
+        revenue_end=usage.next_month(months[-1]),
+        this_month=report_service.default_period(today), last_month=report_service.last_month(today),
+    )
+    return render_template("reports/index.html", **context), (400 if error else 200)
+
+
+@bp.get("/reports/frozen/<month>")
+@roles_required(*DASHBOARD_READERS)
+def frozen(month: str):
+    """A frozen month: the figures as frozen, today's figures and the difference."""
+    tz = local_zone()
+    first = parse_month(month)
+    end = usage.next_month(first)
+    groups = {name: request.args.get(f"{name}_group") or spec.default_group
+              for name, spec in report_service.SPECS.items()}
+    results = {}
+    for name, spec in report_service.SPECS.items():
+        if groups[name] not in spec.groups:
+            raise BadRequest(f"'{groups[name]}' is not a grouping of the {name} report.")
+        results[name] = report_service.report(db.session, name, start=first, end=end, group=groups[name], tz=tz)
+    if not any(r.frozen for r in results.values()):
+        flash(f"{first:%B %Y} has not been frozen; these are today's figures.", "warning")
+        return redirect(url_for("reports.index", **{"from": first.isoformat(), "to": end.isoformat()}))
+    user = principal()
+    return render_template("reports/frozen.html", month=first, end=end, results=results, groups=groups,
+                           specs=report_service.SPECS, group_labels=GROUP_LABELS,
+                           can_download=user.role in REPORT_READERS,
+                           query={"from": first.isoformat(), "to": end.isoformat()})
+
+
+@bp.get("/reports/freeze")
+@roles_required(*REPORT_READERS)
+def freeze_confirm():
+    month = parse_month(request.args.get("month"))
+    today = today_local()
+    if usage.next_month(month) > today:
+        raise BadRequest(f"{month:%B %Y} is not over yet; freeze it from {usage.next_month(month)} on.")
+    tz = local_zone()
+    results = {name: report_service.report(db.session, name, start=month, end=usage.next_month(month),
+                                           group=None, tz=tz) for name in report_service.SPECS}
+    return render_template("reports/freeze.html", month=month, results=results, specs=report_service.SPECS,
+                           group_labels=GROUP_LABELS)
+
+
+@bp.post("/reports/freeze")
+@roles_required(*REPORT_READERS)
+def freeze():
+    month = parse_month(request.form.get("month"))
+    try:
+        made = report_service.freeze_month(db.session, month=month, actor=principal(), now=utcnow(), tz=local_zone())
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("reports.index"))
+    flash(f"{month:%B %Y} is frozen ({made} report groupings stored). Its exports now show these figures.", "success")
+    return redirect(url_for("reports.frozen", month=f"{month:%Y-%m}"))
+
+
+def money(value) -> str:
+    return "" if value is None else f"{Decimal(value):,.2f}"
+
+
+@bp.app_template_filter("report_value")
+def report_value(value, kind: str) -> str:
+    """A presented figure as text: money and hours with two places, rates as percentages."""
+    if value is None:
+        return "—"
+    if kind == report_service.RATE:
+        return f"{float(value) * 100:.1f}%"
+    if kind in (report_service.MONEY, report_service.HOURS):
+        return money(value)
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+@bp.app_template_filter("signed")
+def signed(value, kind: str) -> str:
+    if value is None:
+        return "—"
+    if kind == report_service.RATE:
+        return f"{float(value) * 100:+.1f} pts"
+    if kind in (report_service.MONEY, report_service.HOURS):
+        return f"{Decimal(value):+,.2f}"
+    return f"{value:+,}"

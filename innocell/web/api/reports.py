@@ -1,4 +1,89 @@
-"""API routes for reports (filled in by its issue)."""
+"""Reports API (CONTRACT.md "Reports"): finance and admin only.
+
+GET /api/v1/reports/occupancy?from=&to=&group=unit_type|unit|floor
+GET /api/v1/reports/utilisation?from=&to=&group=space|kind
+GET /api/v1/reports/revenue?from=&to=            one row per month
+GET /api/v1/reports/vacancy                      units free tonight
+GET /api/v1/reports/waitlist                     length and median wait per unit type
+
+Rows carry the contract's keys with the figures rounded as in the files (money and hours to
+cents, rates to four places). A month frozen by finance answers its frozen rows, with
+`"frozen": true`, `frozen_at`, today's rows in `current_rows` and `changes` (today minus frozen)."""
 from __future__ import annotations
 
-from . import bp  # noqa: F401
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask import jsonify, request
+
+from ...extensions import db
+from ...services import reports as report_service
+from ...timeutil import iso_local, local_zone, utcnow
+from ..access import REPORT_READERS
+from ..reports import parse_period, today_local
+from . import api_roles, bp
+
+
+def _plain(value):
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, datetime):
+        return iso_local(value, local_zone())
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _rows(rows: list[dict] | None) -> list[dict] | None:
+    if rows is None:
+        return None
+    return [{k: _plain(v) for k, v in row.items()} for row in rows]
+
+
+def _report(name: str):
+    tz = local_zone()
+    period = parse_period(request.args, today_local())
+    result = report_service.report(db.session, name, start=period.start, end=period.end,
+                                   group=request.args.get("group"), tz=tz)
+    body = {"rows": _rows(result.rows), "from": period.start.isoformat(), "to": period.end.isoformat(),
+            "group": result.group, "frozen": result.frozen}
+    if result.frozen:
+        body.update(frozen_at=iso_local(result.frozen_at, tz), frozen_by=result.frozen_by,
+                    current_rows=_rows(result.current), changes=_rows(result.changes))
+    return jsonify(body)
+
+
+@bp.get("/reports/occupancy")
+@api_roles(*REPORT_READERS)
+def report_occupancy():
+    return _report("occupancy")
+
+
+@bp.get("/reports/utilisation")
+@api_roles(*REPORT_READERS)
+def report_utilisation():
+    return _report("utilisation")
+
+
+@bp.get("/reports/revenue")
+@api_roles(*REPORT_READERS)
+def report_revenue():
+    return _report("revenue")
+
+
+@bp.get("/reports/vacancy")
+@api_roles(*REPORT_READERS)
+def report_vacancy():
+    today = today_local()
+    return jsonify({"date": today.isoformat(), "rows": _rows(report_service.vacancy(db.session, today=today))})
+
+
+@bp.get("/reports/waitlist")
+@api_roles(*REPORT_READERS)
+def report_waitlist():
+    rows = report_service.waitlist(db.session, now=utcnow())
+    for row in rows:
+        for key in ("median_wait_days", "longest_wait_days"):
+            if row[key] is not None:
+                row[key] = round(row[key], 1)
+    return jsonify({"rows": rows})

@@ -1,0 +1,324 @@
+"""CSV and XLSX files of the reports and of the raw records, in bounded memory.
+
+- CSV is produced line batch by line batch from an iterator of rows; the raw exports read
+  their rows in a generator that opens its OWN session on the engine (the request's scoped
+  session is gone once the view returns) and fetches with `yield_per`.
+- XLSX is written by XlsxWriter in constant-memory mode into a temporary file, with
+  `strings_to_formulas`, `strings_to_urls` and `strings_to_numbers` off.
+- Numbers are numbers (no thousands separators or currency signs in CSV; numeric cells in
+  XLSX), dates are dates, one header row.
+- Text that a spreadsheet would run (`=`, `+`, `-`, `@`, tab, CR at the start) gets a leading
+  apostrophe in CSV (OWASP, CWE-1236) and is a plain string cell with Excel's quote prefix in
+  XLSX. Only text columns are touched: a negative number stays a number.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Iterable, Iterator
+from zoneinfo import ZoneInfo
+
+import xlsxwriter
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from ..allocation import usage
+from ..models import Booking, Lease, Space, Unit, User
+from . import reports as reports_service
+
+TEXT, INT, NUMBER, MONEY, HOURS, RATE, DATE, DATETIME = (
+    "text", "int", "number", "money", "hours", "rate", "date", "datetime")
+DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+CSV_BATCH_ROWS = 500
+YIELD_PER = 1000
+XLSX_MAX_ROWS = 1_048_576
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    kind: str = TEXT
+    header: str | None = None
+    width: int = 14
+
+    @property
+    def title(self) -> str:
+        return self.header or self.key
+
+
+@dataclass
+class Export:
+    """A file to send: its name stem (no extension), columns and an iterator of row dicts."""
+
+    stem: str
+    columns: list[Column]
+    rows: Iterable[dict]
+    sheet: str = "Report"
+
+
+def neutralise(text: str) -> str:
+    """Make text inert in a spreadsheet: a leading apostrophe before a formula character."""
+    if text and text.startswith(DANGEROUS_PREFIXES):
+        return "'" + text
+    return text
+
+
+def is_dangerous(text: str) -> bool:
+    return bool(text) and text.startswith(DANGEROUS_PREFIXES)
+
+
+def _local_naive(value: datetime, tz: ZoneInfo) -> datetime:
+    return value.astimezone(tz).replace(tzinfo=None) if value.tzinfo else value
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def csv_value(column: Column, value, tz: ZoneInfo) -> str:
+    if value is None:
+        return ""
+    kind = column.kind
+    if kind == TEXT:
+        return neutralise(str(value))
+    if kind == INT:
+        return str(int(value))
+    if kind in (MONEY, HOURS):
+        return f"{usage.to_decimal(value, 2):f}"
+    if kind == RATE:
+        return repr(round(float(value), 4))
+    if kind == NUMBER:
+        return f"{Decimal(str(value)).normalize():f}" if not isinstance(value, int) else str(value)
+    if kind == DATE:
+        return value.isoformat()
+    if kind == DATETIME:
+        return _local_naive(value, tz).strftime("%Y-%m-%d %H:%M:%S")
+    raise ValueError(kind)
+
+
+def csv_chunks(export: Export, tz: ZoneInfo) -> Iterator[str]:
+    """The CSV text in chunks of a few hundred rows (header first)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([neutralise(c.title) for c in export.columns])
+    count = 0
+    for row in export.rows:
+        writer.writerow([csv_value(c, row.get(c.key), tz) for c in export.columns])
+        count += 1
+        if count % CSV_BATCH_ROWS == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate(0)
+    yield buffer.getvalue()
+
+
+def csv_stream(export: Export, tz: ZoneInfo) -> Iterator[bytes]:
+    """UTF-8 with a byte-order mark, so Excel reads names with accents right."""
+    yield "\ufeff".encode()
+    for chunk in csv_chunks(export, tz):
+        yield chunk.encode("utf-8")
+
+
+# --------------------------------------------------------------------------- XLSX
+
+
+def write_xlsx(export: Export, path: str, tz: ZoneInfo) -> int:
+    """Write the export to `path` in constant memory; returns the number of data rows."""
+    workbook = xlsxwriter.Workbook(path, {
+        "constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+        "strings_to_numbers": False, "tmpdir": tempfile.gettempdir(),
+    })
+    try:
+        sheet = workbook.add_worksheet(export.sheet[:31])
+        header = workbook.add_format({"bold": True, "bottom": 1})
+        formats = {
+            INT: workbook.add_format({"num_format": "0"}),
+            NUMBER: workbook.add_format({"num_format": "0.0##"}),
+            MONEY: workbook.add_format({"num_format": "#,##0.00"}),
+            HOURS: workbook.add_format({"num_format": "0.00"}),
+            RATE: workbook.add_format({"num_format": "0.00%"}),
+            DATE: workbook.add_format({"num_format": "yyyy-mm-dd"}),
+            DATETIME: workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"}),
+        }
+        quoted = workbook.add_format({"quote_prefix": True})
+        for index, column in enumerate(export.columns):
+            sheet.set_column(index, index, column.width)
+        for index, column in enumerate(export.columns):
+            sheet.write_string(0, index, column.title, header)
+        sheet.freeze_panes(1, 0)
+        row_number = 0
+        for row in export.rows:
+            row_number += 1
+            if row_number >= XLSX_MAX_ROWS:
+                break
+            for index, column in enumerate(export.columns):
+                value = row.get(column.key)
+                if value is None:
+                    continue
+                kind = column.kind
+                if kind == TEXT:
+                    text = str(value)
+                    sheet.write_string(row_number, index, text, quoted if is_dangerous(text) else None)
+                elif kind in (MONEY, HOURS):
+                    sheet.write_number(row_number, index, float(usage.to_decimal(value, 2)), formats[kind])
+                elif kind == RATE:
+                    sheet.write_number(row_number, index, round(float(value), 4), formats[kind])
+                elif kind in (INT, NUMBER):
+                    sheet.write_number(row_number, index, value if kind == INT else float(value), formats[kind])
+                elif kind == DATE:
+                    sheet.write_datetime(row_number, index, datetime.combine(value, datetime.min.time()),
+                                         formats[DATE])
+                elif kind == DATETIME:
+                    sheet.write_datetime(row_number, index, _local_naive(value, tz), formats[DATETIME])
+        return row_number
+    finally:
+        workbook.close()
+
+
+def xlsx_tempfile(export: Export, tz: ZoneInfo) -> str:
+    """Build the workbook in a temporary file and return its path (the caller removes it)."""
+    handle, path = tempfile.mkstemp(prefix="innocell-", suffix=".xlsx")
+    os.close(handle)
+    try:
+        write_xlsx(export, path, tz)
+    except BaseException:
+        os.unlink(path)
+        raise
+    return path
+
+
+# --------------------------------------------------------------------------- report exports
+
+REPORT_KIND = {reports_service.INT: INT, reports_service.RATE: RATE, reports_service.MONEY: MONEY,
+               reports_service.HOURS: HOURS}
+
+
+def _period_stem(name: str, start: date, end: date, group: str | None = None, default: str | None = None) -> str:
+    middle = f"_{group}" if group and group != default else ""
+    return f"{name}{middle}_{start.isoformat()}_{end.isoformat()}"
+
+
+def report_export(result: reports_service.ReportResult) -> Export:
+    """Occupancy, utilisation or revenue as shown (frozen figures for a frozen month, with
+    a `change_*` column per figure: today's figure minus the frozen one)."""
+    spec = reports_service.SPECS[result.report]
+    columns = [Column("group", TEXT, width=18)]
+    rows = [dict(r) for r in result.rows]
+    if result.report == "revenue":
+        columns = [Column("group", TEXT, width=10), Column("month", DATE, width=12)]
+        for row in rows:
+            row["month"] = date.fromisoformat(row["group"] + "-01")
+    columns += [Column(key, REPORT_KIND[kind], width=max(14, len(key) + 2)) for key, kind in spec.fields]
+    stem = _period_stem(result.report, result.start, result.end, result.group, spec.default_group)
+    if result.frozen:
+        changes = {r["group"]: r for r in result.changes or []}
+        columns += [Column("frozen_at", DATETIME, width=18)]
+        columns += [Column(f"change_{key}", REPORT_KIND[kind], width=len(key) + 9) for key, kind in spec.fields]
+        for row in rows:
+            row["frozen_at"] = result.frozen_at
+            for key, _ in spec.fields:
+                row[f"change_{key}"] = changes.get(row["group"], {}).get(key)
+        frozen_groups = {r["group"] for r in rows}
+        for group, change in changes.items():  # groups that exist only today
+            if group not in frozen_groups:
+                extra = {"group": group, "frozen_at": result.frozen_at}
+                extra.update({f"change_{k}": change.get(k) for k, _ in spec.fields})
+                rows.append(extra)
+        stem += "_frozen"
+    return Export(stem, columns, rows, sheet=result.report.title())
+
+
+VACANCY_COLUMNS = [Column("unit", TEXT), Column("unit_type", TEXT), Column("floor", INT),
+                   Column("monthly_rent", MONEY), Column("free_since", DATE), Column("vacant_nights", INT),
+                   Column("next_lease_start", DATE, width=16), Column("free_nights_ahead", INT, width=18)]
+WAITLIST_COLUMNS = [Column("unit_type", TEXT), Column("waiting", INT), Column("median_wait_days", NUMBER, width=18),
+                    Column("longest_wait_days", NUMBER, width=18)]
+
+
+def vacancy_export(rows: list[dict], today: date) -> Export:
+    return Export(f"vacancy_{today.isoformat()}", VACANCY_COLUMNS, rows, sheet="Vacancy")
+
+
+def waitlist_export(rows: list[dict], today: date) -> Export:
+    rounded = [{**r, "median_wait_days": None if r["median_wait_days"] is None else round(r["median_wait_days"], 1),
+                "longest_wait_days": None if r["longest_wait_days"] is None else round(r["longest_wait_days"], 1)}
+               for r in rows]
+    return Export(f"waitlist_{today.isoformat()}", WAITLIST_COLUMNS, rounded, sheet="Waitlist")
+
+
+# --------------------------------------------------------------------------- raw records
+
+BOOKING_COLUMNS = [
+    Column("id", INT, width=8), Column("space", TEXT), Column("space_name", TEXT, width=24), Column("kind", TEXT),
+    Column("user_email", TEXT, width=26), Column("user_name", TEXT, width=20), Column("company", TEXT, width=20),
+    Column("start", DATETIME, width=18), Column("end", DATETIME, width=18), Column("hours", HOURS, width=8),
+    Column("status", TEXT, width=11), Column("title", TEXT, width=30), Column("hourly_rate", MONEY, width=12),
+    Column("created_at", DATETIME, width=18),
+]
+LEASE_COLUMNS = [
+    Column("id", INT, width=8), Column("unit", TEXT), Column("unit_type", TEXT), Column("floor", INT, width=8),
+    Column("user_email", TEXT, width=26), Column("user_name", TEXT, width=20), Column("company", TEXT, width=20),
+    Column("start", DATE, width=12), Column("end", DATE, width=12), Column("nights", INT, width=8),
+    Column("monthly_rent", MONEY), Column("status", TEXT, width=11),
+    Column("nights_in_period", INT, width=16), Column("rent_due_in_period", MONEY, width=18),
+]
+
+
+def booking_rows(engine: Engine, start: date, end: date, tz: ZoneInfo) -> Iterator[dict]:
+    """Every booking meeting the period (cancelled ones too, with their status), oldest first,
+    read with a session of its own in batches."""
+    ws, we = usage.period_instants(start, end, tz)
+    session = Session(engine)
+    try:
+        stmt = (select(Booking.id, Space.code, Space.name, Space.kind, User.email, User.name, User.company,
+                       Booking.start_at, Booking.end_at, Booking.status, Booking.title, Space.hourly_rate,
+                       Booking.created_at)
+                .join(Space, Space.id == Booking.space_id).join(User, User.id == Booking.user_id)
+                .where(Booking.start_at < we, Booking.end_at > ws)
+                .order_by(Booking.start_at, Booking.id)
+                .execution_options(yield_per=YIELD_PER))
+        for (bid, code, name, kind, email, uname, company, s, e, status, title, rate,
+             created) in session.execute(stmt):
+            yield {"id": bid, "space": code, "space_name": name, "kind": kind, "user_email": email,
+                   "user_name": uname, "company": company, "start": s, "end": e,
+                   "hours": usage.hours(usage.micros(e - s)), "status": status, "title": title,
+                   "hourly_rate": rate, "created_at": created}
+    finally:
+        session.close()
+
+
+def lease_rows(engine: Engine, start: date, end: date) -> Iterator[dict]:
+    """Every lease meeting the period, with its nights and rent due inside the period."""
+    session = Session(engine)
+    try:
+        stmt = (select(Lease.id, Unit.code, Unit.unit_type, Unit.floor, User.email, User.name, User.company,
+                       Lease.start_date, Lease.end_date, Lease.monthly_rent, Lease.status, Lease.unit_id)
+                .join(Unit, Unit.id == Lease.unit_id).join(User, User.id == Lease.user_id)
+                .where(Lease.start_date < end, Lease.end_date > start)
+                .order_by(Unit.code, Lease.start_date, Lease.id)
+                .execution_options(yield_per=YIELD_PER))
+        for (lid, code, unit_type, floor, email, uname, company, a, b, rent, status,
+             unit_id) in session.execute(stmt):
+            info = usage.LeaseInfo(unit_id, a, b, Decimal(rent), status)
+            yield {"id": lid, "unit": code, "unit_type": unit_type, "floor": floor, "user_email": email,
+                   "user_name": uname, "company": company, "start": a, "end": b, "nights": (b - a).days,
+                   "monthly_rent": rent, "status": status,
+                   "nights_in_period": usage.occupied_nights([info], start, end),
+                   "rent_due_in_period": usage.lease_rent_due(info, start, end)}
+    finally:
+        session.close()
+
+
+def bookings_export(engine: Engine, start: date, end: date, tz: ZoneInfo) -> Export:
+    return Export(_period_stem("bookings", start, end), BOOKING_COLUMNS, booking_rows(engine, start, end, tz),
+                  sheet="Bookings")
+
+
+def leases_export(engine: Engine, start: date, end: date) -> Export:
+    return Export(_period_stem("leases", start, end), LEASE_COLUMNS, lease_rows(engine, start, end), sheet="Leases")
+
