@@ -1,0 +1,88 @@
+"""Screenshots of the main pages for the README (not a test).
+
+Serves the app on loopback with a fresh, migrated, demo-seeded SQLite database (the e2e
+harness's recipe) and saves PNGs into docs/screenshots/ with Debian's /usr/bin/chromium driven
+by Playwright (no browser is downloaded).
+
+    .venv/bin/python bench/screenshots.py [--out docs/screenshots]
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.e2e.conftest import CHROMIUM, _app_for, _migrate_and_seed, sign_in  # noqa: E402
+
+# (file name, role or None, path)
+SHOTS = (
+    ("login", None, "/login"),
+    ("resident-home", "resident", "/home"),
+    ("space-week", "resident", "/spaces/1"),
+    ("manager-home", "manager", "/home"),
+    ("housing", "manager", "/manage/housing"),
+    ("reports", "finance", "/reports"),
+)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    from playwright.sync_api import sync_playwright
+    from werkzeug.serving import make_server
+
+    from innocell.services.demo import DEMO_LOGINS
+
+    logins = {role: (email, password) for role, email, password, *_ in DEMO_LOGINS}
+    with tempfile.TemporaryDirectory() as tmp:
+        database = Path(tmp) / "innocell.db"
+        _migrate_and_seed(database)
+        app = _app_for(database)
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        base = f"http://127.0.0.1:{server.server_port}"
+        failures = 0
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                                     args=["--no-sandbox", "--disable-dev-shm-usage"])
+                contexts = {}
+                for name, role, path in SHOTS:
+                    if role not in contexts:
+                        context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="en-GB",
+                                                      timezone_id="Asia/Hong_Kong", device_scale_factor=1)
+                        page = context.new_page()
+                        if role is not None:
+                            sign_in(page, base, *logins[role])
+                        contexts[role] = page
+                    page = contexts[role]
+                    response = page.goto(base + path)
+                    page.wait_for_load_state("networkidle")
+                    status = response.status if response else 0
+                    target = out / f"{name}.png"
+                    page.screenshot(path=str(target))
+                    flag = "" if status == 200 else "  <-- not 200"
+                    failures += status != 200
+                    print(f"{target.relative_to(ROOT) if target.is_relative_to(ROOT) else target}  "
+                          f"{role or 'anonymous'} {path} -> {status}{flag}")
+                browser.close()
+        finally:
+            server.shutdown()
+            server.server_close()
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
