@@ -15,7 +15,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..models.housing import UNIT_TYPES
 
@@ -123,8 +123,7 @@ class OutageForm(_Period, FlaskForm):
 
 class LeaseForm(_Period, FlaskForm):
     unit_code = StringField("Unit code", validators=[DataRequired(), Length(max=20)])
-    email = EmailField("Resident email", validators=[DataRequired(), Email(check_deliverability=False),
-                                                     Length(max=255)])
+    email = EmailField("Resident email", validators=[DataRequired(), Length(max=255)])
     start = DateField("Start", validators=[InputRequired(message="Choose the first night.")])
     end = DateField("End (move-out day)", validators=[InputRequired(message="Choose the move-out day.")])
     monthly_rent = DecimalField("Monthly rent (HK$, empty: the unit's rent)", places=2,
