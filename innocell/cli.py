@@ -79,7 +79,10 @@ def serve_command(host, port):
 
         start_scheduler(app)
     print_banner(app, host, port)
-    app.run(host=host, port=port, threaded=True, use_reloader=False, debug=False)
+    # app.run() refuses to block inside a `flask` CLI command, so serve with Werkzeug directly.
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
 
 
 def register_cli(app: Flask) -> None:
