@@ -234,9 +234,11 @@ def _claim(session: Session, job: str, tick: datetime, trigger: str, started: da
     return session.execute(select(JobRun.id).where(JobRun.job == job, JobRun.tick == tick)).scalar_one()
 
 
-def run_job(app, name: str, now: datetime, trigger: str = "scheduler", clock: Callable[[], datetime] | None = None
-            ) -> RunResult:
-    """Run one job as of `now`, once per tick across processes; record it in job_runs."""
+def run_job(app, name: str, now: datetime, trigger: str = "scheduler", clock: Callable[[], datetime] | None = None,
+            interval_seconds: int | None = None) -> RunResult:
+    """Run one job as of `now`, once per tick across processes; record it in job_runs.
+    `interval_seconds` overrides JOB_INTERVAL_SECONDS for the tick (a manager's "Run now" uses
+    1 s, so it runs even when the scheduler has just done this minute's tick)."""
     from ..extensions import db
     from ..models import JobRun
     from ..services.guard import begin_write
@@ -247,7 +249,7 @@ def run_job(app, name: str, now: datetime, trigger: str = "scheduler", clock: Ca
     with app.app_context():
         session = db.session()  # the context's real Session (the scoped proxy lacks some methods)
         config = app.config
-        tick = tick_for(now, int(config["JOB_INTERVAL_SECONDS"]))
+        tick = tick_for(now, int(interval_seconds or config["JOB_INTERVAL_SECONDS"]))
         # A fresh app context has its own session (Flask-SQLAlchemy scopes sessions by app
         # context), closed when the context ends.
         run_id = _claim(session, name, tick, trigger, clock())

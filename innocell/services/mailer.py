@@ -24,7 +24,7 @@ from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from ..models import Notification, User
 from .notifications import REMINDER_KINDS
@@ -147,6 +147,8 @@ def send_pending(session: Session, now: datetime, config) -> dict:
         except ValueError as exc:
             settings_error = str(exc)
     counts = {"sent": 0, "skipped": 0, "retrying": 0, "failed": 0}
+    if isinstance(session, scoped_session):
+        session = session()
     if session.in_transaction():
         session.commit()
     for note_id in due_ids(session, now, max_attempts=max_attempts):

@@ -1,13 +1,56 @@
-"""Pages for manage_jobs (filled in by its issue)."""
+"""Managers' job page: the history of every job run and a "Run now" button per job."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from flask_login import login_required
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+
+from ..extensions import db
+from ..jobs.runner import JOBS, run_job
+from ..services import jobs as job_service
+from ..services.audit import record
+from ..timeutil import utcnow
+from .access import MANAGERS, principal, roles_required
 
 bp = Blueprint("manage_jobs", __name__)
 
 
+def _page() -> int:
+    try:
+        return max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        return 1
+
+
 @bp.get("/manage/jobs")
-@login_required
+@roles_required(*MANAGERS)
 def index():
-    return render_template("placeholder.html", title="manage_jobs")
+    job = request.args.get("job") or None
+    if job is not None and job not in JOBS:
+        job = None
+    page = db.paginate(job_service.history_query(job), page=_page(), per_page=int(current_app.config["PAGE_SIZE"]),
+                       error_out=False)
+    return render_template("manage_jobs/index.html", jobs=JOBS, page=page, job=job,
+                           last=job_service.last_runs(db.session), state=job_service.run_state,
+                           scheduler_on=bool(current_app.config.get("INNOCELL_SCHEDULER")),
+                           interval=int(current_app.config["JOB_INTERVAL_SECONDS"]))
+
+
+@bp.post("/manage/jobs/<name>/run")
+@roles_required(*MANAGERS)
+def run_now(name: str):
+    if name not in JOBS:
+        abort(404)
+    user = principal()
+    app = current_app._get_current_object()
+    db.session.commit()  # end the request's read so the job's own transactions are not held up
+    now = utcnow()
+    result = run_job(app, name, now, "manual", interval_seconds=1)
+    record(db.session, actor_id=user.id, action="job.run", target_type="job", target_id=None, now=now,
+           job=name, status=result.status, counts=result.counts)
+    db.session.commit()
+    if result.status == "failed":
+        flash(f"{name} failed: {result.summary}", "error")
+    elif result.status == "skipped":
+        flash(f"{name} is already running this second; try again in a moment.", "warning")
+    else:
+        flash(f"{name} ran: {result.summary}.", "success")
+    return redirect(url_for("manage_jobs.index", job=request.form.get("job") or None))

@@ -1,4 +1,115 @@
-"""API routes for scheduled-job features (slot waitlist, notifications) (filled in by its issue)."""
+"""API routes for job-driven features: notifications, the slot waitlist, check-in."""
 from __future__ import annotations
 
-from . import bp  # noqa: F401
+from flask import g, jsonify, request
+
+from ...extensions import db
+from ...services import BadRequest
+from ...services import no_show as no_show_service
+from ...services import notifications as notification_service
+from ...services import slot_waitlist as slot_service
+from ...services.bookings import booking_json
+from ...timeutil import iso_local, local_zone, parse_instant, utcnow
+from . import api_roles, bp, json_body, query_int
+
+BOOKERS = ("resident", "manager", "admin")
+
+
+def notification_json(note, tz) -> dict:
+    return {"id": note.id, "kind": note.kind, "subject": note.subject, "body": note.body, "link": note.link,
+            "created_at": iso_local(note.created_at, tz), "read_at": iso_local(note.read_at, tz),
+            "read": note.read_at is not None, "email_status": note.email_status}
+
+
+def slot_request_json(item, tz) -> dict:
+    return {"id": item.id, "user_id": item.user_id, "space_id": item.space_id, "start": iso_local(item.start_at, tz),
+            "end": iso_local(item.end_at, tz), "title": item.title or "", "status": item.status,
+            "booking_id": item.booking_id, "reason": item.reason, "created_at": iso_local(item.created_at, tz)}
+
+
+@bp.get("/notifications")
+def list_notifications():
+    """The caller's own notices, newest first: ?unread=1, ?limit= (max 200), ?offset=."""
+    tz = local_zone()
+    limit = query_int("limit", 50)
+    offset = query_int("offset", 0)
+    if not 1 <= limit <= 200 or offset < 0:
+        raise BadRequest("'limit' must be between 1 and 200 and 'offset' at least 0.")
+    notes = notification_service.list_for_user(db.session, g.user.id, unread_only=request.args.get("unread") == "1",
+                                               limit=limit, offset=offset)
+    return jsonify({"notifications": [notification_json(n, tz) for n in notes],
+                    "unread": notification_service.unread_count(db.session, g.user.id)})
+
+
+@bp.post("/notifications/<int:notification_id>/read")
+def read_notification(notification_id: int):
+    note = notification_service.mark_read(db.session, notification_id, user_id=g.user.id, now=utcnow())
+    db.session.commit()
+    return jsonify({"notification": notification_json(note, local_zone())})
+
+
+def _instant(data: dict, name: str):
+    raw = data.get(name)
+    if not isinstance(raw, str):
+        raise BadRequest(f"'{name}' is required (ISO 8601).")
+    try:
+        return parse_instant(raw, local_zone())
+    except ValueError as exc:
+        raise BadRequest(f"'{name}': {exc}.") from None
+
+
+@bp.post("/slot-requests")
+@api_roles(*BOOKERS)
+def create_slot_request():
+    data = json_body()
+    space_id = data.get("space_id")
+    if isinstance(space_id, bool) or not isinstance(space_id, int):
+        raise BadRequest("'space_id' is required (a whole number).")
+    start, end = _instant(data, "start"), _instant(data, "end")
+    title = data.get("title", "")
+    if title is not None and not isinstance(title, str):
+        raise BadRequest("'title' must be text.")
+    try:
+        item = slot_service.join_slot_waitlist(db.session, user=g.user, space_id=space_id, start=start, end=end,
+                                               title=title or "", now=utcnow())
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    body = slot_request_json(item, local_zone())
+    body["position"] = slot_service.position(db.session, item)
+    return jsonify({"slot_request": body}), 201
+
+
+@bp.get("/slot-requests")
+def list_slot_requests():
+    """Own requests; managers, admins and finance see all. ?status= filters."""
+    tz = local_zone()
+    items = slot_service.list_requests(db.session, user=g.user, status=request.args.get("status") or None)
+    return jsonify({"slot_requests": [slot_request_json(i, tz) for i in items]})
+
+
+@bp.delete("/slot-requests/<int:request_id>")
+@api_roles(*BOOKERS)
+def cancel_slot_request(request_id: int):
+    try:
+        item = slot_service.cancel_request(db.session, request_id, user=g.user, now=utcnow())
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return jsonify({"slot_request": slot_request_json(item, local_zone())})
+
+
+@bp.post("/bookings/<int:booking_id>/check-in")
+@api_roles(*BOOKERS)
+def check_in(booking_id: int):
+    try:
+        booking = no_show_service.check_in(db.session, booking_id, user=g.user, now=utcnow())
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    body = booking_json(booking, local_zone())
+    body["checked_in_at"] = iso_local(booking.checked_in_at, local_zone())
+    return jsonify({"booking": body})

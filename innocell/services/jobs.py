@@ -1,0 +1,29 @@
+"""Reading the job history (job_runs)."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..models import JobRun
+
+
+def history_query(job: str | None = None):
+    stmt = select(JobRun)
+    if job:
+        stmt = stmt.where(JobRun.job == job)
+    return stmt.order_by(JobRun.tick.desc(), JobRun.id.desc())
+
+
+def last_runs(session: Session) -> dict[str, JobRun]:
+    """The latest run of each job."""
+    latest = select(JobRun.job, func.max(JobRun.id).label("id")).group_by(JobRun.job).subquery()
+    rows = session.execute(select(JobRun).join(latest, latest.c.id == JobRun.id)).scalars()
+    return {run.job: run for run in rows}
+
+
+def run_state(run: JobRun) -> str:
+    if run.error:
+        return "failed"
+    if run.finished_at is None:
+        return "running"
+    return "ran"
