@@ -369,3 +369,11 @@ def test_offers_page_lists_open_offers_by_default(client, login, manager, make_u
     html = client.get("/manage/housing/offers").get_data(as_text=True)
     assert "1 offer open." in html and "Olive Offered" in html and "8 Dec 2026" in html
     assert "No offers declined." in client.get("/manage/housing/offers?status=declined").get_data(as_text=True)
+
+
+def test_empty_building_shows_empty_states(client, login, manager):
+    login(manager)
+    assert "There are no units yet." in client.get("/manage/housing/units").get_data(as_text=True)
+    assert "No units yet." in client.get("/manage/housing").get_data(as_text=True)
+    assert "Nobody is waiting" in client.get("/manage/housing/waitlists").get_data(as_text=True)
+    assert "No application can be placed now." in client.get("/manage/housing/round/preview").get_data(as_text=True)
