@@ -265,6 +265,15 @@ def test_waitlist_button_only_when_the_route_exists(client, app, login, make_use
     page = client.post(f"/spaces/{lab.id}/book", data=form_for(day, "10:00", "12:00")).get_data(as_text=True)
     exists = "inbox.join_slot_waitlist" in app.view_functions
     assert ('data-testid="join-waitlist"' in page) == exists
+    if exists:  # the button's form is what the waitlist route takes
+        from innocell.models import SlotRequest
+
+        form = page[page.index('action="/slot-requests"'):]
+        form = form[:form.index("</form>")]
+        data = dict(re.findall(r'name="(\w+)" value="([^"]*)"', form))
+        assert client.post("/slot-requests", data=data).status_code == 302
+        wish = session.execute(select(SlotRequest)).scalar_one()
+        assert (wish.space_id, wish.start_at, wish.end_at) == (lab.id, at(day, "10:00"), at(day, "12:00"))
 
 
 def test_weekly_repeat_books_every_week(client, login, make_user, session, lab):
@@ -353,7 +362,14 @@ def test_check_in_button_only_when_the_route_exists_and_in_the_window(client, ap
     session.commit()
     login(me)
     exists = "inbox.check_in" in app.view_functions
-    assert ('data-testid="check-in"' in client.get(f"/bookings/{booking.id}").get_data(as_text=True)) == exists
+    page = client.get(f"/bookings/{booking.id}").get_data(as_text=True)
+    assert ('data-testid="check-in"' in page) == exists
+    if exists:
+        assert f'action="/bookings/{booking.id}/check-in"' in page
+        assert client.post(f"/bookings/{booking.id}/check-in").status_code == 302
+        db.session.expire_all()
+        assert session.get(Booking, booking.id).checked_in_at is not None
+        assert 'data-testid="check-in"' not in client.get(f"/bookings/{booking.id}").get_data(as_text=True)
     assert 'data-testid="check-in"' not in client.get(f"/bookings/{later.id}").get_data(as_text=True)
 
 
