@@ -23,9 +23,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Iterable, Sequence
 
-import numpy as np
-from scipy.optimize import linear_sum_assignment
-
 from .intervals import overlaps
 
 
@@ -140,6 +137,9 @@ def _sorted_inputs(applications, units):
 def solve_round(applications: Iterable[Applicant], units: Iterable[CandidateUnit],
                 weights: Weights = Weights()) -> RoundResult:
     """The assignment of maximum total weight, with a reason for each application left out."""
+    import numpy as np  # imported here: the app starts without loading SciPy
+    from scipy.optimize import linear_sum_assignment
+
     apps, unit_list = _sorted_inputs(applications, units)
     lowest = lowest_tier_of(apps)
     pairs: list[tuple[int, int]] = []
