@@ -55,6 +55,12 @@ def _apply_violations(form, exc: ServiceError) -> list[str]:
     return general
 
 
+def _sliced(items: list) -> Page:
+    """One page of a short list the service returns whole (authorisations, the approval queue)."""
+    page, per_page = page_number(), page_size()
+    return Page(items[(page - 1) * per_page:page * per_page], page, per_page, len(items))
+
+
 # ---------------------------------------------------------------- the inventory
 
 @bp.get("/manage/spaces")
@@ -294,9 +300,9 @@ def authorisations():
                 return redirect(url_for("manage_spaces.authorisations"))
     elif request.method == "POST":
         status = 422
-    items = space_service.list_authorisations(db.session)
-    return render_template("manage_spaces/authorisations.html", form=form, items=items, now=utcnow(),
-                           revoke_form=ConfirmForm()), status
+    page = _sliced(space_service.list_authorisations(db.session))
+    return render_template("manage_spaces/authorisations.html", form=form, items=page.items, page=page, now=utcnow(),
+                           page_url=lambda n: url_for("manage_spaces.authorisations", page=n)), status
 
 
 @bp.route("/manage/authorisations/<int:authorisation_id>/revoke", methods=["GET", "POST"])
@@ -323,8 +329,9 @@ def revoke_authorisation(authorisation_id: int):
 @bp.get("/manage/approvals")
 @roles_required(*MANAGERS)
 def approvals():
-    items = booking_service.pending_bookings(db.session)
-    return render_template("manage_spaces/approvals.html", items=items, approve_form=ConfirmForm())
+    page = _sliced(booking_service.pending_bookings(db.session))
+    return render_template("manage_spaces/approvals.html", items=page.items, page=page, approve_form=ConfirmForm(),
+                           page_url=lambda n: url_for("manage_spaces.approvals", page=n))
 
 
 @bp.post("/manage/bookings/<int:booking_id>/approve")

@@ -345,3 +345,17 @@ def test_space_bookings_filter_by_status_user_and_dates_with_pages(client, login
     assert found == ["bob next day"]
     found, page = titles("?user=nobody@example.test")
     assert found == [] and "No account has the email nobody@example.test." in page
+
+
+def test_approval_queue_is_paginated(client, login, make_user, session, make_space, manager, app):
+    app.config["PAGE_SIZE"] = 2
+    hall = make_space("EV-01", kind="event_space", requires_approval=True, buffer_minutes=0)
+    day = next_tuesday()
+    resident = make_user()
+    for hour in (8, 10, 12):
+        book(session, resident, hall, day, f"{hour:02d}:00", f"{hour + 1:02d}:00", title=f"event {hour}")
+    login(manager)
+    first = client.get("/manage/approvals").get_data(as_text=True)
+    assert first.count('data-testid="approve"') == 2 and "Page 1 of 2" in first
+    second = client.get("/manage/approvals?page=2").get_data(as_text=True)
+    assert second.count('data-testid="approve"') == 1 and "event 12" in second
