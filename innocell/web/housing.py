@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from ..extensions import db
-from ..forms.housing import ApplicationForm, ConfirmForm, parse_unit_codes, unit_type_choices, unit_type_label
+from ..forms.housing import ApplicationForm, ConfirmForm, parse_unit_codes, unit_type_label
 from ..models.housing import UNIT_TYPES
 from ..services import Conflict, NotFound, ServiceError
 from ..services import housing as housing_service
