@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from ..models import ROLES, ApiToken, LoginAttempt, User
 from . import BadRequest, Conflict, RuleViolation
+from .guard import begin_write
 
 _hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
 MIN_PASSWORD = 8
@@ -82,7 +83,21 @@ def authenticate(session: Session, *, email: str, password: str, now: datetime, 
         session.rollback()
         raise Throttled(f"Too many failed sign-ins for this account. Try again in {window_minutes} minutes.")
     user = session.execute(select(User).where(User.email == email)).scalar_one_or_none()
-    ok = bool(user and user.active and verify_password(user, password or ""))
+    ok = False
+    if user is not None and user.active:
+        try:
+            ok = _hasher.verify(user.password_hash, password or "")
+        except (VerificationError, InvalidHashError):
+            ok = False
+    # Record the attempt in a write transaction of its own (BEGIN IMMEDIATE on SQLite): turning
+    # the read above into a write fails at once with "database is locked" when another writer
+    # committed meanwhile. Guesses that raced past the first check are refused here.
+    begin_write(session)
+    if failures_since(session, email, since) >= max_failures:
+        session.rollback()
+        raise Throttled(f"Too many failed sign-ins for this account. Try again in {window_minutes} minutes.")
+    if ok and _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
     session.add(LoginAttempt(email=email, ip=ip, at=now, success=ok))
     session.commit()
     return user if ok else None
@@ -90,6 +105,7 @@ def authenticate(session: Session, *, email: str, password: str, now: datetime, 
 
 def rotate_session_token(session: Session, user: User) -> None:
     """Invalidate every browser session of the user (sign-out everywhere)."""
+    begin_write(session)  # a write transaction of its own (see authenticate)
     user.session_token = secrets.token_hex(16)
     session.commit()
 

@@ -262,3 +262,34 @@ def test_sign_out_rotates_the_session_token_so_old_cookies_stop_working(app, cli
     assert _location(replay.get("/home")).startswith("/login")
     # Signing out signs out every device of that account.
     assert _location(other_device.get("/home")).startswith("/login")
+
+
+@pytest.mark.both_db
+def test_simultaneous_sign_ins_all_succeed(app, make_user):
+    """Sign-ins write an attempt row; racing ones must queue for the write, not fail with
+    "database is locked" (SQLite refuses to turn a read transaction into a write once another
+    writer has committed)."""
+    import threading
+
+    users = [make_user(email=f"racer{i}@example.test") for i in range(8)]
+    barrier = threading.Barrier(len(users))
+    results: list[int] = []
+
+    def run(email):
+        client = app.test_client()
+        barrier.wait()
+        for _ in range(4):
+            response = client.post("/login", data={"email": email, "password": "password1"})
+            results.append(response.status_code)
+            client.post("/logout")
+
+    threads = [threading.Thread(target=run, args=(u.email,)) for u in users]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert results == [302] * 32
+    db.session.rollback()  # end this thread's read snapshot (taken before the race) to see the rows
+    count = db.session.execute(select(func.count(LoginAttempt.id)).where(LoginAttempt.success.is_(True))).scalar_one()
+    assert count == 32
