@@ -27,6 +27,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, scoped_session
 
 from ..models import Notification, User
+from .guard import begin_write
 from .notifications import REMINDER_KINDS
 
 log = logging.getLogger("innocell.mailer")
@@ -92,6 +93,7 @@ def due_ids(session: Session, now: datetime, *, limit: int = 200, max_attempts: 
 def claim(session: Session, notification_id: int, now: datetime, *, max_attempts: int = MAX_ATTEMPTS) -> bool:
     """Take the row for sending; True only for the one sender that won. Commits the claim."""
     stale = now - timedelta(minutes=STALE_MINUTES)
+    begin_write(session)
     result = session.execute(
         update(Notification)
         .where(Notification.id == notification_id, Notification.email_attempts < max_attempts)
@@ -160,23 +162,29 @@ def send_pending(session: Session, now: datetime, config) -> dict:
         if settings is None or opted_out:
             why = "reminder emails turned off" if opted_out else (settings_error or "no SMTP_URL configured")
             log.info("Email not sent (%s) to %s: %s", why, user.email, note.subject)
-            note.email_status = "skipped"
-            note.last_error = settings_error if (settings_error and not opted_out) else None
-            session.commit()
+            _finish(session, note_id, email_status="skipped",
+                    last_error=settings_error if (settings_error and not opted_out) else None)
             counts["skipped"] += 1
             continue
+        message = build_message(note, user, mail_from)
+        attempts, email = note.email_attempts, user.email
+        session.commit()  # hold no transaction while talking to the mail server
         try:
-            deliver(settings, build_message(note, user, mail_from))
+            deliver(settings, message)
         except (smtplib.SMTPException, OSError) as exc:
-            note.last_error = f"{exc.__class__.__name__}: {exc}"[:500]
-            note.email_status = "failed" if note.email_attempts >= max_attempts else "pending"
-            session.commit()
-            counts["failed" if note.email_status == "failed" else "retrying"] += 1
-            log.warning("Email to %s failed (attempt %s): %s", user.email, note.email_attempts, note.last_error)
+            error = f"{exc.__class__.__name__}: {exc}"[:500]
+            status = "failed" if attempts >= max_attempts else "pending"
+            _finish(session, note_id, email_status=status, last_error=error)
+            counts["failed" if status == "failed" else "retrying"] += 1
+            log.warning("Email to %s failed (attempt %s): %s", email, attempts, error)
             continue
-        note.email_status = "sent"
-        note.emailed_at = now
-        note.last_error = None
-        session.commit()
+        _finish(session, note_id, email_status="sent", emailed_at=now, last_error=None)
         counts["sent"] += 1
     return counts
+
+
+def _finish(session: Session, note_id: int, **values) -> None:
+    begin_write(session)
+    session.execute(update(Notification).where(Notification.id == note_id).values(**values)
+                    .execution_options(synchronize_session=False))
+    session.commit()

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Notification
 from . import NotFound
+from .guard import begin_write
 
 # Kinds a resident may choose not to receive by email (the inbox still shows them).
 REMINDER_KINDS = ("reminder",)
@@ -54,7 +55,8 @@ def list_for_user(session: Session, user_id: int, *, unread_only: bool = False, 
 
 def mark_read(session: Session, notification_id: int, *, user_id: int, now: datetime) -> Notification:
     """Mark one of the user's notices read (another user's id is 'not found')."""
-    note = session.get(Notification, notification_id)
+    begin_write(session)
+    note = session.get(Notification, notification_id, populate_existing=True)
     if note is None or note.user_id != user_id:
         raise NotFound("There is no such notice in your inbox.")
     if note.read_at is None:
@@ -63,6 +65,7 @@ def mark_read(session: Session, notification_id: int, *, user_id: int, now: date
 
 
 def mark_all_read(session: Session, *, user_id: int, now: datetime) -> int:
+    begin_write(session)
     result = session.execute(
         update(Notification)
         .where(Notification.user_id == user_id, Notification.read_at.is_(None))

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from ..models import Booking, SlotRequest, Space
 from ..timeutil import to_local
 from . import BadRequest, Conflict, Forbidden, NotFound, RuleViolation, ServiceError
+from .guard import begin_write
 from .notifications import notify
 
 REQUESTER_ROLES = ("resident", "manager", "admin")
@@ -67,6 +68,7 @@ def join_slot_waitlist(session: Session, *, user, space_id: int, start: datetime
                             violations=result.violations)
     if not result.conflicts:
         raise Conflict("This slot is free right now: book it directly instead of waiting.", free=True)
+    begin_write(session)
     duplicate = session.execute(
         select(SlotRequest.id).where(SlotRequest.user_id == user.id, SlotRequest.space_id == space_id,
                                      SlotRequest.status == "waiting", SlotRequest.start_at < end,
@@ -83,7 +85,8 @@ def join_slot_waitlist(session: Session, *, user, space_id: int, start: datetime
 
 def cancel_request(session: Session, request_id: int, *, user, now: datetime) -> SlotRequest:
     """The requester withdraws a waiting request. The caller commits."""
-    request = session.get(SlotRequest, request_id) if isinstance(request_id, int) else None
+    begin_write(session)
+    request = session.get(SlotRequest, request_id, populate_existing=True) if isinstance(request_id, int) else None
     if request is None or (request.user_id != user.id and user.role not in ("manager", "admin")):
         raise NotFound("There is no such slot request of yours.")
     if request.status != "waiting":
@@ -125,6 +128,7 @@ def expired_request_ids(session: Session, now: datetime) -> list[int]:
 
 
 def expire_request(session: Session, request_id: int, *, now: datetime, tz: ZoneInfo) -> bool:
+    begin_write(session)
     result = session.execute(
         update(SlotRequest).where(SlotRequest.id == request_id, SlotRequest.status == "waiting",
                                   SlotRequest.start_at <= now)
@@ -193,11 +197,15 @@ def try_book(session: Session, request_id: int, *, now: datetime, tz: ZoneInfo) 
         return None
     if request.status == "booked" and request.booking_id is None:
         if request.resolved_at is not None and request.resolved_at <= now - STALE_CLAIM:
-            _repair(session, request, now, tz)
+            begin_write(session)
+            request = session.get(SlotRequest, request_id, populate_existing=True)
+            if request.status == "booked" and request.booking_id is None:
+                _repair(session, request, now, tz)
             session.commit()
         return None
     if request.status != "waiting" or request.start_at <= now:
         return None
+    begin_write(session)
     claimed = session.execute(
         update(SlotRequest).where(SlotRequest.id == request_id, SlotRequest.status == "waiting")
         .values(status="booked", resolved_at=now).execution_options(synchronize_session=False)
@@ -212,6 +220,7 @@ def try_book(session: Session, request_id: int, *, now: datetime, tz: ZoneInfo) 
     except BaseException as exc:
         session.rollback()
         reason = exc.message if isinstance(exc, ServiceError) else "The booking could not be made; will retry."
+        begin_write(session)
         session.execute(
             update(SlotRequest).where(SlotRequest.id == request_id, SlotRequest.status == "booked",
                                       SlotRequest.booking_id.is_(None))
@@ -222,6 +231,7 @@ def try_book(session: Session, request_id: int, *, now: datetime, tz: ZoneInfo) 
         if isinstance(exc, ServiceError):
             return None
         raise
+    begin_write(session)
     request = session.get(SlotRequest, request_id, populate_existing=True)
     request.booking_id = booking.id
     request.reason = None

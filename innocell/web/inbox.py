@@ -10,11 +10,12 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Booking, SlotRequest, Space
+from ..models import Booking, SlotRequest, Space, User
 from ..services import ServiceError
 from ..services import no_show as no_show_service
 from ..services import notifications as notification_service
 from ..services import slot_waitlist as slot_service
+from ..services.guard import begin_write
 from ..timeutil import local_zone, parse_instant, utcnow
 from .access import principal, roles_required
 
@@ -90,8 +91,9 @@ def mark_all_read():
 @bp.post("/inbox/settings")
 @login_required
 def settings():
-    user = principal()
     value = request.form.get("email_reminders")
+    begin_write(db.session)
+    user = db.session.get(User, principal().id, populate_existing=True)
     user.email_reminders = value in ("1", "on", "true", "yes")
     db.session.commit()
     flash("Reminder emails are on." if user.email_reminders
