@@ -12,6 +12,7 @@ from sqlalchemy import distinct, func, select
 from innocell.extensions import db
 from innocell.models import Booking, HousingApplication, Lease, Space, Unit, User, WaitlistEntry
 from innocell.services.accounts import verify_password
+from innocell.services.demo import DEMO_LOGINS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -144,3 +145,37 @@ def test_seed_demo_if_empty_leaves_a_used_database_alone(app, make_user):
     assert result.exit_code == 0
     assert "not loaded" in result.stdout
     assert (count(User), count(Unit)) == (1, 0)
+
+
+def test_serve_serves_the_login_page_and_prints_the_demo_logins(app, database_url):
+    """`make run` ends in `flask serve`: it must keep serving, not return at once."""
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "cli-test", "INNOCELL_SCHEDULER": "0"}
+    server = subprocess.Popen([sys.executable, "-m", "flask", "--app", "innocell", "serve", "--port", str(port)],
+                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        status = None
+        for _ in range(600):  # wait until it listens (or has exited)
+            if server.poll() is not None:
+                break
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as response:
+                    status = response.status
+                    page = response.read().decode()
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert server.poll() is None, f"serve exited with {server.returncode}: {server.stdout.read()}"
+        assert status == 200 and "Sign in to InnoCell" in page
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+    assert f"InnoCell is running at http://127.0.0.1:{port}/login" in output
+    for _, email, password, *_ in DEMO_LOGINS:
+        assert email in output and password in output
