@@ -15,7 +15,8 @@ Weight of placing application a in unit u (published on the manager's page):
 
 Because a placement is worth at least one tier step, the round never leaves a unit empty to
 honour somebody's preference. Inputs are sorted by id before solving, so the same inputs give
-the same round whatever their order. Every application left out gets a one-sentence reason.
+the same round whatever their order; between equally weighted rounds the earlier applications
+(lower ids) win. Every application left out gets a one-sentence reason.
 """
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ from datetime import date
 from typing import Iterable, Sequence
 
 from .intervals import overlaps
+
+
+TIE_BREAK = 1e-4  # total tie-break bonus; real weights differ by far more (tiers 1000, days 1)
 
 
 @dataclass(frozen=True)
@@ -150,11 +154,15 @@ def solve_round(applications: Iterable[Applicant], units: Iterable[CandidateUnit
         if cols:
             matrix = np.zeros((len(apps), len(cols)), dtype=float)
             feasible = np.zeros((len(apps), len(cols)), dtype=bool)
+            n = len(apps)
             for i, app in enumerate(apps):
+                # Ties between equally weighted rounds go to the earlier applications (lower ids):
+                # a bonus far below any real weight difference, summing to at most TIE_BREAK.
+                bonus = TIE_BREAK * (n - i) / (n * n)
                 for j, unit in enumerate(cols):
                     if fits(app, unit):
                         feasible[i, j] = True
-                        matrix[i, j] = weight(app, unit, weights, lowest)
+                        matrix[i, j] = weight(app, unit, weights, lowest) + bonus
             # Infeasible pairs weigh 0 and every feasible pair more than 0, so a maximum-weight
             # full assignment restricted to its feasible pairs is a maximum-weight matching.
             rows, columns = linear_sum_assignment(matrix, maximize=True)
@@ -258,13 +266,16 @@ def explain_unassigned(app: Applicant, apps: Sequence[Applicant], units: Sequenc
     rivals = [by_id[a.application_id] for a in placed.values() if a.unit_id in fitting_ids]
     higher = sum(1 for r in rivals if r.tier < app.tier)
     same_longer = sum(1 for r in rivals if r.tier == app.tier and r.waited_days > app.waited_days)
-    same_other = sum(1 for r in rivals if r.tier == app.tier and r.waited_days <= app.waited_days)
+    same_earlier = sum(1 for r in rivals if r.tier == app.tier and r.waited_days == app.waited_days and r.id < app.id)
+    same_other = sum(1 for r in rivals if r.tier == app.tier and r.waited_days <= app.waited_days) - same_earlier
     lower = sum(1 for r in rivals if r.tier > app.tier)
     parts = []
     if higher:
         parts.append(f"{higher} of a higher tier")
     if same_longer:
         parts.append(f"{same_longer} of the same tier who waited longer")
+    if same_earlier:
+        parts.append(f"{same_earlier} of the same tier who applied earlier")
     if same_other:
         parts.append(f"{same_other} of the same tier whose placement scored higher overall")
     if lower:

@@ -116,6 +116,15 @@ def test_same_inputs_same_round_whatever_the_order(instance, rnd):
     assert solve_round(shuffled_apps, shuffled_units, W) == first
 
 
+def test_ties_go_to_the_earlier_applications():
+    units = [CandidateUnit(5, "solo"), CandidateUnit(6, "solo")]
+    apps = [Applicant(i, 2, "solo", d(0), d(10)) for i in (9, 3, 7, 4)]
+    result = solve_round(apps, units, W)
+    assert sorted(a.application_id for a in result.assignments) == [3, 4]
+    assert result.score == 2 * 1000  # the tie-break never shows in the weights
+    assert all(u.reason.endswith("2 of the same tier who applied earlier.") for u in result.unassigned)
+
+
 def test_optimal_round_beats_first_come_first_served_on_a_classic_case():
     # The early applicant can live in either unit; the later one only fits unit 1.
     # First come first served gives unit 1 (the first's preference) away and houses one.
