@@ -433,3 +433,21 @@ def test_visibility_resident_sees_only_own(session, manager, make_user, unit_fac
     assert len(h.list_applications(session, viewer=manager)) == 1
     with pytest.raises(NotFound):
         h.get_offer(session, offer.id, viewer=stranger)
+
+
+def test_database_refuses_an_overlap_the_checks_missed(backend, session, manager, make_user, unit_factory, now,
+                                                      monkeypatch):
+    """PostgreSQL's exclusion constraint is the backstop: with the service's own check switched
+    off, an overlapping lease still fails, as a 409 and with nothing written. (SQLite has no such
+    constraint; there the serialised check is the guarantee, exercised with the check on.)"""
+    unit = unit_factory()
+    lease(session, manager, now, unit, make_user(), date(2027, 1, 1), date(2027, 7, 1))
+    if backend == "postgresql":
+        monkeypatch.setattr(h, "_check_free", lambda *a, **k: None)
+    with pytest.raises(Conflict) as exc:
+        lease(session, manager, now, unit, make_user(), date(2027, 6, 1), date(2027, 9, 1))
+    assert unit.code in exc.value.message
+    session.rollback()
+    assert session.execute(select(func.count(Lease.id))).scalar_one() == 1
+    # Back to back is still fine with the constraint alone.
+    lease(session, manager, now, unit, make_user(), date(2027, 7, 1), date(2027, 9, 1))
