@@ -44,8 +44,9 @@ def _reloader_parent(app) -> bool:
             and os.environ.get("WERKZEUG_RUN_MAIN") != "true")
 
 
-def start_scheduler(app):
-    """Start the in-process scheduler once; returns it, or None when disabled or already started."""
+def start_scheduler(app, *, paused: bool = False):
+    """Start the in-process scheduler once; returns it, or None when disabled or already started.
+    `paused` starts it without running jobs (to inspect its wiring)."""
     global _scheduler
     if not app.config.get("INNOCELL_SCHEDULER"):
         return None
@@ -78,17 +79,17 @@ def start_scheduler(app):
             scheduler.add_job(_tick, IntervalTrigger(seconds=interval, timezone=tz), args=(app, name),
                               id=f"innocell-{name}", name=f"InnoCell job {name}", replace_existing=True,
                               next_run_time=datetime.now(tz))
-        scheduler.start()
+        scheduler.start(paused=paused)
         _scheduler = scheduler
         app.extensions["innocell_scheduler"] = scheduler
         log.info("Scheduler started: %s every %s s", ", ".join(JOBS), interval)
         return scheduler
 
 
-def stop_scheduler() -> None:
+def stop_scheduler(wait: bool = True) -> None:
     """Shut the process's scheduler down (tests, shutdown hooks)."""
     global _scheduler
     with _lock:
         if _scheduler is not None:
-            _scheduler.shutdown(wait=False)
+            _scheduler.shutdown(wait=wait)
             _scheduler = None

@@ -82,3 +82,22 @@ def test_one_job_can_be_chosen(app):
     assert result.exit_code == 0
     assert result.stdout.strip() == "reminders: nothing to do"
     assert invoke(app, "--job", "nope").exit_code == 1
+
+
+def test_scheduler_wiring_once_per_process(app):
+    from innocell.jobs.scheduler import start_scheduler, stop_scheduler
+
+    assert start_scheduler(app) is None  # INNOCELL_SCHEDULER is off in tests
+    app.config.update(INNOCELL_SCHEDULER=True, JOB_INTERVAL_SECONDS=60, JOB_MISFIRE_GRACE_SECONDS=300)
+    scheduler = start_scheduler(app, paused=True)
+    try:
+        assert scheduler is not None
+        assert start_scheduler(app) is None  # never a second scheduler in one process
+        jobs = {job.id: job for job in scheduler.get_jobs()}
+        assert set(jobs) == {f"innocell-{name}" for name in JOBS}
+        for job in jobs.values():
+            assert (job.misfire_grace_time, job.coalesce, job.max_instances) == (300, True, 1)
+            assert job.trigger.interval.total_seconds() == 60
+        assert str(scheduler.timezone) == "Asia/Hong_Kong"
+    finally:
+        stop_scheduler()
