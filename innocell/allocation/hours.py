@@ -33,7 +33,23 @@ def _local_instant(day: date, hhmm: tuple[int, int], tz: ZoneInfo) -> datetime:
     hour, minute = hhmm
     if hour == 24:
         return datetime.combine(day + timedelta(days=1), time(0, 0), tz).astimezone(UTC)
-    return datetime.combine(day, time(hour, minute), tz).astimezone(UTC)
+    wall = datetime.combine(day, time(hour, minute))
+    instant = wall.replace(tzinfo=tz).astimezone(UTC)
+    if instant.astimezone(tz).replace(tzinfo=None) == wall:
+        return instant
+    # A wall time the clocks skip (spring forward): the edge is the moment they jump, i.e.
+    # the first instant whose wall time is at or after `wall`. Bisect between the two folds.
+    lo, hi = wall.replace(tzinfo=tz, fold=1).astimezone(UTC), instant
+    if hi < lo:
+        lo, hi = hi, lo
+    while hi - lo > timedelta(minutes=1):
+        mid = lo + (hi - lo) / 2
+        mid = mid.replace(second=0, microsecond=0)
+        if mid.astimezone(tz).replace(tzinfo=None) >= wall:
+            hi = mid
+        else:
+            lo = mid
+    return hi
 
 
 def validate_opening_hours(hours: object) -> list[str]:

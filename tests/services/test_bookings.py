@@ -349,3 +349,21 @@ def test_overlap_queries_ignore_old_history(session, alice, new_space, now):
     assert svc._holds(session, lab.id, hk(8, 0), hk(9, 0)) == []
     assert svc._holds(session, lab.id, hk(1, 10, 30, month=11), hk(1, 12, month=11)) == [
         (hk(1, 10, month=11), hk(1, 11, month=11))]
+
+
+def test_exclusion_constraint_backstop_is_a_conflict(session, alice, bob, new_space, now, backend):
+    """Should a write ever skip the lock, PostgreSQL's exclusion constraint still refuses an
+    overlapping hold on a capacity-one space, answered as a 409; SQLite has no such
+    constraint and relies on BEGIN IMMEDIATE alone."""
+    lab = new_space(buffer_minutes=15)
+    svc.book(session, user=alice, space_id=lab.id, start=hk(8, 10), end=hk(8, 11), now=now)
+    sneaky = Booking(space_id=lab.id, user_id=bob.id, start_at=hk(8, 11), end_at=hk(8, 12),
+                     hold_end_at=hk(8, 12), exclusive=True, status="confirmed", title="", created_at=now)
+    if backend == "postgresql":
+        with pytest.raises(Conflict):
+            svc._insert(session, [sneaky])  # 11:00 starts inside alice's buffer (to 11:15)
+        assert count(session, Booking) == 1
+    else:
+        svc._insert(session, [sneaky])
+        session.commit()
+        assert count(session, Booking) == 2

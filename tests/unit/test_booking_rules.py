@@ -260,3 +260,14 @@ def test_suggestions_respect_every_rule_for_the_user():
                     users={1: UserContext(), 2: UserContext(authorised=False)}, limit=3)
     assert found and all(s.space_id == 1 for s in found)
     assert all(s.start.astimezone(HK).date() != date(2026, 12, 8) for s in found)
+
+
+def test_opening_at_a_skipped_wall_time_opens_when_the_clocks_jump():
+    # 29 March 2026 in London has no 01:30; a window from 01:30 opens at 02:00 BST.
+    spec = SpaceSpec(opening_hours={"sun": [["01:30", "04:00"]]}, slot_minutes=30)
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    opens = datetime(2026, 3, 29, 2, 0, tzinfo=LONDON)
+    assert rule_violations(spec, opens, opens + timedelta(minutes=30), now, LONDON) == []
+    free = availability(spec, [], [], datetime(2026, 3, 29, tzinfo=UTC), datetime(2026, 3, 30, tzinfo=UTC), now,
+                        LONDON)
+    assert free == [(opens.astimezone(UTC), datetime(2026, 3, 29, 4, 0, tzinfo=LONDON).astimezone(UTC), 1)]
