@@ -31,7 +31,6 @@ from ..allocation.rules import (
     SpaceState,
     UserContext,
     conflicts as core_conflicts,
-    fmt_local,
     rule_violations,
     week_minutes,
     week_start_of,
