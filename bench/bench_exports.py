@@ -1,0 +1,156 @@
+"""Memory and time of the raw bookings export, 10k vs 100k bookings, as CSV and XLSX.
+
+Each measurement runs in a fresh process (so peak RSS belongs to that export alone) against a
+SQLite database filled once per size. It drives the same code as GET /reports/bookings.csv and
+.xlsx: a generator with its own session and yield_per, CSV chunks, XlsxWriter in constant
+memory into a temporary file. Bounded memory shows as a peak that hardly grows while the rows
+grow tenfold (the ratios printed at the end).
+
+    .venv/bin/python bench/bench_exports.py [--sizes 10000 100000] [--database-url URL]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+UTC = timezone.utc
+START, END = date(2026, 1, 1), date(2027, 1, 1)
+
+
+def _app(url: str):
+    from innocell import create_app
+
+    return create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "TESTING": True, "INNOCELL_SCHEDULER": False})
+
+
+def fill(url: str, count: int) -> None:
+    """`count` bookings spread over 2026 across 50 spaces, titles included (bulk insert)."""
+    from sqlalchemy import insert
+
+    from innocell.extensions import db
+    from innocell.models import Booking, Space, User
+
+    app = _app(url)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        db.session.execute(insert(User), [
+            {"email": f"u{i}@bench.test", "name": f"User {i}", "role": "resident", "company": "Bench Ltd",
+             "priority_tier": 3, "password_hash": "x", "active": True, "session_token": f"t{i}", "created_at": now}
+            for i in range(200)])
+        db.session.execute(insert(Space), [
+            {"code": f"S-{i:02d}", "name": f"Space {i}", "kind": "wet_lab", "capacity": 4, "opening_hours": {},
+             "hourly_rate": Decimal("120.00"), "created_at": now} for i in range(50)])
+        batch = []
+        minutes_in_year = 365 * 24 * 60
+        for i in range(count):
+            start = now + timedelta(minutes=(i * 7919) % (minutes_in_year - 600) // 30 * 30)
+            end = start + timedelta(minutes=30 * (1 + i % 8))
+            batch.append({"space_id": 1 + i % 50, "user_id": 1 + i % 200, "start_at": start, "end_at": end,
+                          "hold_end_at": end, "exclusive": False, "status": "confirmed",
+                          "title": f"Experiment {i} – culture run, bench {i % 17}", "created_at": now})
+            if len(batch) == 5000:
+                db.session.execute(insert(Booking), batch)
+                batch = []
+        if batch:
+            db.session.execute(insert(Booking), batch)
+        db.session.commit()
+        db.engine.dispose()
+
+
+def measure(url: str, fmt: str, traced: bool) -> dict:
+    """One export in this process: rows, bytes, seconds, peak RSS; with `traced`, the peak of
+    Python allocations too (tracemalloc slows the export several times, so the time of a traced
+    run is not reported)."""
+    from zoneinfo import ZoneInfo
+
+    from innocell.extensions import db
+    from innocell.services import exports
+
+    app = _app(url)
+    tz = ZoneInfo("Asia/Hong_Kong")
+    with app.app_context():
+        engine = db.engine
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        if traced:
+            tracemalloc.start()
+        started = time.perf_counter()
+        export = exports.bookings_export(engine, START, END, tz)
+        size = rows = 0
+        if fmt == "csv":
+            for chunk in exports.csv_stream(export, tz):
+                size += len(chunk)
+                rows += chunk.count(b"\r\n")
+            rows -= 1  # header
+        else:
+            path = exports.xlsx_tempfile(export, tz)
+            size = os.path.getsize(path)
+            os.unlink(path)
+            rows = -1
+        seconds = time.perf_counter() - started
+        traced_peak = 0
+        if traced:
+            _, traced_peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+        rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"fmt": fmt, "rows": rows, "bytes": size, "seconds": seconds, "traced_peak_kib": traced_peak / 1024,
+            "rss_peak_mib": rss_after / 1024, "rss_growth_mib": (rss_after - rss_before) / 1024}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--database-url", default="")
+    parser.add_argument("--one", nargs=3, metavar=("URL", "FMT", "TRACED"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        url, fmt, traced = args.one
+        print(json.dumps(measure(url, fmt, traced == "1")))
+        return 0
+
+    results: dict[tuple[int, str], dict] = {}
+    with tempfile.TemporaryDirectory(prefix="innocell-bench-") as tmp:
+        for size in args.sizes:
+            url = args.database_url or f"sqlite:///{Path(tmp) / f'bench_{size}.db'}"
+            t0 = time.perf_counter()
+            fill(url, size)
+            print(f"filled {size:,} bookings in {time.perf_counter() - t0:.1f} s", flush=True)
+            for fmt in ("csv", "xlsx"):
+                runs = []
+                for traced in ("0", "1"):
+                    out = subprocess.run([sys.executable, __file__, "--one", url, fmt, traced], capture_output=True,
+                                         text=True, cwd=ROOT, check=True)
+                    runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+                result = {**runs[0], "traced_peak_kib": runs[1]["traced_peak_kib"]}
+                results[(size, fmt)] = result
+                print(f"  {fmt:4}  {size:>8,} bookings  {result['seconds']:6.2f} s  "
+                      f"{result['bytes'] / 1e6:7.2f} MB file  traced peak {result['traced_peak_kib']:8.0f} KiB  "
+                      f"peak RSS {result['rss_peak_mib']:6.1f} MiB (+{result['rss_growth_mib']:.1f} during export)",
+                      flush=True)
+    if len(args.sizes) >= 2:
+        small, large = min(args.sizes), max(args.sizes)
+        print(f"\n{large // small}x the bookings:")
+        for fmt in ("csv", "xlsx"):
+            a, b = results[(small, fmt)], results[(large, fmt)]
+            print(f"  {fmt:4}  time x{b['seconds'] / a['seconds']:.1f}   traced peak x"
+                  f"{b['traced_peak_kib'] / a['traced_peak_kib']:.2f}   peak RSS x"
+                  f"{b['rss_peak_mib'] / a['rss_peak_mib']:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
