@@ -34,7 +34,7 @@ def _tick(app, name: str) -> None:
     except Exception:  # noqa: BLE001 - a scheduler thread must not die
         log.exception("Job %s could not run", name)
         return
-    if result.status != "skipped":
+    if result.status == "failed" or any(result.counts.values()):
         log.info("job %s tick %s: %s", name, result.tick.isoformat(), result.summary)
 
 
@@ -63,6 +63,7 @@ def start_scheduler(app, *, paused: bool = False):
 
         from .runner import JOBS
 
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per job per minute
         tz = ZoneInfo(app.config["INNOCELL_TIMEZONE"])
         interval = int(app.config["JOB_INTERVAL_SECONDS"])
         scheduler = BackgroundScheduler(
