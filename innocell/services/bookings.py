@@ -634,7 +634,7 @@ def week_view(session: Session, space_id: int, *, week_start: date, user: User, 
             elif touches(holds, s, e):
                 state = "busy"
             else:
-                state = "closed"
+                state = "unavailable"  # open, but no booking of the minimum length fits here
             cells.append({"state": state, "start": s, "end": e, "booking_id": booking_id if state == "mine" else None})
         rows.append({"time": f"{minute // 60:02d}:{minute % 60:02d}", "cells": cells})
     return {"days": days, "rows": rows, "space": space}

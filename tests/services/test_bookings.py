@@ -302,6 +302,18 @@ def test_week_view_states(session, alice, bob, manager, new_space, now):
     assert [r["cells"][0]["state"] for r in past_view["rows"]][0] == "past"
 
 
+def test_week_view_marks_open_gaps_too_short_to_book(session, alice, bob, new_space, now):
+    """A 30-minute gap in a space with a 60-minute minimum is open but not bookable: the
+    calendar must not call it closed (residents would think the lab is shut)."""
+    lab = new_space(opening_hours={"tue": [["09:00", "17:00"]]}, min_minutes=60)
+    svc.book(session, user=alice, space_id=lab.id, start=hk(8, 9), end=hk(8, 10), now=now)
+    svc.book(session, user=bob, space_id=lab.id, start=hk(8, 10, 30), end=hk(8, 12), now=now)
+    view = svc.week_view(session, lab.id, week_start=date(2026, 12, 7), user=alice, now=now, tz=HK)
+    by_time = {r["time"]: [c["state"] for c in r["cells"]] for r in view["rows"]}
+    assert by_time["10:00"][1] == "unavailable"
+    assert by_time["12:00"][1] == "free"
+
+
 def test_visibility_and_listing(session, alice, bob, make_user, new_space, now):
     lab = new_space()
     a = svc.book(session, user=alice, space_id=lab.id, start=hk(8, 10), end=hk(8, 11), now=now)
