@@ -6,7 +6,9 @@
   months left under MAX_TENURE_MONTHS, whichever is shorter. Accepting goes through
   housing.accept_offer (the allocator: a later lease of the unit makes it a 409).
 - A holder whose tenure (this lease and the leases it continues) has reached
-  MAX_TENURE_MONTHS gets a notice instead, once, and the lease becomes 'ending'.
+  MAX_TENURE_MONTHS gets a notice instead, once, and the lease becomes 'ending'; so does a
+  holder whose unit is already promised after the lease's end (a later lease, an open offer,
+  an outage): the notice gives the reason.
 - A renewal offer that expires, or was declined, sets the lease 'ending' (housing.expire_offers
   and housing.decline_offer do that in the same transaction; the `offer_expiry` job runs the
   former).
@@ -24,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Lease, Offer
+from . import Conflict
 from .guard import lock_resource
 from .notifications import notify
 
@@ -111,7 +114,22 @@ def offer_renewal(session: Session, lease_id: int, *, now: datetime, tz: ZoneInf
     # Open for the response window, but never past the lease's last day (local midnight of its end).
     last_moment = datetime.combine(lease.end_date, time.min, tz).astimezone(now.tzinfo)
     expires_at = min(now + timedelta(days=int(config["RENEWAL_RESPONSE_DAYS"])), last_moment)
-    make_offer(session, kind="renewal", user_id=lease.user_id, unit_id=lease.unit_id, start=lease.end_date,
-               end=add_months(lease.end_date, term), monthly_rent=lease.monthly_rent, expires_at=expires_at,
-               now=now, lease_id=lease.id)
+    lease_id, user_id, unit_id, end_date, rent = lease.id, lease.user_id, lease.unit_id, lease.end_date, lease.monthly_rent
+    try:
+        make_offer(session, kind="renewal", user_id=user_id, unit_id=unit_id, start=end_date,
+                   end=add_months(end_date, term), monthly_rent=rent, expires_at=expires_at, now=now,
+                   lease_id=lease_id)
+    except Conflict as exc:
+        # The unit is promised to someone else after this lease (a later lease, an offer, an
+        # outage): say so once and let the lease end, rather than offering what cannot be had.
+        lease = lock_resource(session, Lease, lease_id)
+        if lease is None or lease.status != "active" or lease.end_date != end_date:
+            return None
+        lease.status = "ending"
+        notify(session, user_id=user_id, kind="renewal_notice", now=now,
+               subject=f"Your lease of unit {code} cannot be renewed",
+               body=(f"Your lease of unit {code} ends on {end_date.isoformat()} and cannot be renewed: {exc.message} "
+                     f"Please talk to the housing team about another unit."),
+               link="/housing", dedupe_key=f"renewal-notice:{lease_id}:{end_date.isoformat()}")
+        return "notice"
     return "offered"

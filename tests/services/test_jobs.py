@@ -381,3 +381,17 @@ def test_every_run_is_recorded(app, session):
     row = session.execute(select(JobRun)).scalar_one()
     assert (row.job, row.tick, row.trigger, row.error) == ("lease_end", NOW, "scheduler", None)
     assert row.finished_at is not None and row.counts == result.counts == {"ended": 0}
+
+
+def test_a_unit_let_after_the_lease_gets_a_notice_with_the_reason(app, session, residents, unit, lease):
+    alice, bob = residents[:2]
+    home = unit()
+    current = lease(home, alice, date(2026, 1, 15), date(2027, 1, 15))
+    lease(home, bob, date(2027, 3, 1), date(2028, 3, 1))  # let to Bob from March
+    result = run(app, session, "renewals", NOW)
+    assert result.counts == {"offered": 0, "notices": 1}
+    assert count(session, Offer) == 0
+    notice = notices(session, "renewal_notice", alice.id)
+    assert len(notice) == 1 and "cannot be renewed" in notice[0].subject and "not free" in notice[0].body
+    assert session.get(Lease, current.id).status == "ending"
+    assert run(app, session, "renewals", NOW + timedelta(hours=1)).counts == {"offered": 0, "notices": 0}
