@@ -640,9 +640,11 @@ def week_view(session: Session, space_id: int, *, week_start: date, user: User, 
     return {"days": days, "rows": rows, "space": space}
 
 
-def _filtered(stmt, *, viewer: User, space_id=None, start=None, end=None, status=None):
+def _filtered(stmt, *, viewer: User, space_id=None, start=None, end=None, status=None, user_id=None):
     if viewer.role not in STAFF_ROLES:
         stmt = stmt.where(Booking.user_id == viewer.id)
+    if user_id is not None:
+        stmt = stmt.where(Booking.user_id == user_id)
     if space_id is not None:
         stmt = stmt.where(Booking.space_id == space_id)
     if start is not None:
@@ -660,8 +662,10 @@ def _filtered(stmt, *, viewer: User, space_id=None, start=None, end=None, status
 
 
 def list_bookings(session: Session, *, viewer: User, space_id=None, start=None, end=None, status=None,
-                  limit=None, offset=None, newest_first: bool = False) -> list[Booking]:
-    stmt = _filtered(select(Booking), viewer=viewer, space_id=space_id, start=start, end=end, status=status)
+                  user_id=None, limit=None, offset=None, newest_first: bool = False) -> list[Booking]:
+    """Bookings the viewer may see (a resident: only their own), optionally of one user."""
+    stmt = _filtered(select(Booking), viewer=viewer, space_id=space_id, start=start, end=end, status=status,
+                     user_id=user_id)
     stmt = stmt.order_by(Booking.start_at.desc(), Booking.id.desc()) if newest_first else \
         stmt.order_by(Booking.start_at, Booking.id)
     if offset:
@@ -671,7 +675,8 @@ def list_bookings(session: Session, *, viewer: User, space_id=None, start=None, 
     return list(session.execute(stmt).scalars())
 
 
-def count_bookings(session: Session, *, viewer: User, space_id=None, start=None, end=None, status=None) -> int:
+def count_bookings(session: Session, *, viewer: User, space_id=None, start=None, end=None, status=None,
+                   user_id=None) -> int:
     stmt = _filtered(select(func.count(Booking.id)), viewer=viewer, space_id=space_id, start=start, end=end,
-                     status=status)
+                     status=status, user_id=user_id)
     return session.execute(stmt).scalar_one()
