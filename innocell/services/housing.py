@@ -1083,7 +1083,10 @@ def _answerable(session: Session, offer_id, user: User, now: datetime) -> tuple[
     if offer.user_id != user.id:
         raise Forbidden("Only the resident it was made to can answer an offer.")
     unit = lock_resource(session, Unit, offer.unit_id)
-    offer = session.get(Offer, offer.id, populate_existing=True)
+    # Lock the offer row too, so an answer and the expiry job (which locks due offers) cannot
+    # both change it: whichever comes second re-reads the first one's outcome.
+    offer = session.execute(select(Offer).where(Offer.id == offer.id).with_for_update()
+                            .execution_options(populate_existing=True)).scalar_one()
     tz = zone()
     if offer.status != "open":
         when = f" on {offer.responded_at.astimezone(tz).strftime('%d %b %Y %H:%M')}" if offer.responded_at else ""
