@@ -45,7 +45,27 @@ def _sqlite_on_begin(conn):
     serialise before they read (a deferred BEGIN double-books or fails with BUSY)."""
     if conn.dialect.name != "sqlite":
         return
-    if conn.get_execution_options().get("sqlite_immediate"):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-    else:
-        conn.exec_driver_sql("BEGIN")
+    immediate = bool(conn.get_execution_options().get("sqlite_immediate"))
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    conn.info["sqlite_writer"] = immediate
+
+
+_WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _sqlite_upgrade_before_write(conn, cursor, statement, parameters, context, executemany):
+    """A deferred SQLite transaction that has only read and now writes fails at once with
+    'database is locked' when another connection wrote meanwhile (busy_timeout does not
+    help). So the first write of a deferred transaction first ends its reads and re-begins
+    IMMEDIATE, which waits its turn. Guarded writes (check-then-insert) never get here: they
+    begin IMMEDIATE before they read (services.guard.begin_write)."""
+    if conn.dialect.name != "sqlite" or conn.info.get("sqlite_writer", True):
+        return
+    if not statement.lstrip()[:7].upper().startswith(_WRITE_VERBS):
+        return
+    raw = conn.connection.dbapi_connection
+    if raw.in_transaction:
+        raw.execute("COMMIT")
+    raw.execute("BEGIN IMMEDIATE")
+    conn.info["sqlite_writer"] = True
