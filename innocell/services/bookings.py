@@ -299,18 +299,33 @@ def _insert(session: Session, bookings: list[Booking]) -> None:
         raise
 
 
-def book(session: Session, *, user: User, space_id: int, start: datetime, end: datetime, title: str = "",
-         now: datetime) -> Booking:
+def _prepare(session: Session, user: User, space_id, start: datetime, end: datetime,
+             title: str) -> tuple[Space, str, ZoneInfo]:
+    """Validate the request's shape, then begin the guarded write holding the space."""
     _validate_times(start, end)
     _check_booker(user)
     title = _clean_title(title)
     if not isinstance(space_id, int) or isinstance(space_id, bool):
         raise NotFound("There is no such space.")
-    tz = zone()
     space = lock_resource(session, Space, space_id)
     if space is None:
         session.rollback()
         raise NotFound(f"There is no space {space_id}.")
+    return space, title, zone()
+
+
+def _new_booking(space: Space, user: User, start: datetime, end: datetime, title: str, now: datetime,
+                 series_id: str | None = None) -> Booking:
+    """The row that holds [start, end + buffer); `exclusive` arms PostgreSQL's backstop."""
+    return Booking(space_id=space.id, user_id=user.id, start_at=start, end_at=end,
+                   hold_end_at=end + timedelta(minutes=space.buffer_minutes), exclusive=space.capacity == 1,
+                   status="pending" if space.requires_approval else "confirmed", title=title,
+                   series_id=series_id, created_at=now)
+
+
+def book(session: Session, *, user: User, space_id: int, start: datetime, end: datetime, title: str = "",
+         now: datetime) -> Booking:
+    space, title, tz = _prepare(session, user, space_id, start, end, title)
     violations, found = _evaluate(session, user, space, start, end, now, tz)
     if violations:
         session.rollback()
@@ -319,9 +334,7 @@ def book(session: Session, *, user: User, space_id: int, start: datetime, end: d
     if found:
         session.rollback()
         raise _conflict_error(session, user, space, start, end, now, tz, found)
-    booking = Booking(space_id=space.id, user_id=user.id, start_at=start, end_at=end,
-                      hold_end_at=end + timedelta(minutes=space.buffer_minutes), exclusive=space.capacity == 1,
-                      status="pending" if space.requires_approval else "confirmed", title=title, created_at=now)
+    booking = _new_booking(space, user, start, end, title, now)
     _insert(session, [booking])
     session.commit()
     return booking
@@ -338,18 +351,9 @@ def book_recurring(session: Session, *, user: User, space_id: int, start: dateti
                    repeat_weeks: int, now: datetime) -> list[Booking]:
     """The booking and the same local time on the following weeks: `repeat_weeks` bookings in
     all, all or nothing. Every week with a problem is named."""
-    _validate_times(start, end)
-    _check_booker(user)
-    title = _clean_title(title)
     if isinstance(repeat_weeks, bool) or not isinstance(repeat_weeks, int) or not 1 <= repeat_weeks <= 52:
         raise BadRequest("'repeat_weeks' must be a whole number from 1 to 52.")
-    if not isinstance(space_id, int) or isinstance(space_id, bool):
-        raise NotFound("There is no such space.")
-    tz = zone()
-    space = lock_resource(session, Space, space_id)
-    if space is None:
-        session.rollback()
-        raise NotFound(f"There is no space {space_id}.")
+    space, title, tz = _prepare(session, user, space_id, start, end, title)
     occurrences = [(_plus_weeks(start, i, tz), _plus_weeks(end, i, tz)) for i in range(repeat_weeks)]
     violations: list[dict] = []
     conflicting: list[tuple] = []
@@ -382,10 +386,7 @@ def book_recurring(session: Session, *, user: User, space_id: int, start: dateti
                           "start": iso(x["start"], tz), "end": iso(x["end"], tz)} for x in suggestions],
         )
     series = str(uuid.uuid4())
-    status = "pending" if space.requires_approval else "confirmed"
-    rows = [Booking(space_id=space.id, user_id=user.id, start_at=s, end_at=e,
-                    hold_end_at=e + timedelta(minutes=space.buffer_minutes), exclusive=space.capacity == 1,
-                    status=status, title=title, series_id=series, created_at=now) for s, e in occurrences]
+    rows = [_new_booking(space, user, s, e, title, now, series_id=series) for s, e in occurrences]
     _insert(session, rows)
     session.commit()
     return rows

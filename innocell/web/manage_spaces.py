@@ -76,42 +76,29 @@ def index():
 @bp.route("/manage/spaces/new", methods=["GET", "POST"])
 @roles_required(*MANAGERS)
 def new_space():
-    form = SpaceForm()
-    if request.method == "GET":
-        form.fill_hours({d: [["08:00", "22:00"]] for d in WEEKDAY_KEYS})
-    general: list[str] = []
-    status = 200
-    if form.validate_on_submit():
-        try:
-            created = space_service.create_space(db.session, form.to_data(), actor=principal(), now=utcnow())
-            db.session.commit()
-        except RuleViolation as exc:
-            db.session.rollback()
-            general, status = _apply_violations(form, exc), 422
-        except Conflict as exc:
-            db.session.rollback()
-            form.code.errors = list(form.code.errors) + [exc.message]
-            status = 409
-        else:
-            flash(f"Space {created.code} created; residents can book it now.", "success")
-            return redirect(url_for("manage_spaces.index"))
-    elif request.method == "POST":
-        status = 422
-    return render_template("manage_spaces/space_form.html", form=form, space=None, general=general), status
+    return _space_form(None)
 
 
 @bp.route("/manage/spaces/<int:space_id>/edit", methods=["GET", "POST"])
 @roles_required(*MANAGERS)
 def edit_space(space_id: int):
-    space = _space_or_404(space_id)
+    return _space_form(_space_or_404(space_id))
+
+
+def _space_form(space):
+    """Create (space None) or edit a space; every refusal re-renders the form with its reasons."""
     form = SpaceForm(obj=space if request.method == "GET" else None)
     if request.method == "GET":
-        form.fill_hours(space.opening_hours)
+        form.fill_hours(space.opening_hours if space else {d: [["08:00", "22:00"]] for d in WEEKDAY_KEYS})
     general: list[str] = []
     status = 200
     if form.validate_on_submit():
         try:
-            space_service.update_space(db.session, space_id, form.to_data(), actor=principal(), now=utcnow())
+            if space is None:
+                saved = space_service.create_space(db.session, form.to_data(), actor=principal(), now=utcnow())
+            else:
+                saved = space_service.update_space(db.session, space.id, form.to_data(), actor=principal(),
+                                                   now=utcnow())
             db.session.commit()
         except RuleViolation as exc:
             db.session.rollback()
@@ -121,7 +108,9 @@ def edit_space(space_id: int):
             form.code.errors = list(form.code.errors) + [exc.message]
             status = 409
         else:
-            flash(f"Space {form.code.data} saved.", "success")
+            message = f"Space {saved.code} created; residents can book it now." if space is None \
+                else f"Space {saved.code} saved."
+            flash(message, "success")
             return redirect(url_for("manage_spaces.index"))
     elif request.method == "POST":
         status = 422
