@@ -134,34 +134,37 @@ def seed(session: Session, *, now: datetime, tz: ZoneInfo, scale: int = 1) -> di
     counts["spaces"] = len(spaces)
 
     # Leases: about three units in four let; powerhubs and suites full so demand exceeds supply.
+    # Each let unit has its current 12-month lease and, mostly, the lease before it (ended),
+    # so a year of history reads like a running building rather than one filling up.
     tenants = iter(residents)
+    current_tenants: list[User] = []
+    resident_unit = next(u for u in units if u.unit_type == "solo" and u.code.endswith("-16"))
     for unit in units:
+        if unit is resident_unit:
+            continue
         let = rng.random() < {"solo": 0.7, "twin": 0.72, "suite": 1.0, "powerhub": 1.0}[unit.unit_type]
         if not let:
             continue
         tenant = next(tenants, None)
         if tenant is None:
             break
-        start = _add_months(today.replace(day=1), -rng.randint(0, 11))
-        term = rng.choice((6, 12, 12, 12))
-        end = _add_months(start, term)
-        if end <= today:
-            end = _add_months(today.replace(day=1), rng.randint(1, 6))
-        session.add(Lease(unit_id=unit.id, user_id=tenant.id, start_date=start, end_date=end,
+        current_tenants.append(tenant)
+        start = _add_months(today.replace(day=1), -rng.randint(1, 11))
+        session.add(Lease(unit_id=unit.id, user_id=tenant.id, start_date=start, end_date=_add_months(start, 12),
                           monthly_rent=unit.monthly_rent, status="active", created_at=now))
         counts["leases"] += 1
+        if rng.random() < 0.85:
+            session.add(Lease(unit_id=unit.id, user_id=rng.choice(current_tenants).id,
+                              start_date=_add_months(start, -12), end_date=start,
+                              monthly_rent=unit.monthly_rent - Decimal(200), status="ended",
+                              created_at=now - timedelta(days=400)))
+            counts["leases"] += 1
     # The demo resident holds a lease too, ending soon so renewals show.
-    free_solo = next(u for u in units if u.unit_type == "solo" and u.code.endswith("-16"))
-    session.add(Lease(unit_id=free_solo.id, user_id=users["resident"].id,
+    session.add(Lease(unit_id=resident_unit.id, user_id=users["resident"].id,
                       start_date=_add_months(today.replace(day=1), -11), end_date=today + timedelta(days=40),
-                      monthly_rent=free_solo.monthly_rent, status="active", created_at=now))
+                      monthly_rent=resident_unit.monthly_rent, status="active", created_at=now))
     counts["leases"] += 1
     session.flush()
-    # That unit may have been let above; drop the generated lease there if so.
-    dup = session.execute(select(Lease).where(Lease.unit_id == free_solo.id, Lease.user_id != users["resident"].id)).scalars().all()
-    for lease in dup:
-        session.delete(lease)
-        counts["leases"] -= 1
 
     # Applications for the coming month (some will be placed by a round, some waitlisted).
     housed = {lease_user for lease_user in session.execute(select(Lease.user_id)).scalars()}
