@@ -131,7 +131,8 @@ class LeaseForm(_Period, FlaskForm):
 
 
 class TerminateForm(FlaskForm):
-    on = DateField("Terminate on (the unit is free from this day)", validators=[InputRequired(message="Choose the termination date.")])
+    on = DateField("Terminate on (the unit is free from this day; on or before the start date the lease is called off before move-in)",
+                   validators=[InputRequired(message="Choose the termination date.")])
     reason = StringField("Reason", validators=[DataRequired(message="Give the reason; it is recorded."),
                                                Length(max=300)])
     confirm = BooleanField("I confirm: end this lease early",

@@ -70,12 +70,15 @@ class UnitOutage(db.Model):
 
 class Lease(db.Model):
     """A claim on a unit over [start_date, end_date). A terminated lease keeps the nights it
-    really occupied (end_date moves to the termination date). PostgreSQL's exclusion
+    really occupied (end_date moves to the termination date; to start_date, zero nights,
+    when it is called off before move-in). PostgreSQL's exclusion
     constraint forbids two occupying leases of a unit to overlap."""
 
     __tablename__ = "leases"
     __table_args__ = (
-        CheckConstraint("end_date > start_date", name="ck_leases_interval"),
+        # A lease terminated before move-in keeps no night: end_date == start_date.
+        CheckConstraint("end_date > start_date OR (status = 'terminated' AND end_date = start_date)",
+                        name="ck_leases_interval"),
         CheckConstraint("status IN ('active','ending','ended','terminated')", name="ck_leases_status"),
         Index("ix_leases_unit_start", "unit_id", "start_date"),
         ExcludeConstraint(

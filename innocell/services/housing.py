@@ -324,7 +324,7 @@ def claims(session: Session, unit_ids: Iterable[int] | None, start: date, end: d
 
     leases = session.execute(
         select(Lease).where(unit_cond(Lease.unit_id), Lease.status.in_(OCCUPYING),
-                            Lease.start_date < end, Lease.end_date > start)
+                            Lease.start_date < end, Lease.end_date > start, Lease.end_date > Lease.start_date)
         .order_by(Lease.unit_id, Lease.start_date, Lease.id)
     ).scalars()
     for lease in leases:
@@ -553,7 +553,8 @@ def update_unit(session: Session, unit_id: int, data: dict, *, actor: User, now:
     if fields.get("status") == "out_of_service" and unit.status != "out_of_service":
         today = local_day(now)
         current = session.execute(
-            select(Lease).where(Lease.unit_id == unit.id, Lease.status.in_(OCCUPYING), Lease.end_date > today)
+            select(Lease).where(Lease.unit_id == unit.id, Lease.status.in_(OCCUPYING), Lease.end_date > today,
+                                Lease.end_date > Lease.start_date)
             .order_by(Lease.start_date)).scalars().first()
         if current is not None:
             session.rollback()
@@ -692,12 +693,8 @@ def terminate_lease(session: Session, lease_id: int, *, on, reason: str, actor: 
     if lease.status not in LIVE_LEASES:
         session.rollback()
         raise Conflict(f"Lease {lease.id} is already {lease.status}; only an active lease can be terminated.")
-    if on <= lease.start_date:
-        session.rollback()
-        raise RuleViolation(
-            f"Lease {lease.id} starts on {human_date(lease.start_date)}; the unit can be freed from "
-            f"{human_date(lease.start_date + timedelta(days=1))} at the earliest.",
-            violations=[{"rule": "on", "message": "The termination date must be after the lease's start."}])
+    # On or before the start date the lease is called off before move-in: it keeps no night.
+    on = max(on, lease.start_date)
     if on >= lease.end_date:
         session.rollback()
         raise RuleViolation(
@@ -715,10 +712,15 @@ def terminate_lease(session: Session, lease_id: int, *, on, reason: str, actor: 
         offer.responded_at = now
     record(session, actor_id=actor.id, action="lease.terminate", target_type="lease", target_id=lease.id, now=now,
            reason=lease.termination_reason, unit=unit.code, old_end=old_end.isoformat(), new_end=on.isoformat())
-    notify(session, user_id=lease.user_id, kind="lease_terminated", now=now,
-           subject=f"Your lease of unit {unit.code} ends on {human_date(on)}",
-           body=f"Your lease of unit {unit.code} was ended early: the last night is the night before "
-                f"{human_date(on)}. Reason: {lease.termination_reason}",
+    if on == lease.start_date:
+        subject = f"Your lease of unit {unit.code} from {human_date(on)} is called off"
+        body = (f"Your lease of unit {unit.code}, which was to start on {human_date(on)}, was called off "
+                f"before move-in. Reason: {lease.termination_reason}")
+    else:
+        subject = f"Your lease of unit {unit.code} ends on {human_date(on)}"
+        body = (f"Your lease of unit {unit.code} was ended early: the last night is the night before "
+                f"{human_date(on)}. Reason: {lease.termination_reason}")
+    notify(session, user_id=lease.user_id, kind="lease_terminated", now=now, subject=subject, body=body,
            link="/housing")
     session.commit()
     return lease

@@ -255,7 +255,7 @@ def upgrade():
     sa.Column('terminated_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('termination_reason', sa.String(length=300), nullable=True),
     sa.CheckConstraint("status IN ('active','ending','ended','terminated')", name='ck_leases_status'),
-    sa.CheckConstraint('end_date > start_date', name='ck_leases_interval'),
+    sa.CheckConstraint("end_date > start_date OR (status = 'terminated' AND end_date = start_date)", name='ck_leases_interval'),
     sa.ForeignKeyConstraint(['previous_lease_id'], ['leases.id'], ),
     sa.ForeignKeyConstraint(['unit_id'], ['units.id'], ),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),

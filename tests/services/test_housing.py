@@ -121,10 +121,26 @@ def test_terminate_frees_the_unit_from_that_date(session, manager, make_user, un
 def test_terminate_needs_a_reason_and_a_date_inside_the_lease(session, manager, make_user, unit_factory, now):
     unit = unit_factory()
     x = lease(session, manager, now, unit, make_user(), date(2027, 1, 1), date(2027, 3, 1))
-    for on, reason in [(date(2027, 2, 1), " "), (date(2027, 1, 1), "r"), (date(2027, 3, 1), "r")]:
+    for on, reason in [(date(2027, 2, 1), " "), (date(2027, 3, 1), "r"), (date(2027, 4, 1), "r")]:
         with pytest.raises(RuleViolation):
             h.terminate_lease(session, x.id, on=on, reason=reason, actor=manager, now=now)
     assert session.get(Lease, x.id).status == "active"
+
+
+def test_a_lease_called_off_before_move_in_keeps_no_night_and_frees_the_unit(session, manager, make_user,
+                                                                             unit_factory, now):
+    unit = unit_factory()
+    backing_out, next_in_line = make_user(), make_user()
+    planned = lease(session, manager, now, unit, backing_out, date(2027, 1, 1), date(2028, 1, 1))
+    called_off = h.terminate_lease(session, planned.id, on=date(2026, 12, 15), reason="Start-up folded",
+                                   actor=manager, now=now)
+    assert (called_off.status, called_off.start_date, called_off.end_date) == \
+        ("terminated", date(2027, 1, 1), date(2027, 1, 1))
+    # The whole period is free again, for a lease over exactly the same dates.
+    replacement = lease(session, manager, now, unit, next_in_line, date(2027, 1, 1), date(2028, 1, 1))
+    assert replacement.status == "active"
+    note = session.execute(select(Notification).where(Notification.kind == "lease_terminated")).scalar_one()
+    assert "called off before move-in" in note.body
 
 
 def test_outage_takes_a_unit_out_of_service_and_blocks_leases(session, manager, make_user, unit_factory, now):
