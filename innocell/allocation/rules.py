@@ -231,7 +231,7 @@ def rule_violations(spec: SpaceSpec, start: datetime, end: datetime, now: dateti
                              for b, instant in (("start", start), ("end", end)) if b in bad)
         out.append({"rule": "off_grid",
                     "message": f"Bookings of {name} start and end on a {spec.slot_minutes}-minute grid from "
-                               f"midnight; {which} is not on it."})
+                               f"midnight; {which} {'are' if len(bad) == 2 else 'is'} not on it."})
     if length < spec.min_minutes:
         out.append({"rule": "too_short", "message": f"The shortest booking of {name} is {fmt_minutes(spec.min_minutes)}; "
                                                     f"this one is {fmt_minutes(length)}."})
