@@ -20,11 +20,15 @@ sys.path.insert(0, str(ROOT))
 
 from tests.e2e.conftest import CHROMIUM, _app_for, _migrate_and_seed, sign_in  # noqa: E402
 
+from datetime import date, timedelta  # noqa: E402
+
+NEXT_MONDAY = (date.today() + timedelta(days=7 - date.today().weekday())).isoformat()  # a week with bookings ahead
+
 # (file name, role or None, path)
 SHOTS = (
     ("login", None, "/login"),
     ("resident-home", "resident", "/home"),
-    ("space-week", "resident", "/spaces/1"),
+    ("space-week", "resident", f"/spaces/1?week={NEXT_MONDAY}"),
     ("manager-home", "manager", "/home"),
     ("housing", "manager", "/manage/housing"),
     ("reports", "finance", "/reports"),
