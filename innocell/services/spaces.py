@@ -368,34 +368,31 @@ def add_recurring_blackout(session: Session, space_id: int, *, weekday: int, sta
     return rule, affected
 
 
-def lift_blackout(session: Session, blackout_id: int, *, actor: User, now: datetime) -> Blackout:
+def _lift(session: Session, model, row_id: int, *, label: str, action: str, target_type: str, actor: User,
+          now: datetime):
+    """Lift a one-off or weekly blackout under the space's lock; lifting twice changes nothing."""
     end_read(session)
-    blackout = session.get(Blackout, blackout_id)
-    if blackout is None:
-        raise NotFound(f"There is no blackout {blackout_id}.")
-    lock_resource(session, Space, blackout.space_id)
-    blackout = session.get(Blackout, blackout_id, populate_existing=True)
-    if blackout.lifted_at is None:
-        blackout.lifted_at = now
-        record(session, actor_id=actor.id, action="blackout.lift", target_type="blackout", target_id=blackout.id,
-               now=now, space_id=blackout.space_id)
+    row = session.get(model, row_id)
+    if row is None:
+        raise NotFound(f"There is no {label} {row_id}.")
+    lock_resource(session, Space, row.space_id)
+    row = session.get(model, row_id, populate_existing=True)
+    if row.lifted_at is None:
+        row.lifted_at = now
+        record(session, actor_id=actor.id, action=action, target_type=target_type, target_id=row.id, now=now,
+               space_id=row.space_id)
     session.commit()
-    return blackout
+    return row
+
+
+def lift_blackout(session: Session, blackout_id: int, *, actor: User, now: datetime) -> Blackout:
+    return _lift(session, Blackout, blackout_id, label="blackout", action="blackout.lift", target_type="blackout",
+                 actor=actor, now=now)
 
 
 def lift_recurring_blackout(session: Session, rule_id: int, *, actor: User, now: datetime) -> RecurringBlackout:
-    end_read(session)
-    rule = session.get(RecurringBlackout, rule_id)
-    if rule is None:
-        raise NotFound(f"There is no weekly blackout {rule_id}.")
-    lock_resource(session, Space, rule.space_id)
-    rule = session.get(RecurringBlackout, rule_id, populate_existing=True)
-    if rule.lifted_at is None:
-        rule.lifted_at = now
-        record(session, actor_id=actor.id, action="blackout.recurring.lift", target_type="recurring_blackout",
-               target_id=rule.id, now=now, space_id=rule.space_id)
-    session.commit()
-    return rule
+    return _lift(session, RecurringBlackout, rule_id, label="weekly blackout", action="blackout.recurring.lift",
+                 target_type="recurring_blackout", actor=actor, now=now)
 
 
 def list_blackouts(session: Session, space_id: int, *, now: datetime) -> tuple[list[Blackout], list[RecurringBlackout]]:
