@@ -22,12 +22,9 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Iterable
 
-from flask import current_app
 from sqlalchemy import and_, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-
-import config as config_module
 
 from ..allocation import rounds as rounds_core
 from ..allocation import waitlist as waitlist_core
@@ -47,6 +44,7 @@ from . import BadRequest, Conflict, Forbidden, NotFound, RuleViolation
 from .audit import record
 from .guard import begin_write, is_overlap_violation, lock_resource
 from .notifications import notify
+from .settings import setting, zone
 
 OCCUPYING = ("active", "ending", "ended", "terminated")
 LIVE_LEASES = ("active", "ending")
@@ -59,20 +57,6 @@ MAX_OCCUPANTS = 8
 
 
 # --- settings, time, formatting --------------------------------------------------------------
-
-def setting(name: str):
-    """A configuration value (app config when there is an app, else the defaults)."""
-    try:
-        return current_app.config[name]
-    except (RuntimeError, KeyError):
-        return config_module.DEFAULTS[name]
-
-
-def zone():
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(setting("INNOCELL_TIMEZONE"))
-
 
 def local_day(now: datetime) -> date:
     """The date in INNOCELL_TIMEZONE at instant `now`."""

@@ -6,12 +6,9 @@ import copy
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, scoped_session
-
-import config as config_module
 
 from ..allocation.hours import WEEKDAYS, WeeklyWindow, parse_hhmm, validate_opening_hours, weekly_windows
 from ..models import DEFAULT_OPENING_HOURS, Authorisation, Blackout, Booking, RecurringBlackout, Space, User
@@ -19,6 +16,7 @@ from . import BadRequest, Conflict, NotFound, RuleViolation
 from .audit import record
 from .guard import lock_resource
 from .notifications import notify
+from .settings import setting, zone  # noqa: F401  (bookings imports them from here)
 
 
 def end_read(session: Session) -> None:
@@ -26,20 +24,6 @@ def end_read(session: Session) -> None:
     real = session() if isinstance(session, scoped_session) else session
     if real.in_transaction():
         real.commit()
-
-
-def setting(name: str):
-    """A configuration value (app config when there is an app, else the defaults)."""
-    try:
-        return current_app.config[name]
-    except (RuntimeError, KeyError):
-        return config_module.DEFAULTS[name]
-
-
-def zone():
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(setting("INNOCELL_TIMEZONE"))
 
 
 def space_json(space: Space) -> dict:

@@ -3,7 +3,6 @@
 Thin: every read and write goes through innocell.services.housing."""
 from __future__ import annotations
 
-import math
 from datetime import date, datetime, timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -32,29 +31,7 @@ def service():
 
 # ---------------------------------------------------------------- helpers shared with manage_housing
 
-class Page:
-    """A page of a list, in the shape the `pager` macro reads."""
-
-    def __init__(self, items, page: int, per_page: int):
-        items = list(items)
-        self.total = len(items)
-        self.per_page = per_page
-        self.pages = max(1, math.ceil(self.total / per_page))
-        self.page = min(max(1, page), self.pages)
-        self.items = items[(self.page - 1) * per_page: self.page * per_page]
-        self.has_prev, self.has_next = self.page > 1, self.page < self.pages
-        self.prev_num, self.next_num = self.page - 1, self.page + 1
-
-
-def page_number() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        return 1
-
-
-def page_size() -> int:
-    return int(current_app.config.get("PAGE_SIZE", 25))
+from .paging import Page, page_number, page_size  # noqa: E402,F401  (manage_housing imports them from here)
 
 
 def today_local(now: datetime) -> date:

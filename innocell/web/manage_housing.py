@@ -91,7 +91,7 @@ def applications():
     status = _choice("status", APPLICATION_STATUSES)
     unit_type = _choice("unit_type", UNIT_TYPES)
     rows = service().list_applications(db.session, viewer=user, status=status, unit_type=unit_type)
-    page = Page(rows, page_number(), page_size())
+    page = Page.of(rows, page_number(), page_size())
     return render_template("manage_housing/applications.html", page=page, status=status, unit_type=unit_type,
                            statuses=APPLICATION_STATUSES, unit_types=unit_type_choices(with_any=True),
                            page_url=lambda n: _url_with("manage_housing.applications", page=n))
@@ -270,7 +270,7 @@ def leases():
         needle = q.lower()
         rows = [lease for lease in rows if needle in lease.unit.code.lower() or needle in lease.user.email.lower()
                 or needle in (lease.user.name or "").lower()]
-    page = Page(rows, page_number(), page_size())
+    page = Page.of(rows, page_number(), page_size())
     return render_template("manage_housing/leases.html", page=page, status=status, unit_type=unit_type, q=q,
                            statuses=LEASE_STATUSES, unit_types=unit_type_choices(with_any=True),
                            page_url=lambda n: _url_with("manage_housing.leases", page=n))
@@ -387,7 +387,7 @@ def offers():
     raw = request.args.get("status", "open")
     status = raw if raw in OFFER_STATUSES else None
     rows = service().list_offers(db.session, viewer=user, status=status)
-    page = Page(rows, page_number(), page_size())
+    page = Page.of(rows, page_number(), page_size())
     from .housing import offer_deadline_text
 
     return render_template("manage_housing/offers.html", page=page, status=status, statuses=OFFER_STATUSES,

@@ -58,7 +58,7 @@ def _apply_violations(form, exc: ServiceError) -> list[str]:
 def _sliced(items: list) -> Page:
     """One page of a short list the service returns whole (authorisations, the approval queue)."""
     page, per_page = page_number(), page_size()
-    return Page(items[(page - 1) * per_page:page * per_page], page, per_page, len(items))
+    return Page.of(items, page, per_page)
 
 
 # ---------------------------------------------------------------- the inventory

@@ -21,6 +21,8 @@ from ..services import reports as report_service
 from ..timeutil import local_zone, parse_date, utcnow
 from .access import REPORT_READERS, principal, roles_required
 
+from .paging import Page, page_number  # noqa: E402
+
 bp = Blueprint("reports", __name__)
 
 DASHBOARD_READERS = ("finance", "admin", "manager")
@@ -260,23 +262,6 @@ def closed_months(today: date, count: int = 6) -> list[date]:
 VACANCY_PAGE_SIZE = 10
 
 
-class Page:
-    """A page of a list, in the shape the `pager` macro reads."""
-
-    def __init__(self, items: list, page: int, per_page: int):
-        self.total = len(items)
-        self.pages = max(1, -(-self.total // per_page))
-        self.page = min(max(page, 1), self.pages)
-        self.items = items[(self.page - 1) * per_page:self.page * per_page]
-        self.has_prev, self.has_next = self.page > 1, self.page < self.pages
-        self.prev_num, self.next_num = self.page - 1, self.page + 1
-
-
-def _page_arg(name: str) -> int:
-    raw = request.args.get(name, "1")
-    return int(raw) if raw.isdigit() else 1
-
-
 @bp.get("/reports")
 @roles_required(*DASHBOARD_READERS)
 def index():
@@ -323,7 +308,7 @@ def index():
         period=period, error=error, occ_group=occ_group, util_group=util_group, spaces=spaces, space_id=space_id,
         occupancy=occupancy, utilisation=utilisation, trend=trend, trend_chart=line_chart(months, trend["series"]),
         revenue_rows=revenue_rows, revenue_chart=bar_chart(revenue_rows), heat=heat_grid(heat),
-        vacancy=Page(vacancy, _page_arg("vacancy_page"), VACANCY_PAGE_SIZE),
+        vacancy=Page.of(vacancy, page_number("vacancy_page"), VACANCY_PAGE_SIZE),
         vacancy_by_type=vacancy_by_type,
         vacancy_url=lambda n: url_for("reports.index", **{**request.args.to_dict(), "vacancy_page": n}) + "#vacancy",
         waitlist=report_service.waitlist(db.session, now=utcnow()),

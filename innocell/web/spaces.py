@@ -3,7 +3,6 @@ form (every violation inline, suggestions one click away), my bookings and cance
 Thin: every read and write goes through innocell.services.spaces / .bookings."""
 from __future__ import annotations
 
-import math
 from datetime import date, datetime, time, timedelta, timezone
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -34,25 +33,8 @@ CHECKIN_EARLY_MINUTES = 15
 
 # ---------------------------------------------------------------- helpers shared with manage_spaces
 
-class Page:
-    """A page of a list, in the shape the `pager` macro reads."""
+from .paging import Page, page_number, page_size  # noqa: E402,F401  (manage_spaces imports them from here)
 
-    def __init__(self, items, page: int, per_page: int, total: int):
-        self.items, self.page, self.per_page, self.total = list(items), page, per_page, total
-        self.pages = max(1, math.ceil(total / per_page)) if per_page else 1
-        self.has_prev, self.has_next = page > 1, page < self.pages
-        self.prev_num, self.next_num = page - 1, page + 1
-
-
-def page_number() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        return 1
-
-
-def page_size() -> int:
-    return int(current_app.config.get("PAGE_SIZE", 25))
 
 
 def local_instant(day: date, at: time) -> datetime:
