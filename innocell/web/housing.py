@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from ..extensions import db
 from ..forms.housing import ApplicationForm, ConfirmForm, parse_unit_codes, unit_type_label
@@ -30,9 +30,6 @@ def service():
 
 
 # ---------------------------------------------------------------- helpers shared with manage_housing
-
-from .paging import Page, page_number, page_size  # noqa: E402,F401  (manage_housing imports them from here)
-
 
 def today_local(now: datetime) -> date:
     return to_local(now, local_zone()).date()

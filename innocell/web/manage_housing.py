@@ -23,7 +23,8 @@ from ..services import NotFound, ServiceError
 from ..services.accounts import get_user_by_email
 from ..timeutil import utcnow
 from .access import MANAGERS, principal, roles_required
-from .housing import Page, day_text, get, page_number, page_size, service, summary_rows, today_local
+from .housing import day_text, get, service, summary_rows, today_local
+from .paging import Page, page_number, page_size
 
 bp = Blueprint("manage_housing", __name__, url_prefix="/manage/housing")
 

@@ -25,7 +25,8 @@ from ..services import bookings as booking_service
 from ..services import spaces as space_service
 from ..timeutil import local_zone, to_local, utcnow
 from .access import MANAGERS, principal, roles_required
-from .spaces import Page, as_instant, local_instant, owner_filter, page_number, page_size
+from .paging import Page, page_number, page_size
+from .spaces import as_instant, local_instant, owner_filter
 
 bp = Blueprint("manage_spaces", __name__)
 
@@ -211,34 +212,25 @@ def add_recurring_blackout(space_id: int):
 @bp.post("/manage/blackouts/<int:blackout_id>/lift")
 @roles_required(*MANAGERS)
 def lift_blackout(blackout_id: int):
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        abort(400)
-    space_id = request.form.get("space_id", type=int)
-    try:
-        space_service.lift_blackout(db.session, blackout_id, actor=principal(), now=utcnow())
-        db.session.commit()
-        flash("Blackout lifted; the time can be booked again (cancelled bookings stay cancelled).", "success")
-    except NotFound:
-        abort(404)
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    return redirect(url_for("manage_spaces.blackouts", space_id=space_id) if space_id
-                    else url_for("manage_spaces.index"))
+    return _lift(space_service.lift_blackout, blackout_id,
+                 "Blackout lifted; the time can be booked again (cancelled bookings stay cancelled).")
 
 
 @bp.post("/manage/recurring-blackouts/<int:rule_id>/lift")
 @roles_required(*MANAGERS)
 def lift_recurring_blackout(rule_id: int):
-    form = ConfirmForm()
-    if not form.validate_on_submit():
+    return _lift(space_service.lift_recurring_blackout, rule_id, "Weekly closure lifted.")
+
+
+def _lift(lift, row_id: int, done: str):
+    """Lift a one-off or weekly blackout (confirmed POST), then back to the space's blackouts."""
+    if not ConfirmForm().validate_on_submit():
         abort(400)
     space_id = request.form.get("space_id", type=int)
     try:
-        space_service.lift_recurring_blackout(db.session, rule_id, actor=principal(), now=utcnow())
+        lift(db.session, row_id, actor=principal(), now=utcnow())
         db.session.commit()
-        flash("Weekly closure lifted.", "success")
+        flash(done, "success")
     except NotFound:
         abort(404)
     except ServiceError as exc:

@@ -33,7 +33,7 @@ CHECKIN_EARLY_MINUTES = 15
 
 # ---------------------------------------------------------------- helpers shared with manage_spaces
 
-from .paging import Page, page_number, page_size  # noqa: E402,F401  (manage_spaces imports them from here)
+from .paging import Page, page_number, page_size  # noqa: E402
 
 
 

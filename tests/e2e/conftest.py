@@ -24,7 +24,6 @@ import re
 import shutil
 import threading
 import warnings
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,26 +66,6 @@ def _app_for(database_path: Path) -> Flask:
     })
 
 
-@contextmanager
-def logging_kept():
-    """Alembic's migrations/env.py calls logging.config.fileConfig, which disables every logger
-    that exists already and replaces the root logger's handlers, for the rest of the process
-    (later tests' caplog would see nothing). Put logging back as it was."""
-    root = logging.getLogger()
-    root_state = (root.level, list(root.handlers))
-    saved = {name: (lg.disabled, lg.level, list(lg.handlers), lg.propagate)
-             for name, lg in logging.Logger.manager.loggerDict.items() if isinstance(lg, logging.Logger)}
-    try:
-        yield
-    finally:
-        root.setLevel(root_state[0])
-        root.handlers[:] = root_state[1]
-        for name, lg in list(logging.Logger.manager.loggerDict.items()):
-            if isinstance(lg, logging.Logger) and name in saved:
-                lg.disabled, lg.level, handlers, lg.propagate = saved[name]
-                lg.handlers[:] = handlers
-
-
 def _migrate_and_seed(database_path: Path) -> None:
     """`flask db upgrade` then the demo seed with the real clock, as `make run` does."""
     from alembic.autogenerate import compare_metadata
@@ -99,8 +78,7 @@ def _migrate_and_seed(database_path: Path) -> None:
 
     app = _app_for(database_path)
     with app.app_context():
-        with logging_kept():
-            upgrade()
+        upgrade()
         with db.engine.connect() as conn:
             drift = compare_metadata(MigrationContext.configure(conn), db.metadata)
         if drift:

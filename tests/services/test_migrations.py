@@ -3,9 +3,7 @@ SQLite and on PostgreSQL (where the hand-written exclusion constraints back the 
 guarantee), and `flask db downgrade base` takes it all away again."""
 from __future__ import annotations
 
-import logging
 import secrets
-from contextlib import contextmanager
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -40,29 +38,8 @@ def empty_database_url(backend, tmp_path, request):
         admin.dispose()
 
 
-@contextmanager
-def logging_kept():
-    """Alembic's migrations/env.py calls logging.config.fileConfig, which disables every logger
-    that exists already and replaces the root logger's handlers, for the rest of the process
-    (later tests' caplog would see nothing). Put logging back as it was."""
-    root = logging.getLogger()
-    root_state = (root.level, list(root.handlers))
-    saved = {name: (lg.disabled, lg.level, list(lg.handlers), lg.propagate)
-             for name, lg in logging.Logger.manager.loggerDict.items() if isinstance(lg, logging.Logger)}
-    try:
-        yield
-    finally:
-        root.setLevel(root_state[0])
-        root.handlers[:] = root_state[1]
-        for name, lg in list(logging.Logger.manager.loggerDict.items()):
-            if isinstance(lg, logging.Logger) and name in saved:
-                lg.disabled, lg.level, handlers, lg.propagate = saved[name]
-                lg.handlers[:] = handlers
-
-
 def _flask_db(app, *args):
-    with logging_kept():
-        result = app.test_cli_runner().invoke(args=["db", *args])
+    result = app.test_cli_runner().invoke(args=["db", *args])
     assert result.exit_code == 0 and result.exception is None, (result.output, result.exception)
     return result
 

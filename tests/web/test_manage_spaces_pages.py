@@ -3,8 +3,7 @@ the bookings they cancel, weekly), authorisations, the approval queue and a spac
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -14,20 +13,7 @@ from innocell.models import AuditEvent, Authorisation, Blackout, Booking, Notifi
 from innocell.services import bookings as booking_service
 from innocell.services import spaces as space_service
 from innocell.timeutil import utcnow
-
-HK = ZoneInfo("Asia/Hong_Kong")
-ALL_DAY = {d: [["08:00", "20:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
-
-
-def next_tuesday() -> date:
-    today = utcnow().astimezone(HK).date()
-    return today + timedelta(days=(1 - today.weekday()) % 7 or 7)
-
-
-def at(day: date, hhmm: str) -> datetime:
-    h, m = map(int, hhmm.split(":"))
-    return datetime.combine(day, time(h, m), HK).astimezone(timezone.utc)
-
+from tests.web.space_times import ALL_DAY, HK, at, next_tuesday
 
 @pytest.fixture
 def manager(make_user):

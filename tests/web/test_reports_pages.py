@@ -139,7 +139,7 @@ def test_freeze_a_month_then_see_frozen_against_today(tower, app, client, make_u
     html = page.get_data(as_text=True)
     assert "frozen figures and today" in html
     assert "+20,000.00" in html  # rent due today minus frozen
-    dash = client.get(f"/reports?period=last_month").get_data(as_text=True)
+    dash = client.get("/reports?period=last_month").get_data(as_text=True)
     assert 'data-testid="frozen-note"' in dash
     # freezing again is refused with a message
     again = client.post("/reports/freeze", data={"month": key}, follow_redirects=True)

@@ -6,8 +6,7 @@ between 1 and 7 days ahead, inside every space's horizon."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -17,20 +16,7 @@ from innocell.models import Booking
 from innocell.services import bookings as booking_service
 from innocell.services import spaces as space_service
 from innocell.timeutil import utcnow
-
-HK = ZoneInfo("Asia/Hong_Kong")
-ALL_DAY = {d: [["08:00", "20:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
-
-
-def next_tuesday() -> date:
-    today = utcnow().astimezone(HK).date()
-    return today + timedelta(days=(1 - today.weekday()) % 7 or 7)
-
-
-def at(day: date, hhmm: str) -> datetime:
-    h, m = map(int, hhmm.split(":"))
-    return datetime.combine(day, time(h, m), HK).astimezone(timezone.utc)
-
+from tests.web.space_times import ALL_DAY, at, next_tuesday
 
 @pytest.fixture
 def manager(make_user):
