@@ -32,9 +32,7 @@ def create_user_command(email, password, role, name, company, priority_tier):
     try:
         user = create_user(db.session, email=email, password=password, role=role, now=utcnow(), name=name,
                            company=company, priority_tier=priority_tier)
-        db.session.commit()
     except ServiceError as exc:
-        db.session.rollback()
         fail(exc.message)
     click.echo(f"Created {user.role} {user.email} (id {user.id}).")
 

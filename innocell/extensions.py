@@ -1,7 +1,9 @@
 """Extension singletons, bound to an app in create_app."""
 from __future__ import annotations
 
+import logging
 import sqlite3
+from contextvars import ContextVar
 
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -39,33 +41,48 @@ def _sqlite_on_connect(dbapi_connection, connection_record):
     cur.close()
 
 
+# Set while a request or a job runs with STRICT_WRITES (the test suite): a write outside a
+# guarded transaction raises instead of being repaired, so a forgotten @transaction shows.
+strict_writes: ContextVar[bool] = ContextVar("innocell_strict_writes", default=False)
+
+log = logging.getLogger(__name__)
+
+
+class UnguardedWrite(RuntimeError):
+    """A data change outside a guarded transaction (services.tx.transaction)."""
+
+
 @event.listens_for(Engine, "begin")
-def _sqlite_on_begin(conn):
-    """Emit BEGIN ourselves; guarded writes ask for BEGIN IMMEDIATE so racing writers
-    serialise before they read (a deferred BEGIN double-books or fails with BUSY)."""
-    if conn.dialect.name != "sqlite":
-        return
-    immediate = bool(conn.get_execution_options().get("sqlite_immediate"))
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-    conn.info["sqlite_writer"] = immediate
+def _on_begin(conn):
+    """Emit SQLite's BEGIN ourselves: a guarded write (services.tx) asks for BEGIN IMMEDIATE,
+    so racing writers serialise before they read (a deferred BEGIN double-books or fails
+    with BUSY). Every dialect records whether the transaction began guarded."""
+    guarded = bool(conn.get_execution_options().get("guarded_write"))
+    conn.info["guarded_write"] = guarded
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if guarded else "BEGIN")
 
 
 _WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 
 @event.listens_for(Engine, "before_cursor_execute")
-def _sqlite_upgrade_before_write(conn, cursor, statement, parameters, context, executemany):
-    """A deferred SQLite transaction that has only read and now writes fails at once with
-    'database is locked' when another connection wrote meanwhile (busy_timeout does not
-    help). So the first write of a deferred transaction first ends its reads and re-begins
-    IMMEDIATE, which waits its turn. Guarded writes (check-then-insert) never get here: they
-    begin IMMEDIATE before they read (services.guard.begin_write)."""
-    if conn.dialect.name != "sqlite" or conn.info.get("sqlite_writer", True):
+def _unguarded_write(conn, cursor, statement, parameters, context, executemany):
+    """A write in a transaction that did not begin guarded is a bug: a check-then-write that
+    forgot the guard double-books under load. Under STRICT_WRITES it raises. Otherwise it is
+    logged and, on SQLite, the transaction is re-begun IMMEDIATE so the write waits its turn
+    instead of failing 'database is locked' (its earlier reads are not protected: that is
+    why tests run strict)."""
+    if conn.info.get("guarded_write", True):
         return
     if not statement.lstrip()[:7].upper().startswith(_WRITE_VERBS):
         return
-    raw = conn.connection.dbapi_connection
-    if raw.in_transaction:
-        raw.execute("COMMIT")
-    raw.execute("BEGIN IMMEDIATE")
-    conn.info["sqlite_writer"] = True
+    if strict_writes.get():
+        raise UnguardedWrite(f"write outside a guarded transaction: {statement.strip()[:120]}")
+    log.warning("Write outside a guarded transaction: %s", statement.strip()[:120])
+    conn.info["guarded_write"] = True
+    if conn.dialect.name == "sqlite":
+        raw = conn.connection.dbapi_connection
+        if raw.in_transaction:
+            raw.execute("COMMIT")
+        raw.execute("BEGIN IMMEDIATE")

@@ -1,16 +1,23 @@
 """Time helpers: storage is UTC, people see INNOCELL_TIMEZONE. Nothing here reads the clock
-except `utcnow`, which only the outermost layers (views, CLI, scheduler) call."""
+except `utcnow`, which only the outermost layers (views, CLI, scheduler) call: it asks the
+app's injectable clock (config `CLOCK`, a callable returning an aware UTC datetime; tests pin
+it) and falls back to the real clock."""
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import current_app, has_app_context
 
 UTC = timezone.utc
 
 
 def utcnow() -> datetime:
+    """Now, from the app's clock when one is configured (the test suite pins it)."""
+    if has_app_context():
+        clock = current_app.config.get("CLOCK")
+        if clock is not None:
+            return clock()
     return datetime.now(UTC)
 
 

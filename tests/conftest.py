@@ -101,6 +101,8 @@ def app_config(database_url):
         "TESTING": True,
         "WTF_CSRF_ENABLED": False,
         "INNOCELL_SCHEDULER": False,
+        "CLOCK": lambda: FIXED_NOW,  # the web layer's clock; no test reads the real one
+        "STRICT_WRITES": True,  # a write outside a guarded service transaction raises
     }
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from ..models import ROLES, ApiToken, LoginAttempt, User
 from . import BadRequest, Conflict, RuleViolation
-from .guard import begin_write
+from .tx import transaction
 
 _hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
 MIN_PASSWORD = 8
@@ -36,6 +36,7 @@ def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
+@transaction
 def create_user(session: Session, *, email: str, password: str, role: str, now: datetime, name: str | None = None,
                 company: str | None = None, priority_tier: int = 3) -> User:
     """Create an account; refuses an existing email (409) or invalid fields (422)."""
@@ -76,11 +77,11 @@ def authenticate(session: Session, *, email: str, password: str, now: datetime, 
                  max_failures: int, window_minutes: int) -> User | None:
     """Check credentials, recording the attempt. After `max_failures` failures within the
     window the account is throttled (raises Throttled) until the window has passed, even
-    for the right password, so guessing gains nothing. Commits the attempt row."""
+    for the right password, so guessing gains nothing. The password hash is checked before
+    the write transaction begins, so the slow hash never holds the write lock."""
     email = normalise_email(email)
     since = now - timedelta(minutes=window_minutes)
     if failures_since(session, email, since) >= max_failures:
-        session.rollback()
         raise Throttled(f"Too many failed sign-ins for this account. Try again in {window_minutes} minutes.")
     user = session.execute(select(User).where(User.email == email)).scalar_one_or_none()
     ok = False
@@ -89,37 +90,39 @@ def authenticate(session: Session, *, email: str, password: str, now: datetime, 
             ok = _hasher.verify(user.password_hash, password or "")
         except (VerificationError, InvalidHashError):
             ok = False
-    # Record the attempt in a write transaction of its own (BEGIN IMMEDIATE on SQLite): turning
-    # the read above into a write fails at once with "database is locked" when another writer
-    # committed meanwhile. Guesses that raced past the first check are refused here.
-    begin_write(session)
+    _record_attempt(session, email=email, ip=ip, now=now, ok=ok, user=user, password=password,
+                    since=since, max_failures=max_failures, window_minutes=window_minutes)
+    return user if ok else None
+
+
+@transaction
+def _record_attempt(session: Session, *, email: str, ip: str | None, now: datetime, ok: bool, user: User | None,
+                    password: str, since: datetime, max_failures: int, window_minutes: int) -> None:
+    """Guesses that raced past the first throttle check are refused here, under the lock."""
     if failures_since(session, email, since) >= max_failures:
-        session.rollback()
         raise Throttled(f"Too many failed sign-ins for this account. Try again in {window_minutes} minutes.")
     if ok and _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     session.add(LoginAttempt(email=email, ip=ip, at=now, success=ok))
-    session.commit()
-    return user if ok else None
 
 
+@transaction
 def rotate_session_token(session: Session, user: User) -> None:
     """Invalidate every browser session of the user (sign-out everywhere)."""
-    begin_write(session)  # a write transaction of its own (see authenticate)
     user.session_token = secrets.token_hex(16)
-    session.commit()
 
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@transaction
 def issue_token(session: Session, user: User, *, now: datetime, hours: int) -> tuple[str, ApiToken]:
     """A new bearer token; only its hash is stored, the plain value is returned once."""
     plain = secrets.token_urlsafe(32)
     row = ApiToken(user_id=user.id, token_hash=_digest(plain), created_at=now, expires_at=now + timedelta(hours=hours))
     session.add(row)
-    session.commit()
+    session.flush()
     return plain, row
 
 
@@ -130,12 +133,12 @@ def user_for_token(session: Session, plain: str, *, now: datetime) -> User | Non
     return row.user
 
 
+@transaction
 def revoke_token(session: Session, plain: str, *, now: datetime) -> bool:
     row = session.execute(select(ApiToken).where(ApiToken.token_hash == _digest(plain))).scalar_one_or_none()
     if row is None or row.revoked_at is not None:
         return False
     row.revoked_at = now
-    session.commit()
     return True
 
 

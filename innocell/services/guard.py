@@ -13,38 +13,23 @@ from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.orm import Session
+
+from .tx import begin_guarded
 
 T = TypeVar("T")
 
 
 def begin_write(session: Session) -> None:
-    """End any read-only transaction the request opened (e.g. loading the user) and begin a
-    write transaction; on SQLite that is BEGIN IMMEDIATE."""
-    real = session() if isinstance(session, scoped_session) else session  # Flask-SQLAlchemy's db.session
-    if real.in_transaction():
-        real.commit()
-    session.connection(execution_options={"sqlite_immediate": True})
+    """Begin the guarded write (see services.tx); inside a @transaction it is already begun."""
+    begin_guarded(session)
 
 
 def lock_resource(session: Session, model: type[T], resource_id: int) -> T | None:
     """Begin the guarded write and lock the resource row; None when it does not exist."""
-    begin_write(session)
+    begin_guarded(session)
     stmt = select(model).where(model.id == resource_id).with_for_update().execution_options(populate_existing=True)
     return session.execute(stmt).scalar_one_or_none()
-
-
-def lock_resources(session: Session, model: type[T], ids: list[int]) -> list[T]:
-    """Lock several resources in id order (a fixed order avoids deadlocks)."""
-    begin_write(session)
-    stmt = (
-        select(model)
-        .where(model.id.in_(sorted(set(ids))))
-        .order_by(model.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return list(session.execute(stmt).scalars())
 
 
 def is_overlap_violation(exc: IntegrityError) -> bool:

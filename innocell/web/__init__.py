@@ -3,14 +3,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from ..extensions import db, login_manager
+from ..extensions import db, login_manager, strict_writes
 from ..models import User
 from ..services import ServiceError
+from ..services.tx import discard
 from ..timeutil import local_zone, to_local
 
 # Blueprint modules, each owned by one area of the product.
@@ -85,6 +86,16 @@ def register_web(app: Flask) -> None:
             ).scalar_one()
         return {"unread_count": unread, "timezone_name": app.config["INNOCELL_TIMEZONE"]}
 
+    @app.before_request
+    def _strict_writes():
+        g.strict_writes_token = strict_writes.set(bool(app.config.get("STRICT_WRITES")))
+
+    @app.teardown_request
+    def _end_strict_writes(exc):
+        token = g.pop("strict_writes_token", None)
+        if token is not None:
+            strict_writes.reset(token)
+
     @app.after_request
     def _headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -121,7 +132,7 @@ def register_web(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
-        db.session.rollback()
+        discard(db.session)
         message = "Something went wrong on our side; nothing was changed. Please try again."
         if wants_json():
             return error_json(500, message, "server_error")

@@ -69,10 +69,8 @@ def register():
             user = create_user(db.session, email=form.email.data, password=form.password.data, role="resident",
                                now=utcnow(), name=form.name.data, company=form.company.data)
         except Conflict:
-            db.session.rollback()
             form.email.errors.append("An account with this email exists already. Sign in instead.")
             return render_template("auth/register.html", form=form)
-        db.session.commit()
         session.clear()
         login_user(user)
         flash(f"Welcome to InnoCell, {user.name}.", "success")
