@@ -17,6 +17,7 @@ DEFAULTS: dict[str, object] = {
     "LOGIN_MAX_FAILURES": 5,  # failures within the window before sign-in is throttled
     "LOGIN_FAILURE_WINDOW_MINUTES": 15,
     "API_TOKEN_HOURS": 24 * 30,
+    "MAX_REQUEST_BYTES": 1024 * 1024,  # a larger body answers 413 too_large
     # Bookings
     "BOOKING_HORIZON_DAYS": 60,  # default max_days_ahead for new spaces
     "BOOKING_MAX_SCAN_HOURS": 24 * 7,  # longest booking + buffer the overlap scan must look back over

@@ -81,7 +81,7 @@ def create_app(config_overrides: dict | None = None) -> Flask:
         REMEMBER_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_DURATION=timedelta(days=14),
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
-        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        MAX_CONTENT_LENGTH=int(app.config["MAX_REQUEST_BYTES"]),
         WTF_CSRF_TIME_LIMIT=None if not secure else 8 * 3600,
     )
     app.config.update(overrides)  # tests may override the above too

@@ -51,7 +51,6 @@ def seed_demo_command(scale, if_empty):
             return
         fail("the database already has data; seed-demo needs an empty database (use a fresh DATABASE_URL)")
     counts = demo.seed(db.session, now=utcnow(), tz=local_zone(), scale=scale)
-    db.session.commit()
     click.echo("Demo data loaded: " + ", ".join(f"{v} {k}" for k, v in counts.items()) + ".")
 
 

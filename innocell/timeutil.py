@@ -11,6 +11,18 @@ from flask import current_app, has_app_context
 
 UTC = timezone.utc
 
+# The one range of dates the app accepts anywhere (forms, API, CLI): far enough for any lease or
+# booking, near enough that date arithmetic (a month on, a week of windows) never overflows.
+EARLIEST_DATE = date(2000, 1, 1)
+LATEST_DATE = date(2200, 1, 1)  # exclusive
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+RANGE_MESSAGE = "Dates must lie between the years 2000 and 2199."
+
+
+def date_in_range(day: date) -> bool:
+    return EARLIEST_DATE <= day < LATEST_DATE
+
 
 def utcnow() -> datetime:
     """Now, from the app's clock when one is configured (the test suite pins it)."""
@@ -37,6 +49,8 @@ def parse_instant(value: str, tz: ZoneInfo) -> datetime:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         raise ValueError(f"'{value}' is not an ISO 8601 date and time") from None
+    if not date_in_range(parsed.date()):
+        raise ValueError(f"'{value}': {RANGE_MESSAGE}")
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
     return parsed.astimezone(UTC)
@@ -46,9 +60,12 @@ def parse_date(value: str) -> date:
     if not isinstance(value, str):
         raise ValueError("a date is required (YYYY-MM-DD)")
     try:
-        return date.fromisoformat(value.strip())
+        day = date.fromisoformat(value.strip())
     except ValueError:
         raise ValueError(f"'{value}' is not a date (YYYY-MM-DD)") from None
+    if not date_in_range(day):
+        raise ValueError(f"'{value}': {RANGE_MESSAGE}")
+    return day
 
 
 def to_local(dt: datetime, tz: ZoneInfo) -> datetime:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -23,8 +23,30 @@ from innocell.extensions import db
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 FIXED_NOW = datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)  # Tue 1 Dec 2026 10:00 in Hong Kong
 
+# INNOCELL_TEST_CLOCK_SHIFT_DAYS=N makes the real clock read N days later for the whole run
+# (.ci/run runs the suite once a year ahead): a test or a page that depends on today's date
+# instead of the pinned clock fails now rather than on some future day.
+CLOCK_SHIFT_DAYS = int(os.environ.get("INNOCELL_TEST_CLOCK_SHIFT_DAYS") or 0)
+
 # argon2 at full strength costs ~100 ms a hash; the suite hashes hundreds of passwords.
 accounts_service._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _real_clock_shifted():
+    if not CLOCK_SHIFT_DAYS:
+        yield
+        return
+    import time_machine
+
+    with time_machine.travel(timedelta(days=CLOCK_SHIFT_DAYS), tick=True):
+        yield
+
+
+def pytest_report_header(config):
+    if CLOCK_SHIFT_DAYS:
+        return f"real clock shifted {CLOCK_SHIFT_DAYS} days ahead (INNOCELL_TEST_CLOCK_SHIFT_DAYS)"
+    return None
 
 
 def _wants_both(item_path: str, markers) -> bool:

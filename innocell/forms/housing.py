@@ -6,7 +6,6 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     DecimalField,
     EmailField,
     IntegerField,
@@ -18,6 +17,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..models.housing import UNIT_TYPES
+from . import select_choices
+from .fields import DateField
 
 UNIT_TYPE_LABELS = {
     "solo": "Solo (one person)",
@@ -49,10 +50,10 @@ def parse_unit_codes(text: str) -> list[str]:
 
 
 class ApplicationForm(FlaskForm):
-    unit_type = SelectField("Unit type", choices=unit_type_choices(), validators=[DataRequired()])
+    unit_type = SelectField("Unit type", choices=select_choices(unit_type_choices()), validators=[DataRequired()])
     move_in = DateField("Move-in date", validators=[InputRequired(message="Choose the day you want to move in.")])
-    term_kind = RadioField("Length of stay", choices=[("months", "A lease of 1 to 12 months"),
-                                                       ("nights", "A short stay, counted in nights")],
+    term_kind = RadioField("Length of stay", choices=select_choices([("months", "A lease of 1 to 12 months"),
+                                                       ("nights", "A short stay, counted in nights")]),
                            default="months", validators=[DataRequired()])
     term_months = IntegerField("Months", default=12, validators=[Optional(), NumberRange(
         min=1, max=12, message="A lease runs from 1 to 12 months.")])
@@ -92,13 +93,13 @@ class CommitRoundForm(FlaskForm):
 
 class UnitForm(FlaskForm):
     code = StringField("Code", validators=[DataRequired(), Length(max=20)], description="e.g. 07-12 (floor-number)")
-    unit_type = SelectField("Type", choices=unit_type_choices(), validators=[DataRequired()])
+    unit_type = SelectField("Type", choices=select_choices(unit_type_choices()), validators=[DataRequired()])
     floor = IntegerField("Floor", validators=[InputRequired(), NumberRange(min=0, max=200)])
     monthly_rent = DecimalField("Monthly rent (HK$)", places=2,
                                 validators=[InputRequired(), NumberRange(min=0, message="Rent cannot be negative.")])
     occupancy = IntegerField("Occupancy (people)", default=1,
                              validators=[InputRequired(), NumberRange(min=1, max=12, message="Between 1 and 12 people.")])
-    status = SelectField("Status", choices=[("available", "Available"), ("out_of_service", "Out of service")],
+    status = SelectField("Status", choices=select_choices([("available", "Available"), ("out_of_service", "Out of service")]),
                          default="available")
     description = TextAreaField("Description", validators=[Optional(), Length(max=2000)])
 

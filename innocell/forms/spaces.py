@@ -10,8 +10,6 @@ from datetime import date, time, timedelta
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
-    DateTimeLocalField,
     DecimalField,
     EmailField,
     HiddenField,
@@ -21,7 +19,11 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from . import select_choices
+from .fields import DateField, DateTimeLocalField
 
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -46,8 +48,8 @@ def kind_label(kind: str) -> str:
     return KIND_LABELS.get(kind, kind.replace("_", " ").capitalize())
 
 
-def kind_choices(kinds) -> list[tuple[str, str]]:
-    return [(k, kind_label(k)) for k in kinds]
+def kind_choices(kinds) -> list[SelectChoice]:
+    return select_choices((k, kind_label(k)) for k in kinds)
 
 
 def parse_windows(text: str) -> list[list[str]]:
@@ -101,7 +103,7 @@ class FindSpaceForm(FlaskForm):
     kind = SelectField("Kind of space", validators=[DataRequired()])
     date = DateField("Date", validators=[InputRequired(message="Choose a date.")])
     start = TimeField("Start time", validators=[InputRequired(message="Choose a start time.")])
-    length = SelectField("Length", coerce=int, choices=LENGTH_CHOICES, default=60)
+    length = SelectField("Length", coerce=int, choices=select_choices(LENGTH_CHOICES), default=60)
 
 
 class BookingForm(FlaskForm):
@@ -109,7 +111,7 @@ class BookingForm(FlaskForm):
     start = TimeField("Start", validators=[InputRequired(message="Choose a start time.")])
     end = TimeField("End", validators=[Optional()])
     length = SelectField("or length", coerce=lambda v: int(v) if v not in (None, "", "None") else None,
-                         choices=[("", "use the end time")] + LENGTH_CHOICES, validators=[Optional()])
+                         choices=select_choices([("", "use the end time")] + LENGTH_CHOICES), validators=[Optional()])
     title = StringField("Title", validators=[Length(max=200)],
                         description="What it is for, shown to the managers (optional).")
     repeat_weeks = IntegerField("Repeat weekly", validators=[Optional(), NumberRange(min=1, max=26,
@@ -237,7 +239,7 @@ class BlackoutForm(FlaskForm):
 
 
 class RecurringBlackoutForm(FlaskForm):
-    weekday = SelectField("Every", coerce=int, choices=list(enumerate(WEEKDAY_NAMES)))
+    weekday = SelectField("Every", coerce=int, choices=select_choices(enumerate(WEEKDAY_NAMES)))
     start_time = StringField("From (HH:MM)", validators=[DataRequired(), validate_hhmm(False)])
     end_time = StringField("Until (HH:MM)", validators=[DataRequired(), validate_hhmm(True)])
     valid_from = DateField("Starting on", validators=[Optional()])
@@ -266,8 +268,8 @@ class BookingFilterForm(FlaskForm):
 
     date_from = DateField("From", validators=[Optional()])
     date_to = DateField("To (inclusive)", validators=[Optional()])
-    status = SelectField("Status", choices=[("", "any"), ("confirmed", "confirmed"), ("pending", "pending"),
-                                            ("cancelled", "cancelled")], validators=[Optional()])
+    status = SelectField("Status", choices=select_choices([("", "any"), ("confirmed", "confirmed"), ("pending", "pending"),
+                                            ("cancelled", "cancelled")]), validators=[Optional()])
     user = StringField("User email", validators=[Optional(), Length(max=255)])
 
     def validate_date_to(self, field):

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Booking, HousingApplication, Lease, Space, Unit, User, WaitlistEntry
 from .accounts import hash_password
+from .tx import transaction
 
 DEMO_LOGINS = (
     ("resident", "resident@innocell.demo", "resident-pass", "Rita Resident", "NanoBio Labs", 2),
@@ -73,8 +74,9 @@ def _add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+@transaction
 def seed(session: Session, *, now: datetime, tz: ZoneInfo, scale: int = 1) -> dict:
-    """Insert the demo data; returns counts. The caller commits."""
+    """Insert the demo data in one transaction; returns counts."""
     rng = random.Random(20261128)
     today = now.astimezone(tz).date()
     counts = {"users": 0, "units": 0, "spaces": 0, "leases": 0, "bookings": 0, "applications": 0, "waitlist": 0}

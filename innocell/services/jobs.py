@@ -1,10 +1,12 @@
-"""Reading the job history (job_runs)."""
+"""The job history (job_runs) as managers read it, and the audit of a run by hand."""
 from __future__ import annotations
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..models import JobRun
+from ..models import JobRun, User
+from .audit import record
+from .tx import transaction
 
 
 def history_query(job: str | None = None):
@@ -27,3 +29,10 @@ def run_state(run: JobRun) -> str:
     if run.finished_at is None:
         return "running"
     return "ran"
+
+
+@transaction
+def record_manual_run(session: Session, *, actor: User, job: str, status: str, counts: dict, now) -> None:
+    """Audit a manager's "Run now" (the run itself is recorded by the job runner)."""
+    record(session, actor_id=actor.id, action="job.run", target_type="job", target_id=None, now=now,
+           job=job, status=status, counts=counts)

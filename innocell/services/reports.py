@@ -35,6 +35,7 @@ from ..models import (
 )
 from . import BadRequest, Conflict
 from .audit import record
+from .tx import transaction
 
 MAX_PERIOD_DAYS = 366 * 5
 BATCH = 1000
@@ -397,8 +398,9 @@ def frozen_months(session: Session) -> list[dict]:
     return list(months.values())
 
 
+@transaction
 def freeze(session: Session, *, report: str, month: date, group: str, actor: User | None, now: datetime,
-           tz: ZoneInfo, commit: bool = True) -> ReportSnapshot:
+           tz: ZoneInfo) -> ReportSnapshot:
     """Store a finished month's presented rows for one report and grouping. A month not yet
     over, or already frozen for that report and grouping, is refused."""
     if report not in SPECS:
@@ -417,15 +419,15 @@ def freeze(session: Session, *, report: str, month: date, group: str, actor: Use
     session.add(snap)
     record(session, actor_id=actor.id if actor else None, action="report.freeze", target_type="report_snapshot",
            target_id=None, now=now, report=report, month=month.isoformat(), grouping=group)
-    if commit:
-        try:
-            session.commit()
-        except IntegrityError:
-            session.rollback()
-            raise Conflict(f"The {report} report by {group} for {month:%B %Y} is already frozen.") from None
+    try:
+        session.flush()
+    except IntegrityError:  # another freeze of the same month committed first
+        raise Conflict(f"The {report} report by {group} for {month:%B %Y} was frozen by someone else just now.") \
+            from None
     return snap
 
 
+@transaction
 def freeze_month(session: Session, *, month: date, actor: User | None, now: datetime, tz: ZoneInfo) -> int:
     """Freeze every report in every grouping for a finished month, in one transaction;
     groupings frozen before are kept as they are. Returns how many were frozen now."""
@@ -434,15 +436,10 @@ def freeze_month(session: Session, *, month: date, actor: User | None, now: date
     for report, spec in SPECS.items():
         for group in spec.groups:
             if snapshot(session, report=report, month=month, group=group) is None:
-                freeze(session, report=report, month=month, group=group, actor=actor, now=now, tz=tz, commit=False)
+                freeze(session, report=report, month=month, group=group, actor=actor, now=now, tz=tz)
                 made += 1
     if not made:
         raise Conflict(f"{month:%B %Y} is already frozen.")
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise Conflict(f"{month:%B %Y} was frozen by someone else just now.") from None
     return made
 
 

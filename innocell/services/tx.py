@@ -86,6 +86,16 @@ def after_commit(session: Session, callback: Callable[[], object]) -> None:
     real.info.setdefault(_AFTER, []).append(callback)
 
 
+def release(session: Session) -> None:
+    """End the request's read-only transaction before slow work that does not need it (a
+    streamed file, a job run by hand), so no snapshot or lock is held meanwhile."""
+    real = _real(session)
+    if real.info.get(_DEPTH):
+        raise RuntimeError("release inside a @transaction service call")
+    if real.in_transaction():
+        real.rollback()
+
+
 def discard(session: Session) -> None:
     """Throw away a failed request's unfinished work (error handlers and teardown)."""
     real = _real(session)

@@ -20,7 +20,7 @@ BLUEPRINT_MODULES = (
 )
 
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "bad_request",
-              409: "conflict", 413: "bad_request", 415: "bad_request", 422: "rule_violation", 429: "too_many_requests"}
+              409: "conflict", 413: "too_large", 415: "bad_request", 422: "rule_violation", 429: "too_many_requests"}
 
 
 def wants_json() -> bool:
@@ -49,7 +49,10 @@ def _load_user(token: str):
 def register_web(app: Flask) -> None:
     import importlib
 
+    from . import entry
     from .api import bp as api_bp
+
+    entry.install(app)  # before any route is added: the bounded <int:> converter
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."
@@ -123,6 +126,7 @@ def register_web(app: Flask) -> None:
             403: "You are not allowed to do that.",
             404: "There is nothing here.",
             405: "That method is not allowed here.",
+            413: f"The request is larger than the {app.config['MAX_CONTENT_LENGTH'] // 1024} KB this service accepts.",
         }
         message = messages.get(exc.code, exc.description or exc.name)
         if wants_json():

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from ..extensions import db
 from ..jobs.runner import JOBS, run_job
 from ..services import jobs as job_service
-from ..services.audit import record
+from ..services.tx import release
 from ..timeutil import utcnow
 from .access import MANAGERS, principal, roles_required
 
@@ -41,12 +41,11 @@ def run_now(name: str):
         abort(404)
     user = principal()
     app = current_app._get_current_object()
-    db.session.commit()  # end the request's read so the job's own transactions are not held up
+    release(db.session)  # hold no read transaction while the job's own transactions run
     now = utcnow()
     result = run_job(app, name, now, "manual", interval_seconds=1)
-    record(db.session, actor_id=user.id, action="job.run", target_type="job", target_id=None, now=now,
-           job=name, status=result.status, counts=result.counts)
-    db.session.commit()
+    job_service.record_manual_run(db.session, actor=user, job=name, status=result.status, counts=result.counts,
+                                  now=now)
     if result.status == "failed":
         flash(f"{name} failed: {result.summary}", "error")
     elif result.status == "skipped":

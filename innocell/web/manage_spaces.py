@@ -8,6 +8,7 @@ from datetime import time, timedelta
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from ..extensions import db
+from ..forms import select_choices
 from ..forms.spaces import (
     AuthorisationForm,
     BlackoutForm,
@@ -246,7 +247,7 @@ def _authorisation_form(formdata=None) -> AuthorisationForm:
     form = AuthorisationForm(formdata=formdata) if formdata is not None else AuthorisationForm()
     spaces = space_service.list_spaces(db.session, include_inactive=True)
     gated = [s for s in spaces if s.requires_authorisation] or spaces
-    form.space_id.choices = [(s.id, f"{s.code} · {s.name}") for s in gated]
+    form.space_id.choices = select_choices((s.id, f"{s.code} · {s.name}") for s in gated)
     return form
 
 

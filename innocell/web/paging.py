@@ -26,10 +26,14 @@ class Page:
         return cls(items[(page - 1) * per_page:page * per_page], page, per_page, len(items))
 
 
+MAX_PAGE = 100_000
+
+
 def page_number(arg: str = "page") -> int:
-    """The page asked for in the query string; 1 when missing or not a positive number."""
+    """The page asked for in the query string; 1 when missing or not a positive number, and
+    never beyond MAX_PAGE (an offset the database could not take)."""
     try:
-        return max(1, int(request.args.get(arg, 1)))
+        return min(max(1, int(request.args.get(arg, 1))), MAX_PAGE)
     except ValueError:
         return 1
 

@@ -18,6 +18,7 @@ from ..extensions import db
 from ..services import BadRequest, ServiceError
 from ..services import exports
 from ..services import reports as report_service
+from ..services.tx import release
 from ..timeutil import local_zone, parse_date, utcnow
 from .access import REPORT_READERS, principal, roles_required
 
@@ -154,7 +155,7 @@ def download(name: str, fmt: str):
     except ServiceError as exc:
         return _refuse(exc.status, exc.message)
     response = _send(export, fmt, tz)
-    db.session.commit()  # end the request's read transaction; the file streams on its own session
+    release(db.session)  # the file streams on its own session; hold no read transaction meanwhile
     return response
 
 

@@ -11,14 +11,15 @@ from sqlalchemy import func, select
 
 from innocell.extensions import db
 from innocell.models import Booking
+from tests.conftest import FIXED_NOW
 
 HK = ZoneInfo("Asia/Hong_Kong")
 BOOKING_KEYS = {"id", "space_id", "user_id", "start", "end", "status", "title"}
 
 
 def day(days=7) -> str:
-    """A local date `days` ahead of the real clock (the API reads the clock)."""
-    return (datetime.now(timezone.utc) + timedelta(days=days)).astimezone(HK).date().isoformat()
+    """A local date `days` ahead of the app's clock (pinned in tests)."""
+    return (FIXED_NOW + timedelta(days=days)).astimezone(HK).date().isoformat()
 
 
 def bookings_in_db() -> int:
@@ -163,7 +164,7 @@ def test_authorisation_granted_lets_a_resident_book(app, alice_api, alice, manag
 
     lab = new_space(requires_authorisation=True)
     grant_authorisation(db.session, user_id=alice.id, space_id=lab["id"], expires_at=None, actor=manager,
-                        now=datetime.now(timezone.utc))
+                        now=FIXED_NOW)
     assert book(alice_api, lab, f"{day()}T10:00", f"{day()}T11:00").status_code == 201
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from innocell.extensions import db
 from innocell.models import AllocationRound, HousingApplication, Lease, Offer, Unit, WaitlistEntry
+from tests.conftest import FIXED_NOW
 
 HK = ZoneInfo("Asia/Hong_Kong")
 UNIT_KEYS = {"id", "code", "unit_type", "floor", "monthly_rent", "occupancy", "status"}
@@ -20,7 +21,7 @@ ENTRY_KEYS = {"id", "unit_type", "position", "ahead", "priority_tier", "joined_a
 
 
 def today() -> date:
-    return datetime.now(HK).date()
+    return FIXED_NOW.astimezone(HK).date()
 
 
 def iso(day: date) -> str:

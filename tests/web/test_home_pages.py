@@ -17,7 +17,7 @@ def _unit(session, code, now):
 
 def test_manager_home_counts_tonights_occupancy_and_links_pending_work(client, session, make_user, login, now):
     resident = make_user("resident")
-    today = datetime.now(ZoneInfo("Asia/Hong_Kong")).date()  # the page counts the real tonight
+    today = now.astimezone(ZoneInfo("Asia/Hong_Kong")).date()  # the page counts tonight by the app's clock
     let = _unit(session, "01-01", now)
     _unit(session, "01-02", now)  # a second unit, empty tonight
     session.add(Lease(unit_id=let.id, user_id=resident.id, start_date=today - timedelta(days=30),

@@ -13,6 +13,7 @@ from wtforms.validators import ValidationError
 from ...extensions import csrf
 from ...services import BadRequest
 from ..access import principal
+from ..entry import query_int  # noqa: F401  (the API's routes import it from here)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -52,21 +53,13 @@ def api_roles(*roles: str):
 
 
 def json_body() -> dict:
-    """The request's JSON object, or a 400 the caller understands."""
-    data = request.get_json(silent=True)
+    """The request's JSON object, or a 400 the caller understands (web.entry checked it)."""
+    if not request.is_json:
+        raise BadRequest("The request body must be a JSON object (Content-Type: application/json).")
+    data = request.get_json()
     if not isinstance(data, dict):
         raise BadRequest("The request body must be a JSON object (Content-Type: application/json).")
     return data
-
-
-def query_int(name: str, default=None):
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise BadRequest(f"Query parameter '{name}' must be a whole number.") from None
 
 
 from . import core, housing, jobs, reports, spaces  # noqa: E402,F401  (routes)
