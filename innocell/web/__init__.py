@@ -52,7 +52,7 @@ def register_web(app: Flask) -> None:
     from . import entry
     from .api import bp as api_bp
 
-    entry.install(app)  # before any route is added: the bounded <int:> converter
+    entry.install(app)
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."

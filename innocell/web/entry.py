@@ -2,7 +2,7 @@
 passes here before any view or service sees it, so malformed input is a clear 400/404/413
 and never reaches the database as something it cannot store.
 
-- URL ids (`<int:...>`) above the largest id a column can hold simply do not match: 404.
+- URL ids (`<int:...>`) above the largest id a column can hold name nothing: 404.
 - Text with NUL characters or lone UTF-16 surrogates (PostgreSQL and UTF-8 cannot store
   them) in any query argument, form field or JSON string: 400 naming the field.
 - JSON: at most MAX_JSON_DEPTH levels, integers within a database column, no NaN/Infinity;
@@ -15,10 +15,9 @@ import json
 import math
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, abort, request
 from flask.json.provider import DefaultJSONProvider
 from flask.wrappers import Request
-from werkzeug.routing import IntegerConverter
 
 from ..services import BadRequest
 
@@ -26,12 +25,11 @@ MAX_ID = 2**31 - 1  # PostgreSQL `integer`; SQLite's 64-bit rowid is larger, the
 MAX_JSON_DEPTH = 32
 
 
-class BoundedIntConverter(IntegerConverter):
-    """`<int:...>` that matches only ids a column can hold (a larger one is a plain 404)."""
-
-    def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("max", MAX_ID)
-        super().__init__(map, *args, **kwargs)
+def _bounded_ids(endpoint, values) -> None:
+    """An `<int:...>` id no column can hold names nothing: 404 before any view runs. (Checked
+    here rather than in the converter: werkzeug answers a converter's refusal with 405.)"""
+    if values and any(isinstance(v, int) and not isinstance(v, bool) and v > MAX_ID for v in values.values()):
+        abort(404)
 
 
 def text_problem(value: str) -> str | None:
@@ -116,8 +114,8 @@ def query_int(name: str, default: int | None = None, *, minimum: int = 0, maximu
 
 
 def install(app: Flask) -> None:
-    """Wire the defences into the app; call before any blueprint is registered."""
-    app.url_map.converters["int"] = BoundedIntConverter
+    """Wire the defences into the app (first in line of the request hooks)."""
+    app.url_value_preprocessor(_bounded_ids)
     app.json = SafeJSONProvider(app)
     app.request_class = InnocellRequest
     app.before_request_funcs.setdefault(None, []).insert(0, _check_text_fields)

@@ -78,9 +78,9 @@ def today_local() -> date:
 
 def parse_month(raw: str | None) -> date:
     try:
-        return date.fromisoformat(f"{(raw or '').strip()}-01")
+        return parse_date(f"{(raw or '').strip()}-01")
     except ValueError:
-        raise BadRequest(f"'{raw}' is not a month (YYYY-MM).") from None
+        raise BadRequest(f"'{raw}' is not a month (YYYY-MM) from 2000 to 2199.") from None
 
 
 # --------------------------------------------------------------------------- files
