@@ -68,8 +68,11 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     app.config["SECRET_KEY"] = _secret_key(app, app.config.get("SECRET_KEY", ""), env)
     app.config["SQLALCHEMY_DATABASE_URI"] = _database_url(app, app.config.get("DATABASE_URL", ""))
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    # pool_pre_ping: a connection the server dropped (restart, idle timeout) is replaced
+    # before use, so the request after an outage works instead of failing once more.
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30, "check_same_thread": False}}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30, "check_same_thread": False},
+                                                   "pool_pre_ping": True}
     else:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
     secure = env == "production"

@@ -3,34 +3,18 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import Flask, g, jsonify, render_template, request
-from flask_wtf.csrf import CSRFError
+from flask import Flask, g
 from sqlalchemy import select
-from werkzeug.exceptions import HTTPException
 
 from ..extensions import db, login_manager, strict_writes
 from ..models import User
-from ..services import ServiceError
-from ..services.tx import discard
 from ..timeutil import local_zone, to_local
+from .errors import register_errors
 
 # Blueprint modules, each owned by one area of the product.
 BLUEPRINT_MODULES = (
     "auth", "main", "spaces", "manage_spaces", "housing", "manage_housing", "inbox", "manage_jobs", "reports",
 )
-
-HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "bad_request",
-              409: "conflict", 413: "too_large", 415: "bad_request", 422: "rule_violation", 429: "too_many_requests"}
-
-
-def wants_json() -> bool:
-    return request.path.startswith("/api/")
-
-
-def error_json(status: int, message: str, code: str | None = None, **extra):
-    body = {"error": code or HTTP_CODES.get(status, "server_error"), "message": message}
-    body.update(extra)
-    return jsonify(body), status
 
 
 @login_manager.user_loader
@@ -106,38 +90,4 @@ def register_web(app: Flask) -> None:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
 
-    @app.errorhandler(ServiceError)
-    def _service_error(exc: ServiceError):
-        if wants_json():
-            return error_json(exc.status, exc.message, exc.code, **exc.extra)
-        return render_template("error.html", status=exc.status, message=exc.message), exc.status
-
-    @app.errorhandler(CSRFError)
-    def _csrf_error(exc):
-        message = "Your form expired or was sent from elsewhere. Reload the page and try again."
-        if wants_json():
-            return error_json(400, message)
-        return render_template("error.html", status=400, message=message), 400
-
-    @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException):
-        messages = {
-            401: "Sign in first: send a valid bearer token or use a browser session.",
-            403: "You are not allowed to do that.",
-            404: "There is nothing here.",
-            405: "That method is not allowed here.",
-            413: f"The request is larger than the {app.config['MAX_CONTENT_LENGTH'] // 1024} KB this service accepts.",
-        }
-        message = messages.get(exc.code, exc.description or exc.name)
-        if wants_json():
-            return error_json(exc.code or 500, message)
-        return render_template("error.html", status=exc.code, message=message), exc.code
-
-    @app.errorhandler(Exception)
-    def _unexpected(exc: Exception):
-        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
-        discard(db.session)
-        message = "Something went wrong on our side; nothing was changed. Please try again."
-        if wants_json():
-            return error_json(500, message, "server_error")
-        return render_template("error.html", status=500, message=message), 500
+    register_errors(app)
