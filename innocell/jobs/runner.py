@@ -245,7 +245,7 @@ def run_job(app, name: str, now: datetime, trigger: str = "scheduler", clock: Ca
 
     if name not in JOBS:
         raise KeyError(f"unknown job {name!r}; known: {', '.join(JOBS)}")
-    clock = clock or (lambda: datetime.now(UTC))
+    clock = clock or app.config.get("CLOCK") or (lambda: datetime.now(UTC))
     with app.app_context():
         session = db.session()  # the context's real Session (the scoped proxy lacks some methods)
         config = app.config

@@ -23,6 +23,11 @@ def last_runs(session: Session) -> dict[str, JobRun]:
     return {run.job: run for run in rows}
 
 
+def last_tick(session: Session):
+    """When any job last started (None before the first run): the scheduler's heartbeat."""
+    return session.execute(select(func.max(JobRun.started_at))).scalar_one()
+
+
 def run_state(run: JobRun) -> str:
     if run.error:
         return "failed"

@@ -13,7 +13,7 @@ from .errors import register_errors
 
 # Blueprint modules, each owned by one area of the product.
 BLUEPRINT_MODULES = (
-    "auth", "main", "spaces", "manage_spaces", "housing", "manage_housing", "inbox", "manage_jobs", "reports",
+    "auth", "health", "main", "spaces", "manage_spaces", "housing", "manage_housing", "inbox", "manage_jobs", "reports",
 )
 
 

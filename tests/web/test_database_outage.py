@@ -50,3 +50,20 @@ def test_the_request_after_the_server_dropped_every_connection_works(api, make_u
     else:
         db.engine.pool.dispose()
     assert caller.get("/api/v1/me").status_code == 200
+
+
+def test_health_says_ok_with_the_last_job_run(client, app, now):
+    from innocell.jobs.runner import run_job
+
+    body = client.get("/healthz").get_json()
+    assert body == {"database": "ok", "scheduler": {"running_here": False, "last_run_at": None}}
+    run_job(app, "lease_end", now, "cli")
+    db.session.remove()  # a served request starts a fresh session; the test client reuses one
+    body = client.get("/healthz").get_json()
+    assert body["scheduler"]["last_run_at"] == "2026-12-01T10:00:00+08:00"
+
+
+def test_health_answers_503_when_the_database_does_not(client, monkeypatch):
+    monkeypatch.setattr(Session, "execute", _lost)
+    response = client.get("/healthz")
+    assert response.status_code == 503 and response.get_json()["database"] == "unavailable"
