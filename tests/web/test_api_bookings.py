@@ -3,7 +3,7 @@ recurring all-or-nothing, visibility (another resident's id is 404), roles (fina
 never writes), approvals, and malformed input that answers 4xx JSON and writes nothing."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,14 +11,15 @@ from sqlalchemy import func, select
 
 from innocell.extensions import db
 from innocell.models import Booking
+from innocell.timeutil import utcnow
 
 HK = ZoneInfo("Asia/Hong_Kong")
 BOOKING_KEYS = {"id", "space_id", "user_id", "start", "end", "status", "title"}
 
 
 def day(days=7) -> str:
-    """A local date `days` ahead of the real clock (the API reads the clock)."""
-    return (datetime.now(timezone.utc) + timedelta(days=days)).astimezone(HK).date().isoformat()
+    """A local date `days` ahead of the app's (pinned) clock, which the API reads."""
+    return (utcnow() + timedelta(days=days)).astimezone(HK).date().isoformat()
 
 
 def bookings_in_db() -> int:
@@ -159,11 +160,11 @@ def test_all_violations_at_once(alice_api, new_space):
 
 
 def test_authorisation_granted_lets_a_resident_book(app, alice_api, alice, manager, new_space):
-    from innocell.services.spaces import grant_authorisation
+    from innocell.services.authorisations import grant_authorisation
 
     lab = new_space(requires_authorisation=True)
     grant_authorisation(db.session, user_id=alice.id, space_id=lab["id"], expires_at=None, actor=manager,
-                        now=datetime.now(timezone.utc))
+                        now=utcnow())
     assert book(alice_api, lab, f"{day()}T10:00", f"{day()}T11:00").status_code == 201
 
 

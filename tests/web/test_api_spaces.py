@@ -2,7 +2,7 @@
 availability, blackouts; roles; malformed input answers 4xx JSON and writes nothing."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from innocell.extensions import db
 from innocell.models import Blackout, Booking, Notification, Space
+from innocell.timeutil import utcnow
 
 SPACE_KEYS = {"id", "code", "name", "kind", "capacity", "opening_hours", "slot_minutes", "min_minutes", "max_minutes",
               "buffer_minutes", "max_days_ahead", "hourly_rate", "requires_approval", "active"}
@@ -31,8 +32,8 @@ def resident_api(api, resident):
 
 
 def future_day(days=7):
-    """A local date string `days` ahead of the real clock (the API reads the clock)."""
-    return (datetime.now(timezone.utc) + timedelta(days=days)).astimezone(ZoneInfo("Asia/Hong_Kong")).date().isoformat()
+    """A local date string `days` ahead of the app's (pinned) clock, which the API reads."""
+    return (utcnow() + timedelta(days=days)).astimezone(ZoneInfo("Asia/Hong_Kong")).date().isoformat()
 
 
 def create(manager_api, **fields):

@@ -47,7 +47,7 @@ def _space(**fields) -> Space:
 
 
 def _slot(days=3, hour=10, hours=1):
-    day = datetime.now(HK).date() + timedelta(days=days)
+    day = utcnow().astimezone(HK).date() + timedelta(days=days)
     start = datetime.combine(day, time(hour), HK)
     return start, start + timedelta(hours=hours)
 
@@ -198,7 +198,7 @@ def test_another_residents_request_cannot_be_cancelled(client, login, alice, bob
 
 def test_check_in_from_the_booking_page(client, login, alice, bob):
     lab = _space(requires_checkin=True)
-    now = datetime.now(HK)
+    now = utcnow().astimezone(HK)  # the app's clock, pinned by the tests
     current = _booking(alice, lab, now - timedelta(minutes=5), now + timedelta(minutes=55))
     later = _booking(alice, lab, now + timedelta(hours=3), now + timedelta(hours=4))
     login(alice)
@@ -267,7 +267,7 @@ def test_api_slot_requests_and_check_in(api, alice, bob, make_user):
     assert client.post(f"/api/v1/bookings/{taken.id}/check-in").status_code == 404  # Bob's booking
     early = api(bob).post(f"/api/v1/bookings/{taken.id}/check-in")
     assert early.status_code == 409 and "Check-in opens" in early.get_json()["message"]
-    now = datetime.now(HK)
+    now = utcnow().astimezone(HK)  # the app's clock, pinned by the tests
     current = _booking(alice, lab, now - timedelta(minutes=2), now + timedelta(minutes=28))
     done = client.post(f"/api/v1/bookings/{current.id}/check-in")
     assert done.status_code == 200 and done.get_json()["booking"]["checked_in_at"]
