@@ -42,7 +42,8 @@ def index():
     return render_template(
         "inbox/index.html", page=page, unread_only=unread_only,
         unread=notification_service.unread_count(db.session, user.id),
-        slot_requests=requests_[:50], positions=positions, checkin_due=no_show_service.checkin_due(db.session, user.id, now),
+        slot_requests=requests_[:50], positions=positions,
+        checkin_due=no_show_service.checkin_due(db.session, user.id, now),
         can_book=user.role in BOOKERS,
     )
 
