@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 from flask import g, request_started
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -136,9 +137,19 @@ def _fresh_g(sender, **extra):
     g.__dict__.clear()
 
 
+class BufferedClient(FlaskClient):
+    """Reads every answer whole and closes it, as a WSGI server does, so a sent file (an XLSX
+    export) is closed instead of leaking into a ResourceWarning."""
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(app_config, backend):
     application = create_app(app_config)
+    application.test_client_class = BufferedClient
     request_started.connect(_fresh_g, application)
     if backend == "sqlite":
         with application.app_context():

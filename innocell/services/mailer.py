@@ -24,11 +24,11 @@ from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.orm import Session
 
 from ..models import Notification, User
-from .guard import begin_write
 from .notifications import REMINDER_KINDS
+from .tx import transaction
 
 log = logging.getLogger("innocell.mailer")
 
@@ -90,10 +90,24 @@ def due_ids(session: Session, now: datetime, *, limit: int = 200, max_attempts: 
     return out
 
 
-def claim(session: Session, notification_id: int, now: datetime, *, max_attempts: int = MAX_ATTEMPTS) -> bool:
-    """Take the row for sending; True only for the one sender that won. Commits the claim."""
+@dataclass(frozen=True)
+class Outgoing:
+    """A claimed row's message, built inside the claim's transaction so sending needs none."""
+    message: EmailMessage
+    attempts: int
+    email: str
+
+
+SKIPPED = "skipped"
+
+
+@transaction
+def claim(session: Session, notification_id: int, now: datetime, *, max_attempts: int, smtp: SmtpSettings | None,
+          smtp_error: str | None, mail_from: str) -> Outgoing | str | None:
+    """Take the row for sending: None when another sender won it; SKIPPED when it is not to be
+    emailed (no SMTP, or a reminder the resident opted out of: marked 'skipped' in the same
+    transaction); else the message, to be sent once this claim has committed."""
     stale = now - timedelta(minutes=STALE_MINUTES)
-    begin_write(session)
     result = session.execute(
         update(Notification)
         .where(Notification.id == notification_id, Notification.email_attempts < max_attempts)
@@ -102,8 +116,18 @@ def claim(session: Session, notification_id: int, now: datetime, *, max_attempts
         .values(email_status="sending", email_attempts=Notification.email_attempts + 1, emailed_at=now)
         .execution_options(synchronize_session=False)
     )
-    session.commit()
-    return result.rowcount == 1
+    if result.rowcount != 1:
+        return None
+    note = session.get(Notification, notification_id, populate_existing=True)
+    user = session.get(User, note.user_id)
+    opted_out = note.kind in REMINDER_KINDS and not user.email_reminders
+    if smtp is None or opted_out:
+        why = "reminder emails turned off" if opted_out else (smtp_error or "no SMTP_URL configured")
+        log.info("Email not sent (%s) to %s: %s", why, user.email, note.subject)
+        note.email_status = SKIPPED
+        note.last_error = smtp_error if (smtp_error and not opted_out) else None
+        return SKIPPED
+    return Outgoing(build_message(note, user, mail_from), note.email_attempts, user.email)
 
 
 def build_message(note: Notification, user: User, mail_from: str) -> EmailMessage:
@@ -137,54 +161,41 @@ def deliver(settings: SmtpSettings, msg: EmailMessage, timeout: float = 15.0) ->
 
 
 def send_pending(session: Session, now: datetime, config) -> dict:
-    """Send every due outbox row once. Call it outside any open write (it commits per row)."""
+    """Send every due outbox row once: claim (committed), send holding no transaction, record
+    the outcome (committed)."""
     smtp_url = config.get("SMTP_URL") or ""
     mail_from = config.get("MAIL_FROM") or "InnoCell <no-reply@innocell.local>"
     max_attempts = int(config.get("MAIL_MAX_ATTEMPTS", MAX_ATTEMPTS))
-    settings = None
-    settings_error = None
+    smtp, smtp_error = None, None
     if smtp_url:
         try:
-            settings = parse_smtp_url(smtp_url)
+            smtp = parse_smtp_url(smtp_url)
         except ValueError as exc:
-            settings_error = str(exc)
+            smtp_error = str(exc)
     counts = {"sent": 0, "skipped": 0, "retrying": 0, "failed": 0}
-    if isinstance(session, scoped_session):
-        session = session()
-    if session.in_transaction():
-        session.commit()
     for note_id in due_ids(session, now, max_attempts=max_attempts):
-        if not claim(session, note_id, now, max_attempts=max_attempts):
+        outgoing = claim(session, note_id, now, max_attempts=max_attempts, smtp=smtp, smtp_error=smtp_error,
+                         mail_from=mail_from)
+        if outgoing is None:
             continue  # another sender has it
-        note = session.get(Notification, note_id, populate_existing=True)
-        user = session.get(User, note.user_id)
-        opted_out = note.kind in REMINDER_KINDS and not user.email_reminders
-        if settings is None or opted_out:
-            why = "reminder emails turned off" if opted_out else (settings_error or "no SMTP_URL configured")
-            log.info("Email not sent (%s) to %s: %s", why, user.email, note.subject)
-            _finish(session, note_id, email_status="skipped",
-                    last_error=settings_error if (settings_error and not opted_out) else None)
+        if outgoing == SKIPPED:
             counts["skipped"] += 1
             continue
-        message = build_message(note, user, mail_from)
-        attempts, email = note.email_attempts, user.email
-        session.commit()  # hold no transaction while talking to the mail server
         try:
-            deliver(settings, message)
+            deliver(smtp, outgoing.message)
         except (smtplib.SMTPException, OSError) as exc:
             error = f"{exc.__class__.__name__}: {exc}"[:500]
-            status = "failed" if attempts >= max_attempts else "pending"
+            status = "failed" if outgoing.attempts >= max_attempts else "pending"
             _finish(session, note_id, email_status=status, last_error=error)
             counts["failed" if status == "failed" else "retrying"] += 1
-            log.warning("Email to %s failed (attempt %s): %s", email, attempts, error)
+            log.warning("Email to %s failed (attempt %s): %s", outgoing.email, outgoing.attempts, error)
             continue
         _finish(session, note_id, email_status="sent", emailed_at=now, last_error=None)
         counts["sent"] += 1
     return counts
 
 
+@transaction
 def _finish(session: Session, note_id: int, **values) -> None:
-    begin_write(session)
     session.execute(update(Notification).where(Notification.id == note_id).values(**values)
                     .execution_options(synchronize_session=False))
-    session.commit()

@@ -4,7 +4,8 @@ A confirmed booking of such a space not checked in NO_SHOW_GRACE_MINUTES after i
 released while it is still running (status cancelled, reason 'no-show'), so its remaining time
 is free for others (and for the slot waitlist); its holder is notified. Bookings that already
 ended before any run saw them are left as they are. Check-in opens CHECKIN_EARLY_MINUTES before
-the start and closes at the end (or once the booking was released)."""
+the start and closes at the end (or once the booking was released); pages offer it (and list
+it in the inbox) from CHECKIN_EARLY_MINUTES before the start to the end of the grace period."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -16,19 +17,47 @@ from sqlalchemy.orm import Session
 from ..models import Booking, Space
 from ..timeutil import to_local
 from . import Conflict, NotFound
-from .guard import begin_write, lock_resource
+from .guard import lock_resource
 from .notifications import notify
+from .roles import MANAGER_ROLES
+from .settings import setting
+from .tx import transaction
 
 CHECKIN_EARLY_MINUTES = 15
 NO_SHOW_REASON = "no-show"
 
 
+def _grace() -> timedelta:
+    return timedelta(minutes=int(setting("NO_SHOW_GRACE_MINUTES")))
+
+
+def can_check_in(booking: Booking, now: datetime) -> bool:
+    """Whether a page offers check-in for this booking now: a confirmed booking of a check-in
+    space, not yet checked in, from CHECKIN_EARLY_MINUTES before its start to the end of the grace."""
+    if not booking.space.requires_checkin or booking.checked_in_at is not None or booking.status != "confirmed":
+        return False
+    early = timedelta(minutes=CHECKIN_EARLY_MINUTES)
+    return booking.start_at - early <= now <= booking.start_at + _grace() and now < booking.end_at
+
+
+def checkin_due(session: Session, user_id: int, now: datetime) -> list[Booking]:
+    """The user's bookings that can_check_in now, soonest first (the inbox lists them)."""
+    early = timedelta(minutes=CHECKIN_EARLY_MINUTES)
+    return list(session.execute(
+        select(Booking).join(Space, Space.id == Booking.space_id)
+        .where(Booking.user_id == user_id, Booking.status == "confirmed", Booking.checked_in_at.is_(None),
+               Space.requires_checkin.is_(True), Booking.start_at <= now + early,
+               Booking.start_at >= now - _grace(), Booking.end_at > now)
+        .order_by(Booking.start_at)
+    ).scalars())
+
+
+@transaction
 def check_in(session: Session, booking_id: int, *, user, now: datetime,
              early_minutes: int = CHECKIN_EARLY_MINUTES) -> Booking:
-    """The holder (or a manager) checks in. Checking in twice is harmless. The caller commits."""
-    begin_write(session)
+    """The holder (or a manager) checks in. Checking in twice is harmless."""
     booking = session.get(Booking, booking_id, populate_existing=True)
-    if booking is None or (booking.user_id != user.id and user.role not in ("manager", "admin")):
+    if booking is None or (booking.user_id != user.id and user.role not in MANAGER_ROLES):
         raise NotFound("There is no such booking of yours.")
     if booking.status == "cancelled":
         if booking.cancel_reason == NO_SHOW_REASON:
@@ -65,6 +94,7 @@ def due_booking_ids(session: Session, now: datetime, grace_minutes: int) -> list
     ).scalars())
 
 
+@transaction
 def release(session: Session, booking_id: int, *, now: datetime, grace_minutes: int, tz: ZoneInfo) -> bool:
     """Release one no-show booking under its space's lock; True when this call released it."""
     booking = session.get(Booking, booking_id)

@@ -1,5 +1,8 @@
 """The outbox: a notice is a row first, written in the transaction of the event it reports.
-The resident's inbox reads these rows; the mailer (services/mailer.py) emails them after commit."""
+The resident's inbox reads these rows; the mailer (services/mailer.py) emails them after commit.
+
+`notify` is a step inside the caller's transaction (it never commits: an event that rolls back
+leaves no notice); marking read and the email setting are transactions of their own."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -7,9 +10,9 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from ..models import Notification
+from ..models import Notification, User
 from . import NotFound
-from .guard import begin_write
+from .tx import transaction
 
 # Kinds a resident may choose not to receive by email (the inbox still shows them).
 REMINDER_KINDS = ("reminder",)
@@ -34,6 +37,7 @@ def notify(session: Session, *, user_id: int, kind: str, subject: str, body: str
 
 
 def unread_count(session: Session, user_id: int) -> int:
+    """How many of the user's notices are unread (every page's header shows it)."""
     return session.execute(
         select(func.count(Notification.id)).where(Notification.user_id == user_id, Notification.read_at.is_(None))
     ).scalar_one()
@@ -53,9 +57,9 @@ def list_for_user(session: Session, user_id: int, *, unread_only: bool = False, 
     return list(session.execute(stmt).scalars())
 
 
+@transaction
 def mark_read(session: Session, notification_id: int, *, user_id: int, now: datetime) -> Notification:
     """Mark one of the user's notices read (another user's id is 'not found')."""
-    begin_write(session)
     note = session.get(Notification, notification_id, populate_existing=True)
     if note is None or note.user_id != user_id:
         raise NotFound("There is no such notice in your inbox.")
@@ -64,8 +68,8 @@ def mark_read(session: Session, notification_id: int, *, user_id: int, now: date
     return note
 
 
+@transaction
 def mark_all_read(session: Session, *, user_id: int, now: datetime) -> int:
-    begin_write(session)
     result = session.execute(
         update(Notification)
         .where(Notification.user_id == user_id, Notification.read_at.is_(None))
@@ -73,3 +77,13 @@ def mark_all_read(session: Session, *, user_id: int, now: datetime) -> int:
         .execution_options(synchronize_session=False)
     )
     return result.rowcount or 0
+
+
+@transaction
+def set_email_reminders(session: Session, *, user_id: int, on: bool) -> User:
+    """Whether reminders are also emailed to the user (the inbox shows them either way)."""
+    user = session.get(User, user_id, populate_existing=True)
+    if user is None:
+        raise NotFound("There is no such person.")
+    user.email_reminders = bool(on)
+    return user

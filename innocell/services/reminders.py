@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from ..models import Booking
 from ..timeutil import to_local
-from .guard import begin_write
 from .notifications import notify
+from .tx import transaction
 
 
 def due_booking_ids(session: Session, now: datetime, hours: int) -> list[int]:
@@ -26,9 +26,9 @@ def due_booking_ids(session: Session, now: datetime, hours: int) -> list[int]:
     ).scalars())
 
 
+@transaction
 def remind(session: Session, booking_id: int, *, now: datetime, hours: int, tz: ZoneInfo) -> bool:
     """Claim the booking's reminder and queue the notice; True when this call sent it."""
-    begin_write(session)
     result = session.execute(
         update(Booking)
         .where(Booking.id == booking_id, Booking.status == "confirmed", Booking.reminder_sent_at.is_(None),

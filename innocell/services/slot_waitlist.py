@@ -6,10 +6,11 @@
   bookings.book, so every allocator rule (hours, grid, quota, authorisation, capacity,
   blackouts) applies at that moment; the resident is notified. A request still refused stays
   waiting with the latest reason. Requests expire at the slot's start.
-- once only: the request is claimed (conditional UPDATE waiting -> booked, committed) before
-  bookings.book commits the booking, and released back to 'waiting' when the booking is
-  refused. A claim left without a booking by a crash is repaired on a later run: linked to
-  the booking it made, or put back to waiting when there is none.
+- once only: one transaction claims the request (conditional UPDATE waiting -> booked, which
+  a second runner cannot also win), books it through bookings.book and links the booking; a
+  refused booking is undone to a savepoint and the request stays waiting with the reason.
+  A claim without a booking can only be left by the earlier, two-transaction version of this
+  job; a later run repairs it: linked to the booking it made, or put back in line.
 """
 from __future__ import annotations
 
@@ -20,43 +21,23 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..models import Booking, SlotRequest, Space
-from ..timeutil import to_local
-from . import BadRequest, Conflict, Forbidden, NotFound, RuleViolation, ServiceError
-from .guard import begin_write
+from . import Conflict, Forbidden, NotFound, RuleViolation, ServiceError, bookings
+from .bookings import clean_title, fmt_span
 from .notifications import notify
+from .roles import BOOKER_ROLES, MANAGER_ROLES, STAFF_ROLES
+from .tx import transaction
 
-REQUESTER_ROLES = ("resident", "manager", "admin")
 STALE_CLAIM = timedelta(minutes=10)
 
 
-def _span(start: datetime, end: datetime, tz: ZoneInfo) -> str:
-    s, e = to_local(start, tz), to_local(end, tz)
-    return f"{s:%a %d %b %Y %H:%M}-{e:%H:%M}"
-
-
-def _clean_title(title) -> str:
-    if title is None:
-        return ""
-    if not isinstance(title, str):
-        raise BadRequest("The title must be text.")
-    title = title.strip()
-    if len(title) > 200:
-        raise BadRequest("The title can be at most 200 characters.")
-    return title
-
-
+@transaction
 def join_slot_waitlist(session: Session, *, user, space_id: int, start: datetime, end: datetime, title: str = "",
                        now: datetime) -> SlotRequest:
-    """Queue a request for a taken slot. The caller commits."""
-    from . import bookings
-
-    if user.role not in REQUESTER_ROLES:
+    """Queue a request for a taken slot."""
+    if user.role not in BOOKER_ROLES:
         raise Forbidden("Your role can look at bookings but not make them.")
-    if not isinstance(start, datetime) or not isinstance(end, datetime) or start.tzinfo is None or end.tzinfo is None:
-        raise BadRequest("Give the start and the end as dates with times.")
-    if not start < end:
-        raise BadRequest("The end must be after the start.")
-    title = _clean_title(title)
+    bookings.validate_times(start, end)
+    title = clean_title(title)
     if not isinstance(space_id, int) or isinstance(space_id, bool) or session.get(Space, space_id) is None:
         raise NotFound("There is no such space.")
     if start <= now:
@@ -68,7 +49,6 @@ def join_slot_waitlist(session: Session, *, user, space_id: int, start: datetime
                             violations=result.violations)
     if not result.conflicts:
         raise Conflict("This slot is free right now: book it directly instead of waiting.", free=True)
-    begin_write(session)
     duplicate = session.execute(
         select(SlotRequest.id).where(SlotRequest.user_id == user.id, SlotRequest.space_id == space_id,
                                      SlotRequest.status == "waiting", SlotRequest.start_at < end,
@@ -83,11 +63,11 @@ def join_slot_waitlist(session: Session, *, user, space_id: int, start: datetime
     return request
 
 
+@transaction
 def cancel_request(session: Session, request_id: int, *, user, now: datetime) -> SlotRequest:
-    """The requester withdraws a waiting request. The caller commits."""
-    begin_write(session)
+    """The requester (or a manager) withdraws a waiting request."""
     request = session.get(SlotRequest, request_id, populate_existing=True) if isinstance(request_id, int) else None
-    if request is None or (request.user_id != user.id and user.role not in ("manager", "admin")):
+    if request is None or (request.user_id != user.id and user.role not in MANAGER_ROLES):
         raise NotFound("There is no such slot request of yours.")
     if request.status != "waiting":
         raise Conflict(f"This request is already {request.status}.")
@@ -99,7 +79,7 @@ def cancel_request(session: Session, request_id: int, *, user, now: datetime) ->
 
 def list_requests(session: Session, *, user, status: str | None = None) -> list[SlotRequest]:
     stmt = select(SlotRequest)
-    if user.role not in ("manager", "admin", "finance"):
+    if user.role not in STAFF_ROLES:
         stmt = stmt.where(SlotRequest.user_id == user.id)
     if status:
         stmt = stmt.where(SlotRequest.status == status)
@@ -127,8 +107,9 @@ def expired_request_ids(session: Session, now: datetime) -> list[int]:
     ).scalars())
 
 
+@transaction
 def expire_request(session: Session, request_id: int, *, now: datetime, tz: ZoneInfo) -> bool:
-    begin_write(session)
+    """A request still waiting when its slot starts expires, with a notice; True when this call did it."""
     result = session.execute(
         update(SlotRequest).where(SlotRequest.id == request_id, SlotRequest.status == "waiting",
                                   SlotRequest.start_at <= now)
@@ -139,8 +120,8 @@ def expire_request(session: Session, request_id: int, *, now: datetime, tz: Zone
         return False
     request = session.get(SlotRequest, request_id, populate_existing=True)
     notify(session, user_id=request.user_id, kind="slot_request_expired", now=now,
-           subject=f"No place freed up: {request.space.name} {_span(request.start_at, request.end_at, tz)}",
-           body=(f"Your waitlist request for {request.space.name} on {_span(request.start_at, request.end_at, tz)} "
+           subject=f"No place freed up: {request.space.name} {fmt_span(request.start_at, request.end_at, tz)}",
+           body=(f"Your waitlist request for {request.space.name} on {fmt_span(request.start_at, request.end_at, tz)} "
                  f"has expired: the slot did not free up before it started."),
            link="/inbox", dedupe_key=f"slot-request-expired:{request.id}")
     return True
@@ -162,17 +143,17 @@ def waiting_request_ids(session: Session, now: datetime) -> list[int]:
 def _booked_notice(session: Session, request: SlotRequest, booking: Booking, now: datetime, tz: ZoneInfo) -> None:
     pending = booking.status == "pending"
     notify(session, user_id=request.user_id, kind="slot_booked", now=now,
-           subject=f"Booked from the waitlist: {request.space.name} {_span(booking.start_at, booking.end_at, tz)}",
+           subject=f"Booked from the waitlist: {request.space.name} {fmt_span(booking.start_at, booking.end_at, tz)}",
            body=(f"The time you were waiting for freed up and we booked {request.space.name} on "
-                 f"{_span(booking.start_at, booking.end_at, tz)} for you"
+                 f"{fmt_span(booking.start_at, booking.end_at, tz)} for you"
                  + (" (it awaits a manager's approval)." if pending else ".")
                  + " Cancel it from your bookings if you no longer need it."),
            link="/inbox", dedupe_key=f"slot-booked:{request.id}")
 
 
-def _repair(session: Session, request: SlotRequest, now: datetime, tz: ZoneInfo) -> Booking | None:
-    """A claim without a booking (a crash between claim and link): link the booking it made, or
-    put the request back in line."""
+def _repair(session: Session, request: SlotRequest, now: datetime, tz: ZoneInfo) -> None:
+    """A claim without a booking (left by a crash of the earlier two-transaction job): link the
+    booking it made, or put the request back in line."""
     booking = session.execute(
         select(Booking).where(Booking.user_id == request.user_id, Booking.space_id == request.space_id,
                               Booking.start_at == request.start_at, Booking.end_at == request.end_at,
@@ -182,59 +163,42 @@ def _repair(session: Session, request: SlotRequest, now: datetime, tz: ZoneInfo)
     if booking is not None:
         request.booking_id = booking.id
         _booked_notice(session, request, booking, now, tz)
-        return None  # booked earlier, not by this run
+        return  # booked earlier, not by this run
     request.status = "waiting"
     request.resolved_at = None
-    return None
 
 
+@transaction
 def try_book(session: Session, request_id: int, *, now: datetime, tz: ZoneInfo) -> Booking | None:
-    """Book one waiting request if its slot is free now; the booking, or None. Commits."""
-    from . import bookings
-
+    """Book one waiting request if its slot is free now; the booking, or None."""
     request = session.get(SlotRequest, request_id, populate_existing=True)
     if request is None:
         return None
     if request.status == "booked" and request.booking_id is None:
         if request.resolved_at is not None and request.resolved_at <= now - STALE_CLAIM:
-            begin_write(session)
-            request = session.get(SlotRequest, request_id, populate_existing=True)
-            if request.status == "booked" and request.booking_id is None:
-                _repair(session, request, now, tz)
-            session.commit()
+            _repair(session, request, now, tz)
         return None
     if request.status != "waiting" or request.start_at <= now:
         return None
-    begin_write(session)
     claimed = session.execute(
         update(SlotRequest).where(SlotRequest.id == request_id, SlotRequest.status == "waiting")
         .values(status="booked", resolved_at=now).execution_options(synchronize_session=False)
     ).rowcount == 1
-    session.commit()
     if not claimed:
         return None
-    user, space_id = request.user, request.space_id
     try:
-        booking = bookings.book(session, user=user, space_id=space_id, start=request.start_at, end=request.end_at,
-                                title=request.title, now=now)
-    except BaseException as exc:
-        session.rollback()
-        reason = exc.message if isinstance(exc, ServiceError) else "The booking could not be made; will retry."
-        begin_write(session)
+        with session.begin_nested():
+            booking = bookings.book(session, user=request.user, space_id=request.space_id, start=request.start_at,
+                                    end=request.end_at, title=request.title, now=now)
+    except ServiceError as exc:
         session.execute(
-            update(SlotRequest).where(SlotRequest.id == request_id, SlotRequest.status == "booked",
-                                      SlotRequest.booking_id.is_(None))
-            .values(status="waiting", resolved_at=None, reason=reason[:300])
+            update(SlotRequest).where(SlotRequest.id == request_id)
+            .values(status="waiting", resolved_at=None, reason=exc.message[:300])
             .execution_options(synchronize_session=False)
         )
-        session.commit()
-        if isinstance(exc, ServiceError):
-            return None
-        raise
-    begin_write(session)
+        return None
     request = session.get(SlotRequest, request_id, populate_existing=True)
     request.booking_id = booking.id
     request.reason = None
     _booked_notice(session, request, booking, now, tz)
-    session.commit()
     return booking

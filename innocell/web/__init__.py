@@ -4,7 +4,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask import Flask, g
-from sqlalchemy import select
 
 from ..extensions import db, login_manager, strict_writes
 from ..models import User
@@ -63,14 +62,9 @@ def register_web(app: Flask) -> None:
     def _globals():
         from flask_login import current_user
 
-        from ..models import Notification
+        from ..services.notifications import unread_count
 
-        unread = 0
-        if current_user.is_authenticated:
-            unread = db.session.execute(
-                select(db.func.count(Notification.id)).where(
-                    Notification.user_id == current_user.id, Notification.read_at.is_(None))
-            ).scalar_one()
+        unread = unread_count(db.session, current_user.id) if current_user.is_authenticated else 0
         return {"unread_count": unread, "timezone_name": app.config["INNOCELL_TIMEZONE"]}
 
     @app.before_request

@@ -3,19 +3,15 @@ bookings), unread counts, mark read, the reminder-email setting, and the residen
 waitlist requests; plus the POST endpoints other pages use: join a slot's waitlist, check in."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required
-from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Booking, SlotRequest, Space, User
+from ..models import SlotRequest
 from ..services import ServiceError
 from ..services import no_show as no_show_service
 from ..services import notifications as notification_service
 from ..services import slot_waitlist as slot_service
-from ..services.guard import begin_write
 from ..timeutil import local_zone, parse_instant, utcnow
 from .access import principal, roles_required
 
@@ -29,19 +25,6 @@ def _page() -> int:
         return max(1, int(request.args.get("page", 1)))
     except ValueError:
         return 1
-
-
-def _checkin_due(user, now):
-    """The user's confirmed bookings of check-in spaces that can be checked in to now."""
-    early = timedelta(minutes=no_show_service.CHECKIN_EARLY_MINUTES)
-    grace = timedelta(minutes=int(current_app.config["NO_SHOW_GRACE_MINUTES"]))
-    return list(db.session.execute(
-        select(Booking).join(Space, Space.id == Booking.space_id)
-        .where(Booking.user_id == user.id, Booking.status == "confirmed", Booking.checked_in_at.is_(None),
-               Space.requires_checkin.is_(True), Booking.start_at <= now + early, Booking.start_at >= now - grace,
-               Booking.end_at > now)
-        .order_by(Booking.start_at)
-    ).scalars())
 
 
 @bp.get("/inbox")
@@ -59,7 +42,8 @@ def index():
     return render_template(
         "inbox/index.html", page=page, unread_only=unread_only,
         unread=notification_service.unread_count(db.session, user.id),
-        slot_requests=requests_[:50], positions=positions, checkin_due=_checkin_due(user, now),
+        slot_requests=requests_[:50], positions=positions,
+        checkin_due=no_show_service.checkin_due(db.session, user.id, now),
         can_book=user.role in BOOKERS,
     )
 
@@ -71,9 +55,7 @@ def mark_read(notification_id: int):
     try:
         notification_service.mark_read(db.session, notification_id, user_id=user.id, now=utcnow())
     except ServiceError:
-        db.session.rollback()
         abort(404)
-    db.session.commit()
     return redirect(url_for("inbox.index", page=request.form.get("page") or None,
                             unread=request.form.get("unread") or None))
 
@@ -83,7 +65,6 @@ def mark_read(notification_id: int):
 def mark_all_read():
     user = principal()
     count = notification_service.mark_all_read(db.session, user_id=user.id, now=utcnow())
-    db.session.commit()
     flash(f"Marked {count} notice{'s' if count != 1 else ''} read." if count else "Nothing was unread.", "info")
     return redirect(url_for("inbox.index"))
 
@@ -92,10 +73,8 @@ def mark_all_read():
 @login_required
 def settings():
     value = request.form.get("email_reminders")
-    begin_write(db.session)
-    user = db.session.get(User, principal().id, populate_existing=True)
-    user.email_reminders = value in ("1", "on", "true", "yes")
-    db.session.commit()
+    user = notification_service.set_email_reminders(db.session, user_id=principal().id,
+                                                    on=value in ("1", "on", "true", "yes"))
     flash("Reminder emails are on." if user.email_reminders
           else "Reminder emails are off; reminders still appear in this inbox.", "info")
     return redirect(url_for("inbox.index"))
@@ -122,9 +101,7 @@ def join_slot_waitlist():
             raise ServiceError(f"The slot's time is not valid: {exc}.") from None
         item = slot_service.join_slot_waitlist(db.session, user=user, space_id=space_id, start=start, end=end,
                                                title=form.get("title", ""), now=utcnow())
-        db.session.commit()
     except ServiceError as exc:
-        db.session.rollback()
         flash(f"Could not join the waitlist: {exc.message}", "error")
         return redirect(url_for("inbox.index", _anchor="slot-requests"))
     place = slot_service.position(db.session, item)
@@ -142,9 +119,7 @@ def cancel_slot_request(request_id: int):
         abort(404)
     try:
         slot_service.cancel_request(db.session, request_id, user=user, now=utcnow())
-        db.session.commit()
     except ServiceError as exc:
-        db.session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("inbox.index", _anchor="slot-requests"))
     flash("You left the waitlist for that slot.", "info")
@@ -160,9 +135,7 @@ def check_in(booking_id: int):
     user = principal()
     try:
         booking = no_show_service.check_in(db.session, booking_id, user=user, now=utcnow())
-        db.session.commit()
     except ServiceError as exc:
-        db.session.rollback()
         if exc.status == 404:
             abort(404)
         flash(exc.message, "error")

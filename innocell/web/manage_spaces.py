@@ -1,6 +1,8 @@
 """Manager pages for spaces: the inventory (create, edit, opening hours, deactivate), blackouts
 (one-off and weekly), authorisations, the approval queue and every booking of a space.
-Thin: reads and writes go through innocell.services.spaces / .bookings, which audit each action."""
+Thin: reads and writes go through innocell.services (spaces, blackouts, authorisations,
+bookings), which audit each action; a refused write comes back as a ServiceError with the
+session already rolled back."""
 from __future__ import annotations
 
 from datetime import time, timedelta
@@ -22,12 +24,14 @@ from ..forms.spaces import (
 )
 from ..services import Conflict, NotFound, RuleViolation, ServiceError
 from ..services import accounts as account_service
+from ..services import authorisations as authorisation_service
+from ..services import blackouts as blackout_service
 from ..services import bookings as booking_service
 from ..services import spaces as space_service
 from ..timeutil import local_zone, to_local, utcnow
 from .access import MANAGERS, principal, roles_required
 from .paging import Page, page_number, page_size
-from .spaces import as_instant, local_instant, owner_filter
+from .spaces import local_instant, owner_filter
 
 bp = Blueprint("manage_spaces", __name__)
 
@@ -101,12 +105,9 @@ def _space_form(space):
             else:
                 saved = space_service.update_space(db.session, space.id, form.to_data(), actor=principal(),
                                                    now=utcnow())
-            db.session.commit()
         except RuleViolation as exc:
-            db.session.rollback()
             general, status = _apply_violations(form, exc), 422
         except Conflict as exc:
-            db.session.rollback()
             form.code.errors = list(form.code.errors) + [exc.message]
             status = 409
         else:
@@ -128,7 +129,6 @@ def set_active(space_id: int, action: str):
     now = utcnow()
     if form.validate_on_submit():
         space_service.set_space_active(db.session, space_id, active, actor=principal(), now=now)
-        db.session.commit()
         flash(f"{space.code} is {'bookable again' if active else 'no longer bookable'}.", "success")
         return redirect(url_for("manage_spaces.index"))
     upcoming = booking_service.count_bookings(db.session, viewer=principal(), space_id=space_id, start=now)
@@ -140,7 +140,7 @@ def set_active(space_id: int, action: str):
 
 def _blackouts_page(space, *, form=None, recurring_form=None, status=200):
     now = utcnow()
-    one_off, recurring = space_service.list_blackouts(db.session, space.id, now=now)
+    one_off, recurring = blackout_service.list_blackouts(db.session, space.id, now=now)
     form = form or BlackoutForm(formdata=None)
     recurring_form = recurring_form or RecurringBlackoutForm(formdata=None)
     return render_template("manage_spaces/blackouts.html", space=space, one_off=one_off, recurring=recurring,
@@ -166,18 +166,15 @@ def add_blackout(space_id: int):
     start = local_instant(form.start.data.date(), form.start.data.time())
     end = local_instant(form.end.data.date(), form.end.data.time())
     if form.confirm.data != "yes":
-        hit = [b for b in booking_service.list_bookings(db.session, viewer=user, space_id=space_id, start=start, end=end)
-               if b.status != "cancelled" and as_instant(b.start_at) < end and as_instant(b.end_at) > start]
+        hit = booking_service.live_bookings_within(db.session, space_id, start, end, now)
         if hit:
             form.confirm.data = "yes"
             return render_template("manage_spaces/blackout_confirm.html", space=space, form=form, bookings=hit,
                                    start=start, end=end)
     try:
-        blackout, affected = booking_service.add_blackout(db.session, space_id, start=start, end=end,
-                                                          reason=form.reason.data.strip(), actor=user, now=now)
-        db.session.commit()
+        blackout, affected = blackout_service.add_blackout(db.session, space_id, start=start, end=end,
+                                                           reason=form.reason.data.strip(), actor=user, now=now)
     except ServiceError as exc:
-        db.session.rollback()
         form.start.errors = list(form.start.errors) + _apply_violations(form, exc)
         return _blackouts_page(space, form=form, status=exc.status)
     flash(f"Blackout added: {space.code} is closed {to_local(start, local_zone()):%a %d %b %H:%M} – "
@@ -194,13 +191,11 @@ def add_recurring_blackout(space_id: int):
     if not form.validate_on_submit():
         return _blackouts_page(space, recurring_form=form, status=422)
     try:
-        rule, affected = space_service.add_recurring_blackout(
+        rule, affected = blackout_service.add_recurring_blackout(
             db.session, space_id, weekday=form.weekday.data, start_time=form.start_time.data,
             end_time=form.end_time.data, valid_from=form.valid_from.data, valid_until=form.valid_until.data,
             reason=form.reason.data.strip(), actor=principal(), now=utcnow())
-        db.session.commit()
     except ServiceError as exc:
-        db.session.rollback()
         form.start_time.errors = list(form.start_time.errors) + _apply_violations(form, exc)
         return _blackouts_page(space, recurring_form=form, status=exc.status)
     flash(f"Weekly closure added: every {WEEKDAY_NAMES[form.weekday.data]} {form.start_time.data}–"
@@ -213,14 +208,14 @@ def add_recurring_blackout(space_id: int):
 @bp.post("/manage/blackouts/<int:blackout_id>/lift")
 @roles_required(*MANAGERS)
 def lift_blackout(blackout_id: int):
-    return _lift(space_service.lift_blackout, blackout_id,
+    return _lift(blackout_service.lift_blackout, blackout_id,
                  "Blackout lifted; the time can be booked again (cancelled bookings stay cancelled).")
 
 
 @bp.post("/manage/recurring-blackouts/<int:rule_id>/lift")
 @roles_required(*MANAGERS)
 def lift_recurring_blackout(rule_id: int):
-    return _lift(space_service.lift_recurring_blackout, rule_id, "Weekly closure lifted.")
+    return _lift(blackout_service.lift_recurring_blackout, rule_id, "Weekly closure lifted.")
 
 
 def _lift(lift, row_id: int, done: str):
@@ -230,12 +225,10 @@ def _lift(lift, row_id: int, done: str):
     space_id = request.form.get("space_id", type=int)
     try:
         lift(db.session, row_id, actor=principal(), now=utcnow())
-        db.session.commit()
         flash(done, "success")
     except NotFound:
         abort(404)
     except ServiceError as exc:
-        db.session.rollback()
         flash(exc.message, "error")
     return redirect(url_for("manage_spaces.blackouts", space_id=space_id) if space_id
                     else url_for("manage_spaces.index"))
@@ -266,12 +259,10 @@ def authorisations():
         else:
             expires = local_instant(form.expires_on.data + timedelta(days=1), time(0, 0)) if form.expires_on.data else None
             try:
-                space_service.grant_authorisation(db.session, user_id=user.id, space_id=form.space_id.data,
-                                                  expires_at=expires, actor=principal(), now=utcnow(),
-                                                  note=(form.note.data or "").strip())
-                db.session.commit()
+                authorisation_service.grant_authorisation(
+                    db.session, user_id=user.id, space_id=form.space_id.data, expires_at=expires, actor=principal(),
+                    now=utcnow(), note=(form.note.data or "").strip())
             except ServiceError as exc:
-                db.session.rollback()
                 general = _apply_violations(form, exc)
                 form.email.errors = list(form.email.errors) + general
                 status = exc.status
@@ -282,7 +273,7 @@ def authorisations():
                 return redirect(url_for("manage_spaces.authorisations"))
     elif request.method == "POST":
         status = 422
-    page = _sliced(space_service.list_authorisations(db.session))
+    page = _sliced(authorisation_service.list_authorisations(db.session))
     return render_template("manage_spaces/authorisations.html", form=form, items=page.items, page=page, now=utcnow(),
                            page_url=lambda n: url_for("manage_spaces.authorisations", page=n)), status
 
@@ -291,16 +282,14 @@ def authorisations():
 @roles_required(*MANAGERS)
 def revoke_authorisation(authorisation_id: int):
     form = ConfirmForm()
-    item = next((a for a in space_service.list_authorisations(db.session) if a.id == authorisation_id), None)
+    item = next((a for a in authorisation_service.list_authorisations(db.session) if a.id == authorisation_id), None)
     if item is None:
         abort(404)
     if form.validate_on_submit():
         try:
-            space_service.revoke_authorisation(db.session, authorisation_id, actor=principal(), now=utcnow())
-            db.session.commit()
+            authorisation_service.revoke_authorisation(db.session, authorisation_id, actor=principal(), now=utcnow())
             flash(f"Authorisation of {item.user.name} for {item.space.code} revoked.", "success")
         except ServiceError as exc:
-            db.session.rollback()
             flash(exc.message, "error")
         return redirect(url_for("manage_spaces.authorisations"))
     return render_template("manage_spaces/revoke.html", item=item, form=form)
@@ -323,12 +312,10 @@ def approve(booking_id: int):
         abort(400)
     try:
         booking = booking_service.approve(db.session, booking_id, actor=principal(), now=utcnow())
-        db.session.commit()
         flash(f"Approved: {booking.space.code} for {booking.user.name}, {booking.start_at:%d %b}.", "success")
     except NotFound:
         abort(404)
     except ServiceError as exc:
-        db.session.rollback()
         flash(exc.message, "error")
     return redirect(url_for("manage_spaces.approvals"))
 
@@ -346,9 +333,7 @@ def reject(booking_id: int):
         try:
             booking_service.reject(db.session, booking_id, actor=principal(), now=utcnow(),
                                    reason=form.reason.data.strip())
-            db.session.commit()
         except ServiceError as exc:
-            db.session.rollback()
             flash(exc.message, "error")
             return redirect(url_for("manage_spaces.approvals"))
         flash(f"Declined; {booking.user.name} is notified.", "success")

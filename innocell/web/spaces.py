@@ -1,6 +1,7 @@
 """Resident pages for labs and rooms: find a free space, a space's week calendar, the booking
 form (every violation inline, suggestions one click away), my bookings and cancelling.
-Thin: every read and write goes through innocell.services.spaces / .bookings."""
+Thin: every read and write goes through innocell.services (spaces, bookings, blackouts,
+no_show); a refused write comes back as a ServiceError with the session already rolled back."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
@@ -19,7 +20,9 @@ from ..forms.spaces import (
     kind_label,
 )
 from ..services import Conflict, NotFound, RuleViolation, ServiceError
+from ..services import blackouts as blackout_service
 from ..services import bookings as booking_service
+from ..services import no_show as no_show_service
 from ..services import spaces as space_service
 from ..timeutil import local_zone, parse_instant, to_local, utcnow
 from .access import principal, roles_required
@@ -28,13 +31,11 @@ bp = Blueprint("spaces", __name__)
 
 BOOKERS = ("resident", "manager", "admin")
 UTC = timezone.utc
-CHECKIN_EARLY_MINUTES = 15
 
 
 # ---------------------------------------------------------------- helpers shared with manage_spaces
 
 from .paging import Page, page_number, page_size  # noqa: E402
-
 
 
 def local_instant(day: date, at: time) -> datetime:
@@ -151,7 +152,7 @@ def space(space_id: int):
     week_start = _week_start(request.args.get("week"), today)
     week = booking_service.week_view(db.session, space_id, week_start=week_start, user=user, now=now, tz=tz)
     hours = [(WEEKDAY_NAMES[i], (item.opening_hours or {}).get(key, [])) for i, key in enumerate(WEEKDAY_KEYS)]
-    _, recurring = space_service.list_blackouts(db.session, space_id, now=now)
+    _, recurring = blackout_service.list_blackouts(db.session, space_id, now=now)
     return render_template("spaces/space.html", space=item, week=week, week_start=week_start,
                            prev_week=week_start - timedelta(days=7), next_week=week_start + timedelta(days=7),
                            this_week=today - timedelta(days=today.weekday()), today=today, hours=hours,
@@ -193,13 +194,10 @@ def _book(user, space, start, end, title, repeat_weeks, now):
         else:
             made = [booking_service.book(db.session, user=user, space_id=space.id, start=start, end=end, title=title,
                                          now=now)]
-        db.session.commit()
         return made, None, None
     except RuleViolation as exc:
-        db.session.rollback()
         return None, _violations(exc), None
     except Conflict as exc:
-        db.session.rollback()
         conflict = {
             "repeat_weeks": repeat_weeks if repeat_weeks and repeat_weeks > 1 else None,
             "message": exc.message,
@@ -210,7 +208,6 @@ def _book(user, space, start, end, title, repeat_weeks, now):
         }
         return None, None, conflict
     except ServiceError as exc:  # e.g. a bad request the form could not foresee: shown like a violation
-        db.session.rollback()
         return None, _violations(exc), None
 
 
@@ -319,14 +316,6 @@ def owner_filter(user_id: int) -> dict:
     return {"viewer": principal(), "user_id": user_id}
 
 
-def _can_check_in(item, now) -> bool:
-    if not item.space.requires_checkin or item.checked_in_at is not None or item.status != "confirmed":
-        return False
-    start = as_instant(item.start_at)
-    grace = int(current_app.config.get("NO_SHOW_GRACE_MINUTES", 15))
-    return start - timedelta(minutes=CHECKIN_EARLY_MINUTES) <= now <= start + timedelta(minutes=grace)
-
-
 def _own_booking(booking_id: int):
     """The booking if the viewer may see it (owner or staff); 404 otherwise."""
     try:
@@ -342,7 +331,7 @@ def booking(booking_id: int):
     item = _own_booking(booking_id)
     can_cancel = item.status != "cancelled" and as_instant(item.end_at) > now
     return render_template("spaces/booking.html", booking=item, now=now, can_cancel=can_cancel,
-                           can_check_in=_can_check_in(item, now) and endpoint_exists("inbox.check_in"),
+                           can_check_in=no_show_service.can_check_in(item, now) and endpoint_exists("inbox.check_in"),
                            new=request.args.get("new"))
 
 
@@ -359,9 +348,7 @@ def cancel(booking_id: int):
     if form.validate_on_submit():
         try:
             booking_service.cancel(db.session, item.id, actor=user, now=now, reason=(form.reason.data or "").strip() or None)
-            db.session.commit()
         except ServiceError as exc:
-            db.session.rollback()
             flash(exc.message, "error")
             return redirect(url_for("spaces.booking", booking_id=item.id))
         flash("Booking cancelled; the slot is free for others again.", "success")

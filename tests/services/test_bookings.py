@@ -10,8 +10,12 @@ from sqlalchemy import func, select
 
 from innocell.models import AuditEvent, Booking, Notification
 from innocell.services import Conflict, Forbidden, NotFound, RuleViolation
+from innocell.services import authorisations as authorisation_svc
+from innocell.services import blackouts as blackout_svc
 from innocell.services import bookings as svc
 from innocell.services import spaces as space_svc
+from innocell.services.bookings import reads, write
+from innocell.services.tx import transaction
 
 HK = ZoneInfo("Asia/Hong_Kong")
 UTC = timezone.utc
@@ -103,15 +107,53 @@ def test_authorisation_gate(session, alice, manager, new_space, now):
     lab = new_space(requires_authorisation=True)
     with pytest.raises(RuleViolation):
         svc.book(session, user=alice, space_id=lab.id, start=hk(8, 10), end=hk(8, 11), now=now)
-    auth = space_svc.grant_authorisation(session, user_id=alice.id, space_id=lab.id, expires_at=hk(8, 10, 30),
-                                         actor=manager, now=now)
+    auth = authorisation_svc.grant_authorisation(session, user_id=alice.id, space_id=lab.id,
+                                                 expires_at=hk(8, 10, 30), actor=manager, now=now)
     svc.book(session, user=alice, space_id=lab.id, start=hk(8, 9), end=hk(8, 10), now=now)
     with pytest.raises(RuleViolation):  # checked at `now`: by 10:30 the authorisation has expired
         svc.book(session, user=alice, space_id=lab.id, start=hk(8, 11), end=hk(8, 12), now=hk(8, 10, 30))
-    space_svc.revoke_authorisation(session, auth.id, actor=manager, now=now)
+    authorisation_svc.revoke_authorisation(session, auth.id, actor=manager, now=now)
     with pytest.raises(RuleViolation) as err:
         svc.book(session, user=alice, space_id=lab.id, start=hk(9, 11), end=hk(9, 12), now=now)
     assert [v["rule"] for v in err.value.extra["violations"]] == ["not_authorised"]
+
+
+def test_suggestions_never_name_a_space_the_person_is_not_authorised_for(session, alice, bob, manager, new_space,
+                                                                          now):
+    """A refused request's alternatives pass the same authorisation rule as a booking: a
+    space that needs training the resident lacks (never granted, expired or revoked) is not
+    offered; one they are trained for is, and a manager (who needs no training) sees them all."""
+    lab = new_space()
+    untrained = new_space(requires_authorisation=True)
+    trained = new_space(requires_authorisation=True)
+    expired = new_space(requires_authorisation=True)
+    revoked = new_space(requires_authorisation=True)
+    authorisation_svc.grant_authorisation(session, user_id=bob.id, space_id=trained.id, expires_at=None,
+                                          actor=manager, now=now)
+    authorisation_svc.grant_authorisation(session, user_id=bob.id, space_id=expired.id, expires_at=hk(2, 10),
+                                          actor=manager, now=now)
+    gone = authorisation_svc.grant_authorisation(session, user_id=bob.id, space_id=revoked.id, expires_at=None,
+                                                 actor=manager, now=now)
+    authorisation_svc.revoke_authorisation(session, gone.id, actor=manager, now=now)
+    svc.book(session, user=alice, space_id=lab.id, start=hk(8, 14), end=hk(8, 16), now=now)
+    later = hk(3, 10)  # bob asks after his authorisation for `expired` has run out
+    barred = {untrained.id, expired.id, revoked.id}
+
+    with pytest.raises(Conflict) as err:
+        svc.book(session, user=bob, space_id=lab.id, start=hk(8, 14), end=hk(8, 16), now=later)
+    offered = err.value.extra["suggestions"]
+    assert offered and not barred & {s["space_id"] for s in offered}
+    assert (offered[0]["space_id"], offered[0]["start"]) == (trained.id, "2026-12-08T14:00:00+08:00")
+    # Every suggestion is real: bob can book the first one.
+    svc.book(session, user=bob, space_id=trained.id, start=hk(8, 14), end=hk(8, 16), now=later)
+
+    checked = svc.check(session, user=bob, space_id=lab.id, start=hk(8, 14), end=hk(8, 16), now=later)
+    assert checked.suggestions and not barred & {s["space_id"] for s in checked.suggestions}
+    assert not barred & {s.id for s in svc.free_spaces(session, kind="wet_lab", start=hk(8, 14), end=hk(8, 16),
+                                                       user=bob, now=later)}
+
+    for_manager = svc.check(session, user=manager, space_id=lab.id, start=hk(8, 14), end=hk(8, 16), now=later)
+    assert barred <= {s["space_id"] for s in for_manager.suggestions}
 
 
 def test_buffer_is_held_after_a_booking(session, alice, bob, new_space, now):
@@ -201,8 +243,8 @@ def test_blackout_cancels_overlapping_bookings_and_notifies(session, alice, bob,
     lab = new_space()
     hit = svc.book(session, user=alice, space_id=lab.id, start=hk(8, 10), end=hk(8, 12), now=now)
     spared = svc.book(session, user=bob, space_id=lab.id, start=hk(8, 12), end=hk(8, 13), now=now)
-    blackout, affected = svc.add_blackout(session, lab.id, start=hk(8, 11), end=hk(8, 12), reason="Fume hood repair",
-                                          actor=manager, now=now)
+    blackout, affected = blackout_svc.add_blackout(session, lab.id, start=hk(8, 11), end=hk(8, 12),
+                                                   reason="Fume hood repair", actor=manager, now=now)
     assert [b.id for b in affected] == [hit.id]
     session.refresh(hit), session.refresh(spared)
     assert hit.status == "cancelled" and "Fume hood repair" in hit.cancel_reason
@@ -211,7 +253,7 @@ def test_blackout_cancels_overlapping_bookings_and_notifies(session, alice, bob,
     assert "Fume hood repair" in note.body
     with pytest.raises(Conflict):
         svc.book(session, user=bob, space_id=lab.id, start=hk(8, 11), end=hk(8, 12), now=now)
-    space_svc.lift_blackout(session, blackout.id, actor=manager, now=now)
+    blackout_svc.lift_blackout(session, blackout.id, actor=manager, now=now)
     svc.book(session, user=bob, space_id=lab.id, start=hk(8, 11), end=hk(8, 12), now=now)
 
 
@@ -219,7 +261,7 @@ def test_recurring_blackout_cancels_future_matches(session, alice, manager, new_
     lab = new_space()
     monday = svc.book(session, user=alice, space_id=lab.id, start=hk(7, 9), end=hk(7, 10), now=now)
     tuesday = svc.book(session, user=alice, space_id=lab.id, start=hk(8, 9), end=hk(8, 10), now=now)
-    rule, affected = space_svc.add_recurring_blackout(
+    rule, affected = blackout_svc.add_recurring_blackout(
         session, lab.id, weekday=0, start_time="08:00", end_time="10:00", valid_from=None, valid_until=None,
         reason="Cleaning", actor=manager, now=now)
     assert [b.id for b in affected] == [monday.id]
@@ -227,9 +269,9 @@ def test_recurring_blackout_cancels_future_matches(session, alice, manager, new_
     assert tuesday.status == "confirmed"
     with pytest.raises(Conflict):
         svc.book(session, user=alice, space_id=lab.id, start=hk(14, 9), end=hk(14, 10), now=now)
-    one_off, recurring = space_svc.list_blackouts(session, lab.id, now=now)
+    one_off, recurring = blackout_svc.list_blackouts(session, lab.id, now=now)
     assert [r.id for r in recurring] == [rule.id]
-    space_svc.lift_recurring_blackout(session, rule.id, actor=manager, now=now)
+    blackout_svc.lift_recurring_blackout(session, rule.id, actor=manager, now=now)
     svc.book(session, user=alice, space_id=lab.id, start=hk(14, 9), end=hk(14, 10), now=now)
 
 
@@ -285,7 +327,7 @@ def test_week_view_states(session, alice, bob, manager, new_space, now):
     lab = new_space(opening_hours={"mon": [["09:00", "12:00"]], "tue": [["09:00", "17:00"]]})
     mine = svc.book(session, user=alice, space_id=lab.id, start=hk(8, 10), end=hk(8, 11), now=now)
     svc.book(session, user=bob, space_id=lab.id, start=hk(8, 12), end=hk(8, 13), now=now)
-    svc.add_blackout(session, lab.id, start=hk(8, 15), end=hk(8, 16), reason="Service", actor=manager, now=now)
+    blackout_svc.add_blackout(session, lab.id, start=hk(8, 15), end=hk(8, 16), reason="Service", actor=manager, now=now)
     view = svc.week_view(session, lab.id, week_start=date(2026, 12, 7), user=alice, now=now, tz=HK)
     assert view["days"][0] == date(2026, 12, 7) and len(view["days"]) == 7
     times = [r["time"] for r in view["rows"]]
@@ -358,8 +400,8 @@ def test_overlap_queries_ignore_old_history(session, alice, new_space, now):
     session.add(Booking(space_id=lab.id, user_id=alice.id, start_at=hk(1, 10, month=11), end_at=hk(1, 11, month=11),
                         hold_end_at=hk(1, 11, month=11), exclusive=True, status="confirmed", title="", created_at=now))
     session.commit()
-    assert svc._holds(session, lab.id, hk(8, 0), hk(9, 0)) == []
-    assert svc._holds(session, lab.id, hk(1, 10, 30, month=11), hk(1, 12, month=11)) == [
+    assert reads.holds(session, lab.id, hk(8, 0), hk(9, 0)) == []
+    assert reads.holds(session, lab.id, hk(1, 10, 30, month=11), hk(1, 12, month=11)) == [
         (hk(1, 10, month=11), hk(1, 11, month=11))]
 
 
@@ -371,11 +413,11 @@ def test_exclusion_constraint_backstop_is_a_conflict(session, alice, bob, new_sp
     svc.book(session, user=alice, space_id=lab.id, start=hk(8, 10), end=hk(8, 11), now=now)
     sneaky = Booking(space_id=lab.id, user_id=bob.id, start_at=hk(8, 11), end_at=hk(8, 12),
                      hold_end_at=hk(8, 12), exclusive=True, status="confirmed", title="", created_at=now)
+    insert_skipping_the_lock = transaction(write._insert)
     if backend == "postgresql":
         with pytest.raises(Conflict):
-            svc._insert(session, [sneaky])  # 11:00 starts inside alice's buffer (to 11:15)
+            insert_skipping_the_lock(session, [sneaky])  # 11:00 starts inside alice's buffer (to 11:15)
         assert count(session, Booking) == 1
     else:
-        svc._insert(session, [sneaky])
-        session.commit()
+        insert_skipping_the_lock(session, [sneaky])
         assert count(session, Booking) == 2

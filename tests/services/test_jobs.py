@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from innocell.jobs.runner import run_job
 from innocell.models import Booking, JobRun, Lease, Notification, Offer, SlotRequest, Unit, WaitlistEntry
 from innocell.services import Conflict, RuleViolation
+from innocell.services import blackouts as blackout_svc
 from innocell.services import bookings as booking_svc
 from innocell.services import housing as housing_svc
 from innocell.services import no_show as no_show_svc
@@ -369,8 +370,8 @@ def test_slot_waitlist_respects_blackouts(app, session, residents, space, manage
     request = slot_svc.join_slot_waitlist(session, user=bob, space_id=lab.id, start=hk(3, 10), end=hk(3, 12), now=NOW)
     session.commit()
     booking_svc.cancel(session, taken.id, actor=alice, now=NOW)
-    booking_svc.add_blackout(session, lab.id, start=hk(3, 9), end=hk(3, 13), reason="Fume hood service",
-                             actor=manager, now=NOW)
+    blackout_svc.add_blackout(session, lab.id, start=hk(3, 9), end=hk(3, 13), reason="Fume hood service",
+                              actor=manager, now=NOW)
     assert run(app, session, "slot_waitlist", NOW + timedelta(minutes=1)).counts["booked"] == 0
     assert session.get(SlotRequest, request.id).status == "waiting"
     assert count(session, Booking, Booking.space_id == lab.id, Booking.status != "cancelled") == 0

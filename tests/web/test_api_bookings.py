@@ -3,7 +3,7 @@ recurring all-or-nothing, visibility (another resident's id is 404), roles (fina
 never writes), approvals, and malformed input that answers 4xx JSON and writes nothing."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -160,7 +160,7 @@ def test_all_violations_at_once(alice_api, new_space):
 
 
 def test_authorisation_granted_lets_a_resident_book(app, alice_api, alice, manager, new_space):
-    from innocell.services.spaces import grant_authorisation
+    from innocell.services.authorisations import grant_authorisation
 
     lab = new_space(requires_authorisation=True)
     grant_authorisation(db.session, user_id=alice.id, space_id=lab["id"], expires_at=None, actor=manager,

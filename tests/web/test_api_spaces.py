@@ -2,7 +2,7 @@
 availability, blackouts; roles; malformed input answers 4xx JSON and writes nothing."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from innocell.extensions import db
 from innocell.models import AuditEvent, Authorisation, Blackout, Booking, Notification, RecurringBlackout, Space
+from innocell.services import blackouts as blackout_service
 from innocell.services import bookings as booking_service
 from innocell.services import spaces as space_service
 from innocell.timeutil import utcnow
@@ -204,8 +205,8 @@ def test_blackout_form_errors_are_inline(client, as_manager, session, lab):
 
 def test_lift_blackout(client, as_manager, session, lab, manager):
     day = next_tuesday()
-    blackout, _ = booking_service.add_blackout(session, lab.id, start=at(day, "09:00"), end=at(day, "10:00"),
-                                               reason="Service", actor=manager, now=utcnow())
+    blackout, _ = blackout_service.add_blackout(session, lab.id, start=at(day, "09:00"), end=at(day, "10:00"),
+                                                reason="Service", actor=manager, now=utcnow())
     response = client.post(f"/manage/blackouts/{blackout.id}/lift", data={"space_id": lab.id})
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/manage/spaces/{lab.id}/blackouts")
     db.session.expire_all()

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from innocell.extensions import db
 from innocell.models import Booking
+from innocell.services import blackouts as blackout_service
 from innocell.services import bookings as booking_service
 from innocell.services import spaces as space_service
 from innocell.timeutil import utcnow
@@ -147,8 +148,8 @@ def test_week_calendar_shows_mine_busy_and_free_with_a_legend(client, login, mak
 
 def test_week_calendar_shows_blackouts(client, login, make_user, session, lab, manager):
     day = next_tuesday()
-    booking_service.add_blackout(session, lab.id, start=at(day, "08:00"), end=at(day, "10:00"), reason="Cleaning",
-                                 actor=manager, now=utcnow())
+    blackout_service.add_blackout(session, lab.id, start=at(day, "08:00"), end=at(day, "10:00"), reason="Cleaning",
+                                  actor=manager, now=utcnow())
     session.commit()
     login(make_user())
     states = cell_states(client.get(f"/spaces/{lab.id}?week={day}").get_data(as_text=True))

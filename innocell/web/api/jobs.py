@@ -8,9 +8,9 @@ from ...services import BadRequest
 from ...services import no_show as no_show_service
 from ...services import notifications as notification_service
 from ...services import slot_waitlist as slot_service
-from ...services.bookings import booking_json
 from ...timeutil import iso_local, local_zone, parse_instant, utcnow
 from . import api_roles, bp, json_body, query_int
+from .spaces import booking_json
 
 BOOKERS = ("resident", "manager", "admin")
 
@@ -44,7 +44,6 @@ def list_notifications():
 @bp.post("/notifications/<int:notification_id>/read")
 def read_notification(notification_id: int):
     note = notification_service.mark_read(db.session, notification_id, user_id=g.user.id, now=utcnow())
-    db.session.commit()
     return jsonify({"notification": notification_json(note, local_zone())})
 
 
@@ -69,13 +68,8 @@ def create_slot_request():
     title = data.get("title", "")
     if title is not None and not isinstance(title, str):
         raise BadRequest("'title' must be text.")
-    try:
-        item = slot_service.join_slot_waitlist(db.session, user=g.user, space_id=space_id, start=start, end=end,
-                                               title=title or "", now=utcnow())
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    item = slot_service.join_slot_waitlist(db.session, user=g.user, space_id=space_id, start=start, end=end,
+                                           title=title or "", now=utcnow())
     body = slot_request_json(item, local_zone())
     body["position"] = slot_service.position(db.session, item)
     return jsonify({"slot_request": body}), 201
@@ -92,24 +86,14 @@ def list_slot_requests():
 @bp.delete("/slot-requests/<int:request_id>")
 @api_roles(*BOOKERS)
 def cancel_slot_request(request_id: int):
-    try:
-        item = slot_service.cancel_request(db.session, request_id, user=g.user, now=utcnow())
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    item = slot_service.cancel_request(db.session, request_id, user=g.user, now=utcnow())
     return jsonify({"slot_request": slot_request_json(item, local_zone())})
 
 
 @bp.post("/bookings/<int:booking_id>/check-in")
 @api_roles(*BOOKERS)
 def check_in(booking_id: int):
-    try:
-        booking = no_show_service.check_in(db.session, booking_id, user=g.user, now=utcnow())
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    booking = no_show_service.check_in(db.session, booking_id, user=g.user, now=utcnow())
     body = booking_json(booking, local_zone())
     body["checked_in_at"] = iso_local(booking.checked_in_at, local_zone())
     return jsonify({"booking": body})

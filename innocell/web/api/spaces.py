@@ -3,17 +3,61 @@ and validate input, call one service, answer JSON. Times without an offset are l
 in INNOCELL_TIMEZONE; answers carry that zone's offset."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import g, jsonify, request
 
 from ...extensions import db
 from ...models import BOOKING_STATUSES
 from ...services import BadRequest
+from ...services import blackouts as blackout_service
 from ...services import bookings as booking_service
 from ...services import spaces as space_service
 from ...timeutil import iso_local, local_zone, parse_date, parse_instant, utcnow
 from . import api_roles, bp, json_body, query_int
 
 MANAGERS = ("manager", "admin")
+
+
+def space_json(space) -> dict:
+    rate = float(space.hourly_rate if space.hourly_rate is not None else Decimal("0"))
+    return {
+        "id": space.id,
+        "code": space.code,
+        "name": space.name,
+        "kind": space.kind,
+        "capacity": space.capacity,
+        "opening_hours": space.opening_hours,
+        "slot_minutes": space.slot_minutes,
+        "min_minutes": space.min_minutes,
+        "max_minutes": space.max_minutes,
+        "buffer_minutes": space.buffer_minutes,
+        "max_days_ahead": space.max_days_ahead,
+        "hourly_rate": int(rate) if rate == int(rate) else rate,
+        "requires_approval": bool(space.requires_approval),
+        "active": bool(space.active),
+        # Beyond the contract (extensions):
+        "description": space.description or "",
+        "requires_authorisation": bool(space.requires_authorisation),
+        "requires_checkin": bool(space.requires_checkin),
+        "closed_on_holidays": bool(space.closed_on_holidays),
+    }
+
+
+def booking_json(booking, tz) -> dict:
+    return {
+        "id": booking.id,
+        "space_id": booking.space_id,
+        "user_id": booking.user_id,
+        "start": iso_local(booking.start_at, tz),
+        "end": iso_local(booking.end_at, tz),
+        "status": booking.status,
+        "title": booking.title or "",
+        # Beyond the contract (extensions):
+        "series_id": booking.series_id,
+        "cancelled_at": iso_local(booking.cancelled_at, tz),
+        "cancel_reason": booking.cancel_reason,
+    }
 
 
 def _instant(value, name: str, *, required: bool = True):
@@ -65,26 +109,26 @@ def list_spaces():
     kind = request.args.get("kind") or None
     include_inactive = g.user.role in ("manager", "admin", "finance")
     spaces = space_service.list_spaces(db.session, kind=kind, include_inactive=include_inactive)
-    return jsonify({"spaces": [space_service.space_json(s) for s in spaces]})
+    return jsonify({"spaces": [space_json(s) for s in spaces]})
 
 
 @bp.post("/spaces")
 @api_roles(*MANAGERS)
 def create_space():
     space = space_service.create_space(db.session, json_body(), actor=g.user, now=utcnow())
-    return jsonify({"space": space_service.space_json(space)}), 201
+    return jsonify({"space": space_json(space)}), 201
 
 
 @bp.get("/spaces/<int:space_id>")
 def get_space(space_id: int):
-    return jsonify({"space": space_service.space_json(space_service.get_space(db.session, space_id))})
+    return jsonify({"space": space_json(space_service.get_space(db.session, space_id))})
 
 
 @bp.patch("/spaces/<int:space_id>")
 @api_roles(*MANAGERS)
 def update_space(space_id: int):
     space = space_service.update_space(db.session, space_id, json_body(), actor=g.user, now=utcnow())
-    return jsonify({"space": space_service.space_json(space)})
+    return jsonify({"space": space_json(space)})
 
 
 @bp.get("/spaces/<int:space_id>/availability")
@@ -117,17 +161,17 @@ def create_blackout(space_id: int):
     start, end = _interval(data.get("start"), data.get("end"))
     reason = _text_field(data, "reason")
     space_service.get_space(db.session, space_id)
-    blackout, affected = booking_service.add_blackout(db.session, space_id, start=start, end=end, reason=reason,
-                                                      actor=g.user, now=utcnow())
+    blackout, affected = blackout_service.add_blackout(db.session, space_id, start=start, end=end, reason=reason,
+                                                       actor=g.user, now=utcnow())
     tz = local_zone()
     return jsonify({"blackout": _blackout_json(blackout, tz),
-                    "affected_bookings": [booking_service.booking_json(b, tz) for b in affected]}), 201
+                    "affected_bookings": [booking_json(b, tz) for b in affected]}), 201
 
 
 @bp.get("/spaces/<int:space_id>/blackouts")
 def list_blackouts(space_id: int):
     space_service.get_space(db.session, space_id)
-    one_off, recurring = space_service.list_blackouts(db.session, space_id, now=utcnow())
+    one_off, recurring = blackout_service.list_blackouts(db.session, space_id, now=utcnow())
     tz = local_zone()
     return jsonify({"blackouts": [_blackout_json(b, tz) for b in one_off],
                     "recurring_blackouts": [_recurring_json(r) for r in recurring]})
@@ -150,26 +194,26 @@ def create_recurring_blackout(space_id: int):
         except ValueError as exc:
             raise BadRequest(f"'{name}': {exc}.") from None
     space_service.get_space(db.session, space_id)
-    rule, affected = space_service.add_recurring_blackout(
+    rule, affected = blackout_service.add_recurring_blackout(
         db.session, space_id, weekday=weekday, start_time=start_time, end_time=end_time,
         valid_from=dates["valid_from"], valid_until=dates["valid_until"], reason=_text_field(data, "reason"),
         actor=g.user, now=utcnow())
     tz = local_zone()
     return jsonify({"recurring_blackout": _recurring_json(rule),
-                    "affected_bookings": [booking_service.booking_json(b, tz) for b in affected]}), 201
+                    "affected_bookings": [booking_json(b, tz) for b in affected]}), 201
 
 
 @bp.delete("/blackouts/<int:blackout_id>")
 @api_roles(*MANAGERS)
 def lift_blackout(blackout_id: int):
-    blackout = space_service.lift_blackout(db.session, blackout_id, actor=g.user, now=utcnow())
+    blackout = blackout_service.lift_blackout(db.session, blackout_id, actor=g.user, now=utcnow())
     return jsonify({"blackout": _blackout_json(blackout, local_zone())})
 
 
 @bp.delete("/recurring-blackouts/<int:rule_id>")
 @api_roles(*MANAGERS)
 def lift_recurring_blackout(rule_id: int):
-    rule = space_service.lift_recurring_blackout(db.session, rule_id, actor=g.user, now=utcnow())
+    rule = blackout_service.lift_recurring_blackout(db.session, rule_id, actor=g.user, now=utcnow())
     return jsonify({"recurring_blackout": _recurring_json(rule)})
 
 
@@ -191,10 +235,10 @@ def create_booking():
     if repeat_weeks is not None:
         rows = booking_service.book_recurring(db.session, user=g.user, space_id=space_id, start=start, end=end,
                                               title=title, repeat_weeks=repeat_weeks, now=now)
-        return jsonify({"bookings": [booking_service.booking_json(b, tz) for b in rows]}), 201
+        return jsonify({"bookings": [booking_json(b, tz) for b in rows]}), 201
     booking = booking_service.book(db.session, user=g.user, space_id=space_id, start=start, end=end, title=title,
                                    now=now)
-    return jsonify({"booking": booking_service.booking_json(booking, tz)}), 201
+    return jsonify({"booking": booking_json(booking, tz)}), 201
 
 
 @bp.get("/bookings")
@@ -210,14 +254,14 @@ def list_bookings():
     filters = dict(viewer=g.user, space_id=space_id, start=start, end=end, status=status)
     rows = booking_service.list_bookings(db.session, limit=limit, offset=offset, **filters)
     tz = local_zone()
-    return jsonify({"bookings": [booking_service.booking_json(b, tz) for b in rows],
+    return jsonify({"bookings": [booking_json(b, tz) for b in rows],
                     "total": booking_service.count_bookings(db.session, **filters)})
 
 
 @bp.get("/bookings/<int:booking_id>")
 def get_booking(booking_id: int):
     booking = booking_service.get_booking(db.session, booking_id, viewer=g.user)
-    return jsonify({"booking": booking_service.booking_json(booking, local_zone())})
+    return jsonify({"booking": booking_json(booking, local_zone())})
 
 
 @bp.delete("/bookings/<int:booking_id>")
@@ -225,14 +269,14 @@ def cancel_booking(booking_id: int):
     data = request.get_json(silent=True) if request.data else None
     reason = data.get("reason") if isinstance(data, dict) and isinstance(data.get("reason"), str) else None
     booking = booking_service.cancel(db.session, booking_id, actor=g.user, now=utcnow(), reason=reason)
-    return jsonify({"booking": booking_service.booking_json(booking, local_zone())})
+    return jsonify({"booking": booking_json(booking, local_zone())})
 
 
 @bp.post("/bookings/<int:booking_id>/approve")
 @api_roles(*MANAGERS)
 def approve_booking(booking_id: int):
     booking = booking_service.approve(db.session, booking_id, actor=g.user, now=utcnow())
-    return jsonify({"booking": booking_service.booking_json(booking, local_zone())})
+    return jsonify({"booking": booking_json(booking, local_zone())})
 
 
 @bp.post("/bookings/<int:booking_id>/reject")
@@ -241,4 +285,4 @@ def reject_booking(booking_id: int):
     data = request.get_json(silent=True) if request.data else None
     reason = data.get("reason") if isinstance(data, dict) and isinstance(data.get("reason"), str) else None
     booking = booking_service.reject(db.session, booking_id, actor=g.user, now=utcnow(), reason=reason)
-    return jsonify({"booking": booking_service.booking_json(booking, local_zone())})
+    return jsonify({"booking": booking_json(booking, local_zone())})

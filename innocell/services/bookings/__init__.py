@@ -1,0 +1,33 @@
+"""Bookings of spaces by the hour: the guarded write around the pure allocation core.
+
+- common.py   the shape of a request (times, title), the overlap scan bound, spans for people
+- reads.py    bounded reads of what occupies a space (holds, blackouts, holidays)
+- check.py    the check and its suggestions (writes nothing)
+- write.py    book, book weekly, cancel, approve, reject, cancel what a blackout covers
+- queries.py  lists of bookings as a viewer may see them
+- week.py     availability, free spaces, the week calendar
+
+Dependencies point one way: bookings uses spaces, authorisations, notifications and settings;
+none of those imports bookings. `from ..services import bookings` gives the public API below.
+"""
+from __future__ import annotations
+
+from .check import CheckResult, check, suggestions_for
+from .common import clean_title, fmt_span, validate_times
+from .queries import (
+    count_bookings,
+    get_booking,
+    list_bookings,
+    live_bookings_within,
+    pending_bookings,
+    upcoming_bookings,
+)
+from .week import availability, free_spaces, week_view
+from .write import approve, book, book_recurring, cancel, cancel_for_blackout, reject
+
+__all__ = [
+    "CheckResult", "approve", "availability", "book", "book_recurring", "cancel", "cancel_for_blackout", "check",
+    "clean_title", "count_bookings", "fmt_span", "free_spaces", "get_booking", "list_bookings",
+    "live_bookings_within", "pending_bookings", "reject", "suggestions_for", "upcoming_bookings", "validate_times",
+    "week_view",
+]

@@ -1,0 +1,128 @@
+"""The booking check: read what the pure core needs (the space's claims, the person's quota
+use, whether they may use the space), let the core judge, and find the nearest alternatives.
+It writes nothing; the guarded write (write.py) runs the same evaluation under the lock."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ...allocation.rules import (
+    LENGTH_RULES,
+    UserContext,
+    conflicts as core_conflicts,
+    rule_violations,
+    week_minutes,
+    week_start_of,
+)
+from ...allocation.suggestions import suggest
+from ...models import Booking, Space, User
+from ..authorisations import may_use
+from ..settings import setting, zone
+from ..spaces import get_space
+from .common import scan_bound, validate_times
+from .reads import space_state
+
+SUGGESTION_SEARCH = timedelta(days=7)
+
+
+@dataclass
+class CheckResult:
+    violations: list[dict] = field(default_factory=list)
+    conflicts: list[tuple[datetime, datetime]] = field(default_factory=list)
+    suggestions: list[dict] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations and not self.conflicts
+
+
+# ---------------------------------------------------------------------------- the person's side
+
+
+def _quota_minutes(user: User, kind: str) -> int | None:
+    if user.role != "resident":
+        return None
+    per_kind = setting("QUOTA_HOURS_PER_WEEK") or {}
+    hours = per_kind.get(kind, setting("QUOTA_DEFAULT_HOURS_PER_WEEK"))
+    return int(round(float(hours) * 60))
+
+
+def _used_minutes(session: Session, user: User, kind: str, start: datetime, end: datetime, tz: ZoneInfo) -> dict:
+    """Minutes per local ISO week the user holds in spaces of `kind`, over the weeks [start, end) touches."""
+    week_from = week_start_of(start, tz)
+    week_to = week_start_of(end, tz) + timedelta(days=8)
+    rows = session.execute(
+        select(Booking.start_at, Booking.end_at).join(Space, Space.id == Booking.space_id).where(
+            Booking.user_id == user.id, Space.kind == kind, Booking.status != "cancelled",
+            Booking.start_at >= week_from - scan_bound(), Booking.start_at < week_to, Booking.end_at > week_from)
+    ).all()
+    return week_minutes([(s, e) for s, e in rows], tz)
+
+
+def _quota(session: Session, user: User, kind: str, start: datetime, end: datetime, tz: ZoneInfo,
+           extra: list[tuple[datetime, datetime]] = ()) -> tuple[int | None, dict]:
+    """(weekly quota in minutes or None, minutes used per week incl. `extra` not yet written)."""
+    quota = _quota_minutes(user, kind)
+    if quota is None:
+        return None, {}
+    used = _used_minutes(session, user, kind, start, end, tz)
+    for week, minutes in week_minutes(list(extra), tz).items():
+        used[week] = used.get(week, 0) + minutes
+    return quota, used
+
+
+def _contexts(session: Session, user: User, spaces: list[Space], start: datetime, end: datetime, now: datetime,
+              tz: ZoneInfo, extra: list[tuple[datetime, datetime]] = ()) -> dict[int, UserContext]:
+    """The person's rule context per space (all of one kind): one quota, and `may_use` per space."""
+    quota, used = _quota(session, user, spaces[0].kind, start, end, tz, extra)
+    return {s.id: UserContext(quota_minutes=quota, used_minutes=used, authorised=may_use(session, user, s, now))
+            for s in spaces}
+
+
+# ---------------------------------------------------------------------------- the check
+
+
+def evaluate(session: Session, user: User, space: Space, start: datetime, end: datetime, now: datetime,
+             tz: ZoneInfo, extra: list[tuple[datetime, datetime]] = ()) -> tuple[list[dict], list[tuple]]:
+    """(every rule violation, every conflicting interval) for this person, space and time.
+    `extra` are intervals of the same request already accepted (the earlier weeks of a series)."""
+    state = space_state(session, space, start, end, tz)
+    ctx = _contexts(session, user, [space], start, end, now, tz, extra)[space.id]
+    violations = rule_violations(state.spec, start, end, now, tz, user=ctx, holidays=state.holidays)
+    found = core_conflicts(state.spec, start, end, state.holds, state.blackouts)
+    return violations, found
+
+
+def suggestions_for(session: Session, *, user: User, space: Space, start: datetime, end: datetime, now: datetime,
+                    tz: ZoneInfo | None = None, limit: int | None = None) -> list[dict]:
+    """Nearest alternatives of the same length (this space and other active spaces of its kind),
+    each one this person could book: the same rules as the check, authorisation included."""
+    tz = tz or zone()
+    limit = int(setting("SUGGESTION_COUNT")) if limit is None else limit
+    spaces = [space] + list(session.execute(
+        select(Space).where(Space.kind == space.kind, Space.active.is_(True), Space.id != space.id)
+        .order_by(Space.id)).scalars())
+    lo, hi = start - SUGGESTION_SEARCH, end + SUGGESTION_SEARCH
+    states = [space_state(session, candidate, lo, hi, tz) for candidate in spaces]
+    users = _contexts(session, user, spaces, lo, hi, now, tz)
+    by_id = {s.id: s for s in spaces}
+    found = suggest(states, space.id, start, end, now, tz, users=users, limit=limit, search=SUGGESTION_SEARCH)
+    return [{"space_id": s.space_id, "space_code": by_id[s.space_id].code, "space_name": by_id[s.space_id].name,
+             "start": s.start, "end": s.end} for s in found]
+
+
+def check(session: Session, *, user: User, space_id: int, start: datetime, end: datetime,
+          now: datetime) -> CheckResult:
+    """Every violation, the conflicts and (when another time could do) suggestions. Writes nothing."""
+    validate_times(start, end)
+    tz = zone()
+    space = get_space(session, space_id)
+    violations, found = evaluate(session, user, space, start, end, now, tz)
+    result = CheckResult(violations=violations, conflicts=found)
+    if (found or violations) and not any(v["rule"] in LENGTH_RULES for v in violations):
+        result.suggestions = suggestions_for(session, user=user, space=space, start=start, end=end, now=now, tz=tz)
+    return result

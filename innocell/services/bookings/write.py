@@ -1,0 +1,243 @@
+"""The guarded write around the pure allocation core: book, book weekly, cancel, approve,
+reject, and cancel what a blackout covers. Each is one @transaction.
+
+Every write locks the space first (`spaces.locked_space`: BEGIN IMMEDIATE on SQLite,
+SELECT ... FOR UPDATE on PostgreSQL), then reads the claims that overlap the window, checks
+with the pure core and inserts; racing writers for one space serialise there. On PostgreSQL
+the exclusion constraint `ex_bookings_no_overlap` backs up capacity-one spaces; its SQLSTATE
+23P01 is answered as a conflict.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ...models import Booking, Space, User
+from ...timeutil import iso_local
+from .. import BadRequest, Conflict, Forbidden, RuleViolation
+from ..audit import record
+from ..guard import is_overlap_violation, lock_resource
+from ..notifications import notify
+from ..roles import BOOKER_ROLES, MANAGER_ROLES
+from ..settings import zone
+from ..spaces import locked_space
+from ..tx import transaction
+from .check import evaluate, suggestions_for
+from .common import UTC, clean_title, fmt_span, validate_times
+from .queries import get_booking
+
+
+def _suggestions_json(suggestions: list[dict], tz: ZoneInfo) -> list[dict]:
+    return [{"space_id": s["space_id"], "space_code": s["space_code"], "space_name": s["space_name"],
+             "start": iso_local(s["start"], tz), "end": iso_local(s["end"], tz)} for s in suggestions]
+
+
+def _insert(session: Session, bookings: list[Booking]) -> None:
+    """Flush the new rows; the exclusion constraint's refusal becomes a Conflict."""
+    session.add_all(bookings)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        if is_overlap_violation(exc):
+            raise Conflict("Someone else has just booked this time.", conflicts=[], suggestions=[]) from None
+        raise
+
+
+def _prepare(session: Session, user: User, space_id, start: datetime, end: datetime,
+             title: str) -> tuple[Space, str, ZoneInfo]:
+    """Validate the request's shape, then lock the space for the rest of the transaction."""
+    validate_times(start, end)
+    if user.role not in BOOKER_ROLES:
+        raise Forbidden("Your role can look at bookings but not make them.")
+    title = clean_title(title)
+    return locked_space(session, space_id), title, zone()
+
+
+def _new_booking(space: Space, user: User, start: datetime, end: datetime, title: str, now: datetime,
+                 series_id: str | None = None) -> Booking:
+    """The row that holds [start, end + buffer); `exclusive` arms PostgreSQL's backstop."""
+    return Booking(space_id=space.id, user_id=user.id, start_at=start, end_at=end,
+                   hold_end_at=end + timedelta(minutes=space.buffer_minutes), exclusive=space.capacity == 1,
+                   status="pending" if space.requires_approval else "confirmed", title=title,
+                   series_id=series_id, created_at=now)
+
+
+# ---------------------------------------------------------------------------- book
+
+
+@transaction
+def book(session: Session, *, user: User, space_id: int, start: datetime, end: datetime, title: str = "",
+         now: datetime) -> Booking:
+    space, title, tz = _prepare(session, user, space_id, start, end, title)
+    violations, found = evaluate(session, user, space, start, end, now, tz)
+    if violations:
+        raise RuleViolation("This booking breaks the rules of " + space.name + ": "
+                            + " ".join(v["message"] for v in violations), violations=violations)
+    if found:
+        suggestions = suggestions_for(session, user=user, space=space, start=start, end=end, now=now, tz=tz)
+        raise Conflict(
+            f"{space.name} is already taken for part of {fmt_span(start, end, tz)}."
+            + (" Here are the nearest free times." if suggestions else ""),
+            conflicts=[{"start": iso_local(s, tz), "end": iso_local(e, tz)} for s, e in found],
+            suggestions=_suggestions_json(suggestions, tz),
+        )
+    booking = _new_booking(space, user, start, end, title, now)
+    _insert(session, [booking])
+    return booking
+
+
+def _plus_weeks(instant: datetime, weeks: int, tz: ZoneInfo) -> datetime:
+    """The same local wall-clock time `weeks` weeks later."""
+    local = instant.astimezone(tz)
+    wall = local.replace(tzinfo=None) + timedelta(weeks=weeks)
+    return wall.replace(tzinfo=tz).astimezone(UTC)
+
+
+@transaction
+def book_recurring(session: Session, *, user: User, space_id: int, start: datetime, end: datetime, title: str = "",
+                   repeat_weeks: int, now: datetime) -> list[Booking]:
+    """The booking and the same local time on the following weeks: `repeat_weeks` bookings in
+    all, all or nothing. Every week with a problem is named."""
+    if isinstance(repeat_weeks, bool) or not isinstance(repeat_weeks, int) or not 1 <= repeat_weeks <= 52:
+        raise BadRequest("'repeat_weeks' must be a whole number from 1 to 52.")
+    space, title, tz = _prepare(session, user, space_id, start, end, title)
+    occurrences = [(_plus_weeks(start, i, tz), _plus_weeks(end, i, tz)) for i in range(repeat_weeks)]
+    violations: list[dict] = []
+    conflicting: list[tuple] = []
+    accepted: list[tuple[datetime, datetime]] = []
+    for s, e in occurrences:
+        if not s < e:
+            raise BadRequest("The end must be after the start in every week.")
+        found_violations, found = evaluate(session, user, space, s, e, now, tz, extra=accepted)
+        label = s.astimezone(tz).strftime("%a %d %b %Y")
+        for v in found_violations:
+            violations.append({"rule": v["rule"], "message": f"{label}: {v['message']}", "start": iso_local(s, tz)})
+        for c in found:
+            conflicting.append((s, e, c))
+        accepted.append((s, e))
+    if violations:
+        raise RuleViolation(f"{len({v['start'] for v in violations})} of the {repeat_weeks} weeks break the rules "
+                            f"of {space.name}; nothing was booked.", violations=violations)
+    if conflicting:
+        weeks = sorted({s for s, _, _ in conflicting})
+        names = ", ".join(s.astimezone(tz).strftime("%a %d %b %Y") for s in weeks)
+        first_s, first_e = weeks[0], next(e for s, e, _ in conflicting if s == weeks[0])
+        suggestions = suggestions_for(session, user=user, space=space, start=first_s, end=first_e, now=now, tz=tz)
+        raise Conflict(
+            f"{space.name} is already taken in {len(weeks)} of the {repeat_weeks} weeks ({names}); nothing was booked.",
+            conflicts=[{"start": iso_local(c[0], tz), "end": iso_local(c[1], tz),
+                        "week": s.astimezone(tz).date().isoformat()} for s, _, c in conflicting],
+            suggestions=_suggestions_json(suggestions, tz),
+        )
+    series = str(uuid.uuid4())
+    rows = [_new_booking(space, user, s, e, title, now, series_id=series) for s, e in occurrences]
+    _insert(session, rows)
+    return rows
+
+
+# ---------------------------------------------------------------------------- cancel, approve, reject
+
+
+def _locked_booking(session: Session, booking_id, viewer: User) -> tuple[Booking, Space]:
+    """The booking (NotFound unless the viewer may see it), re-read under its space's lock."""
+    booking = get_booking(session, booking_id, viewer=viewer)
+    space = lock_resource(session, Space, booking.space_id)
+    booking = session.get(Booking, booking.id, populate_existing=True)
+    return booking, space
+
+
+@transaction
+def cancel(session: Session, booking_id: int, *, actor: User, now: datetime, reason: str | None = None) -> Booking:
+    booking = get_booking(session, booking_id, viewer=actor)
+    if booking.user_id != actor.id and actor.role not in MANAGER_ROLES:
+        raise Forbidden("Only the holder or a manager can cancel this booking.")
+    booking, space = _locked_booking(session, booking_id, actor)
+    tz = zone()
+    if booking.status == "cancelled":
+        raise Conflict("This booking is already cancelled.")
+    if booking.end_at <= now:
+        raise Conflict("This booking has already ended; it stays in the records.")
+    reason = (reason or "").strip()[:300] or None
+    booking.status = "cancelled"
+    booking.cancelled_at = now
+    booking.cancelled_by_id = actor.id
+    booking.cancel_reason = reason or ("Cancelled by the holder" if actor.id == booking.user_id else "Cancelled by a manager")
+    if actor.id != booking.user_id:
+        notify(session, user_id=booking.user_id, kind="booking_cancelled",
+               subject=f"Your booking of {space.name} was cancelled",
+               body=f"A manager cancelled your booking of {space.name} on {fmt_span(booking.start_at, booking.end_at, tz)}"
+                    + (f": {reason}" if reason else "."),
+               now=now, link="/bookings", dedupe_key=f"booking-cancelled-{booking.id}")
+        record(session, actor_id=actor.id, action="booking.cancel", target_type="booking", target_id=booking.id,
+               now=now, reason=reason)
+    return booking
+
+
+def _decide(session: Session, booking_id: int, *, actor: User, now: datetime, approve_it: bool,
+            reason: str | None) -> Booking:
+    if actor.role not in MANAGER_ROLES:
+        raise Forbidden("Only managers decide on bookings.")
+    booking, space = _locked_booking(session, booking_id, actor)
+    tz = zone()
+    if booking.status != "pending":
+        raise Conflict(f"Only a pending booking can be {'approved' if approve_it else 'rejected'}; this one is "
+                       f"{booking.status}.")
+    reason = (reason or "").strip()[:300] or None
+    booking.decided_at = now
+    booking.decided_by_id = actor.id
+    span = fmt_span(booking.start_at, booking.end_at, tz)
+    if approve_it:
+        booking.status = "confirmed"
+        notify(session, user_id=booking.user_id, kind="booking_approved",
+               subject=f"Your booking of {space.name} is confirmed",
+               body=f"Your booking of {space.name} on {span} was approved.", now=now, link="/bookings",
+               dedupe_key=f"booking-approved-{booking.id}")
+    else:
+        booking.status = "cancelled"
+        booking.cancelled_at = now
+        booking.cancelled_by_id = actor.id
+        booking.cancel_reason = f"Rejected: {reason}" if reason else "Rejected"
+        notify(session, user_id=booking.user_id, kind="booking_rejected",
+               subject=f"Your booking of {space.name} was not approved",
+               body=f"Your request for {space.name} on {span} was not approved" + (f": {reason}" if reason else "."),
+               now=now, link="/bookings", dedupe_key=f"booking-rejected-{booking.id}")
+    record(session, actor_id=actor.id, action="booking.approve" if approve_it else "booking.reject",
+           target_type="booking", target_id=booking.id, now=now, reason=reason)
+    return booking
+
+
+@transaction
+def approve(session: Session, booking_id: int, *, actor: User, now: datetime) -> Booking:
+    return _decide(session, booking_id, actor=actor, now=now, approve_it=True, reason=None)
+
+
+@transaction
+def reject(session: Session, booking_id: int, *, actor: User, now: datetime, reason: str | None = None) -> Booking:
+    return _decide(session, booking_id, actor=actor, now=now, approve_it=False, reason=reason)
+
+
+# ---------------------------------------------------------------------------- blackouts' side
+
+
+@transaction
+def cancel_for_blackout(session: Session, space: Space, bookings: list[Booking], *, reason: str, actor: User,
+                        now: datetime) -> list[Booking]:
+    """Cancel the bookings a blackout covers and notify their holders (the blackout services
+    call this inside their transaction, under the space's lock)."""
+    tz = zone()
+    for booking in bookings:
+        booking.status = "cancelled"
+        booking.cancelled_at = now
+        booking.cancelled_by_id = actor.id
+        booking.cancel_reason = f"Blackout: {reason}" if reason else "Blackout"
+        notify(session, user_id=booking.user_id, kind="booking_cancelled",
+               subject=f"Your booking of {space.name} was cancelled",
+               body=(f"Your booking of {space.name} on {fmt_span(booking.start_at, booking.end_at, tz)} was cancelled "
+                     f"because the space is unavailable then{': ' + reason if reason else ''}. "
+                     f"We are sorry for the trouble; please book another time."),
+               now=now, link="/bookings", dedupe_key=f"booking-cancelled-{booking.id}")
+    return bookings
