@@ -69,13 +69,13 @@ def job_lease_end(session: Session, now: datetime, config) -> dict:
 
 
 def job_offer_expiry(session: Session, now: datetime, config) -> dict:
-    """Open offers past their deadline expire (housing.expire_offers, one transaction): a renewal's
-    lease becomes 'ending'; an allocation offer's application lapses; a waitlist offer's entry
-    leaves the queue, so the unit passes to the next entry."""
-    from ..services import housing
+    """Open offers past their deadline expire (housing.offers.expire_offers, one transaction): a
+    renewal's lease becomes 'ending'; an allocation offer's application lapses; a waitlist
+    offer's entry leaves the queue, so the unit passes to the next entry."""
+    from ..services.housing.offers import expire_offers
 
     counts = {"renewal": 0, "allocation": 0, "waitlist": 0}
-    for offer in housing.expire_offers(session, now=now):
+    for offer in expire_offers(session, now=now):
         counts[offer.kind] = counts.get(offer.kind, 0) + 1
     return {f"{kind} offers expired": n for kind, n in counts.items()}
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..allocation.dates import add_months
 from ..models import Booking, HousingApplication, Lease, Space, Unit, User, WaitlistEntry
 from .accounts import hash_password
 from .tx import transaction
@@ -63,15 +64,6 @@ LAST = ("Chan", "Wong", "Lee", "Cheung", "Lau", "Ng", "Ho", "Leung", "Tang", "La
 
 def is_empty(session: Session) -> bool:
     return session.execute(select(func.count(User.id))).scalar_one() == 0
-
-
-def _add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year = day.year + month // 12
-    month = month % 12 + 1
-    import calendar
-
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 @transaction
@@ -151,19 +143,19 @@ def seed(session: Session, *, now: datetime, tz: ZoneInfo, scale: int = 1) -> di
         if tenant is None:
             break
         current_tenants.append(tenant)
-        start = _add_months(today.replace(day=1), -rng.randint(1, 11))
-        session.add(Lease(unit_id=unit.id, user_id=tenant.id, start_date=start, end_date=_add_months(start, 12),
+        start = add_months(today.replace(day=1), -rng.randint(1, 11))
+        session.add(Lease(unit_id=unit.id, user_id=tenant.id, start_date=start, end_date=add_months(start, 12),
                           monthly_rent=unit.monthly_rent, status="active", created_at=now))
         counts["leases"] += 1
         if rng.random() < 0.85:
             session.add(Lease(unit_id=unit.id, user_id=rng.choice(current_tenants).id,
-                              start_date=_add_months(start, -12), end_date=start,
+                              start_date=add_months(start, -12), end_date=start,
                               monthly_rent=unit.monthly_rent - Decimal(200), status="ended",
                               created_at=now - timedelta(days=400)))
             counts["leases"] += 1
     # The demo resident holds a lease too, ending soon so renewals show.
     session.add(Lease(unit_id=resident_unit.id, user_id=users["resident"].id,
-                      start_date=_add_months(today.replace(day=1), -11), end_date=today + timedelta(days=40),
+                      start_date=add_months(today.replace(day=1), -11), end_date=today + timedelta(days=40),
                       monthly_rent=resident_unit.monthly_rent, status="active", created_at=now))
     counts["leases"] += 1
     session.flush()
@@ -171,7 +163,7 @@ def seed(session: Session, *, now: datetime, tz: ZoneInfo, scale: int = 1) -> di
     # Applications for the coming month (some will be placed by a round, some waitlisted).
     housed = {lease_user for lease_user in session.execute(select(Lease.user_id)).scalars()}
     applicants = [u for u in residents if u.id not in housed][: 24 * scale]
-    move_in = _add_months(today.replace(day=1), 1)
+    move_in = add_months(today.replace(day=1), 1)
     for i, user in enumerate(applicants):
         unit_type = ("solo", "twin", "suite", "powerhub")[i % 4]
         session.add(HousingApplication(user_id=user.id, unit_type=unit_type, move_in=move_in,

@@ -7,8 +7,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..models import Lease
-from .guard import begin_write
 from .notifications import notify
+from .tx import transaction
 
 
 def due_lease_ids(session: Session, today: date) -> list[int]:
@@ -18,10 +18,10 @@ def due_lease_ids(session: Session, today: date) -> list[int]:
     ).scalars())
 
 
+@transaction
 def end_lease(session: Session, lease_id: int, *, today: date, now: datetime) -> bool:
     """Mark one lease ended (conditional UPDATE: a second runner changes nothing) and tell the
-    holder. True when this call ended it. The caller commits."""
-    begin_write(session)
+    holder, in one transaction. True when this call ended it."""
     result = session.execute(
         update(Lease)
         .where(Lease.id == lease_id, Lease.status.in_(("active", "ending")), Lease.end_date <= today)

@@ -4,45 +4,34 @@
   offer for that end date (ever: a declined or lapsed offer is not repeated), open for
   RENEWAL_RESPONSE_DAYS (never past the lease's last day), for RENEWAL_TERM_MONTHS or the
   months left under MAX_TENURE_MONTHS, whichever is shorter. Accepting goes through
-  housing.accept_offer (the allocator: a later lease of the unit makes it a 409).
+  housing.offers.accept_offer (the allocator: a later lease of the unit makes it a 409).
 - A holder whose tenure (this lease and the leases it continues) has reached
   MAX_TENURE_MONTHS gets a notice instead, once, and the lease becomes 'ending'; so does a
   holder whose unit is already promised after the lease's end (a later lease, an open offer,
   an outage): the notice gives the reason.
-- A renewal offer that expires, or was declined, sets the lease 'ending' (housing.expire_offers
-  and housing.decline_offer do that in the same transaction; the `offer_expiry` job runs the
+- A renewal offer that expires, or was declined, sets the lease 'ending' (offers.expire_offers
+  and offers.decline_offer do that in the same transaction; the `offer_expiry` job runs the
   former).
 
-Each lease is handled under its row lock (BEGIN IMMEDIATE on SQLite) and re-checked; the offer
-itself goes through housing.make_offer, which locks the unit and refuses (409) an offer that
+Each lease is one transaction (@transaction): its unit and then the lease are locked (the
+order every lease write takes) and the lease re-checked; the offer itself goes through
+housing.offers.make_offer, which joins that transaction and refuses (409) an offer that
 overlaps another open offer, so racing runners add one renewal offer per lease at most."""
 from __future__ import annotations
 
-import calendar
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Lease, Offer
+from ..allocation.dates import add_months, months_between
+from ..models import Lease, Offer, Unit
 from . import Conflict
 from .guard import lock_resource
+from .housing.offers import make_offer
 from .notifications import notify
-
-
-def add_months(day: date, months: int) -> date:
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def months_between(start: date, end: date) -> int:
-    """Whole months from start to end (a partial month counts as a month started)."""
-    months = (end.year - start.year) * 12 + (end.month - start.month)
-    if add_months(start, months) < end:
-        months += 1
-    return max(months, 0)
+from .tx import transaction
 
 
 def tenure_start(session: Session, lease: Lease) -> date:
@@ -86,11 +75,13 @@ def due_lease_ids(session: Session, today: date, notice_days: int) -> list[int]:
     ).scalars())
 
 
+@transaction
 def offer_renewal(session: Session, lease_id: int, *, now: datetime, tz: ZoneInfo, config) -> str | None:
-    """Offer (or refuse by notice) the renewal of one lease. Returns 'offered', 'notice' or
-    None when nothing was due (already done by another run). The caller commits."""
-    from .housing import make_offer
-
+    """Offer (or refuse by notice) the renewal of one lease, in one transaction. Returns
+    'offered', 'notice' or None when nothing was due (already done by another run)."""
+    unit_id = session.execute(select(Lease.unit_id).where(Lease.id == lease_id)).scalar()
+    if unit_id is not None:
+        lock_resource(session, Unit, unit_id)
     lease = lock_resource(session, Lease, lease_id)
     today = now.astimezone(tz).date()
     notice_days = int(config["RENEWAL_NOTICE_DAYS"])
@@ -122,9 +113,7 @@ def offer_renewal(session: Session, lease_id: int, *, now: datetime, tz: ZoneInf
     except Conflict as exc:
         # The unit is promised to someone else after this lease (a later lease, an offer, an
         # outage): say so once and let the lease end, rather than offering what cannot be had.
-        lease = lock_resource(session, Lease, lease_id)
-        if lease is None or lease.status != "active" or lease.end_date != end_date:
-            return None
+        # make_offer refuses before it writes anything, so this transaction goes on.
         lease.status = "ending"
         notify(session, user_id=user_id, kind="renewal_notice", now=now,
                subject=f"Your lease of unit {code} cannot be renewed",

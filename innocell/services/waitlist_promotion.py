@@ -1,6 +1,6 @@
 """Waitlist promotion.
 
-- Expiry (housing.expire_offers, run by the `offer_expiry` job before this one): an expired or
+- Expiry (housing.offers.expire_offers, run by the `offer_expiry` job before this one): an expired or
   declined waitlist offer removes its entry from the queue and the unit passes to the next
   entry; an expired allocation offer frees the unit and its application lapses ('withdrawn'
   with the reason; the resident may apply again; it does not join the waitlist, since an
@@ -12,11 +12,13 @@
   that has no open offer and has not already let an offer of this unit go gets a 'waitlist'
   offer open OFFER_RESPONSE_DAYS, for its application's term (else RENEWAL_TERM_MONTHS).
 
-The unit is locked and re-checked; the entry is claimed (waiting -> offered, conditional UPDATE)
-before housing.make_offer, which locks the unit again and refuses (409) an overlapping offer;
-a refused offer puts the entry back. So re-runs and racing runners converge on one offer per
-unit and per entry. An entry left 'offered' with no offer by a crash in between is put back
-in line by `release_orphaned_entries`."""
+Each unit is one transaction (@transaction): the unit is locked and re-checked, the entry is
+claimed (waiting -> offered, conditional UPDATE, so a runner promoting another unit of the
+type skips it) and housing.offers.make_offer joins the transaction, locking the unit again and
+refusing (409) an overlapping offer. A refused or failed offer rolls the claim back with it, so
+re-runs and racing runners converge on one offer per unit and per entry. An entry left
+'offered' with no offer (by a version that committed the claim on its own, or by hand) is put
+back in line by `release_orphaned_entry`."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -25,10 +27,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ..allocation.waitlist import QueueEntry, order
+from ..allocation.dates import add_months
+from ..allocation.waitlist import order
 from ..models import Lease, Offer, Unit, UnitOutage, WaitlistEntry
-from .guard import begin_write, lock_resource
-from .renewals import add_months
+from .guard import lock_resource
+from .housing.offers import make_offer
+from .housing.waitlists import queue_entry, waiting
+from .tx import transaction
 
 
 # ----------------------------------------------------------------------------- promotion
@@ -72,13 +77,9 @@ def _outage_overlaps(session: Session, unit_id: int, start: date, end: date) -> 
 
 def queue(session: Session, unit_type: str) -> list[WaitlistEntry]:
     """Waiting entries of a type, first in line first."""
-    entries = list(session.execute(
-        select(WaitlistEntry).where(WaitlistEntry.unit_type == unit_type, WaitlistEntry.status == "waiting")
-    ).scalars())
+    entries = waiting(session, unit_type)
     by_id = {e.id: e for e in entries}
-    ordered = order(QueueEntry(id=e.id, tier=e.priority_tier, joined_at=e.joined_at, manual_rank=e.manual_rank)
-                    for e in entries)
-    return [by_id[q.id] for q in ordered]
+    return [by_id[q.id] for q in order(queue_entry(e) for e in entries)]
 
 
 def candidate_unit_ids(session: Session) -> list[int]:
@@ -89,11 +90,10 @@ def candidate_unit_ids(session: Session) -> list[int]:
     ).scalars())
 
 
+@transaction
 def promote_unit(session: Session, unit_id: int, *, now: datetime, tz: ZoneInfo, config) -> Offer | None:
-    """Offer one free unit to the first eligible waiting entry; None when the unit is not free or
-    nobody eligible waits. The caller commits."""
-    from .housing import make_offer
-
+    """Offer one free unit to the first eligible waiting entry, in one transaction; None when
+    the unit is not free or nobody eligible waits."""
     unit = lock_resource(session, Unit, unit_id)
     if unit is None:
         return None
@@ -120,38 +120,26 @@ def promote_unit(session: Session, unit_id: int, *, now: datetime, tz: ZoneInfo,
         ).rowcount == 1
         if not claimed:
             continue
-        entry_id = entry.id
-        try:
-            # make_offer commits the claim above, then locks the unit, re-checks and commits the offer.
-            return make_offer(session, kind="waitlist", user_id=entry.user_id, unit_id=unit.id, start=offer_start,
-                              end=offer_end, monthly_rent=unit.monthly_rent,
-                              expires_at=now + timedelta(days=int(config["OFFER_RESPONSE_DAYS"])), now=now,
-                              application_id=entry.application_id, waitlist_entry_id=entry_id)
-        except BaseException:
-            session.rollback()
-            _unclaim(session, entry_id)
-            session.commit()
-            raise
+        return make_offer(session, kind="waitlist", user_id=entry.user_id, unit_id=unit.id, start=offer_start,
+                          end=offer_end, monthly_rent=unit.monthly_rent,
+                          expires_at=now + timedelta(days=int(config["OFFER_RESPONSE_DAYS"])), now=now,
+                          application_id=entry.application_id, waitlist_entry_id=entry.id)
     return None
 
 
-def _unclaim(session: Session, entry_id: int) -> bool:
-    """Put an entry claimed for an offer that was never made back in line."""
-    has_offer = select(Offer.id).where(Offer.waitlist_entry_id == WaitlistEntry.id).exists()
-    return session.execute(
-        update(WaitlistEntry).where(WaitlistEntry.id == entry_id, WaitlistEntry.status == "offered", ~has_offer)
-        .values(status="waiting").execution_options(synchronize_session=False)
-    ).rowcount == 1
-
-
 def orphaned_entry_ids(session: Session) -> list[int]:
-    """Entries marked 'offered' that have no offer at all (a crash between claim and offer)."""
+    """Entries marked 'offered' that have no offer at all (see the module docstring)."""
     has_offer = select(Offer.id).where(Offer.waitlist_entry_id == WaitlistEntry.id).exists()
     return list(session.execute(
         select(WaitlistEntry.id).where(WaitlistEntry.status == "offered", ~has_offer).order_by(WaitlistEntry.id)
     ).scalars())
 
 
+@transaction
 def release_orphaned_entry(session: Session, entry_id: int) -> bool:
-    begin_write(session)
-    return _unclaim(session, entry_id)
+    """Put an entry claimed for an offer that was never made back in line."""
+    has_offer = select(Offer.id).where(Offer.waitlist_entry_id == WaitlistEntry.id).exists()
+    return session.execute(
+        update(WaitlistEntry).where(WaitlistEntry.id == entry_id, WaitlistEntry.status == "offered", ~has_offer)
+        .values(status="waiting").execution_options(synchronize_session=False)
+    ).rowcount == 1

@@ -1,6 +1,7 @@
 """Resident housing pages: browse unit types (rent, availability), apply, my applications
 (withdraw), my offers (accept/decline before the deadline), my leases and my waitlist places.
-Thin: every read and write goes through innocell.services.housing."""
+Thin: every read and write goes through the housing services (innocell.services.housing.*),
+which own their transactions: a refused call has already rolled back."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -11,7 +12,16 @@ from ..extensions import db
 from ..forms.housing import ApplicationForm, ConfirmForm, parse_unit_codes, unit_type_label
 from ..models.housing import UNIT_TYPES
 from ..services import Conflict, NotFound, ServiceError
-from ..services import housing as housing_service
+from ..services.housing.applications import (
+    get_application,
+    list_applications,
+    submit_application,
+    withdraw_application,
+)
+from ..services.housing.leases import get_lease, list_leases
+from ..services.housing.offers import accept_offer, decline_offer, get_offer, list_offers
+from ..services.housing.units import list_units, unit_type_summary
+from ..services.housing.waitlists import waitlist
 from ..timeutil import local_zone, to_local, utcnow
 from .access import principal, roles_required
 
@@ -25,11 +35,27 @@ FIELD_ALIASES = {"preferred_unit_ids": "preferred_units", "position": "new_posit
                  "unit_id": "unit_code"}
 
 
-def service():
-    return housing_service
-
-
 # ---------------------------------------------------------------- helpers shared with manage_housing
+
+def attach_error(form, exc: ServiceError) -> None:
+    """Put a service refusal next to the field it is about (or at the top of the form)."""
+    violations = exc.extra.get("violations") or []
+    placed = False
+    for violation in violations:
+        name = violation.get("field") or violation.get("rule")
+        name = FIELD_ALIASES.get(name, name)
+        target = getattr(form, name, None) if name else None
+        if target is not None and not hasattr(target, "validators"):
+            target = None  # not a form field (e.g. a method)
+        if target is not None and hasattr(target, "errors"):
+            target.errors = list(target.errors) + [violation.get("message", exc.message)]
+            placed = True
+        else:
+            form.form_errors.append(violation.get("message", exc.message))
+            placed = True
+    if not placed:
+        form.form_errors.append(exc.message)
+
 
 def today_local(now: datetime) -> date:
     return to_local(now, local_zone()).date()
@@ -108,7 +134,7 @@ def _housing_helpers():
 
 def summary_rows(session, day: date, now: datetime) -> list[dict]:
     """Per unit type: count, rent range, free today and free from the first of next month."""
-    return service().unit_type_summary(session, day=day, now=now)
+    return unit_type_summary(session, day=day, now=now)
 
 
 # ---------------------------------------------------------------- the resident's page
@@ -119,13 +145,12 @@ def index():
     user = principal()
     now = utcnow()
     today = today_local(now)
-    hs = service()
-    offers = hs.list_offers(db.session, viewer=user)
+    offers = list_offers(db.session, viewer=user)
     open_offers = [o for o in offers if o.status == "open"]
     past_offers = [o for o in offers if o.status != "open"]
-    leases = hs.list_leases(db.session, viewer=user)
-    applications = hs.list_applications(db.session, viewer=user)
-    places = hs.waitlist(db.session, viewer=user)
+    leases = list_leases(db.session, viewer=user)
+    applications = list_applications(db.session, viewer=user)
+    places = waitlist(db.session, viewer=user)
     return render_template(
         "housing/index.html", summary=summary_rows(db.session, today, now), today=today, now=now,
         open_offers=open_offers, past_offers=past_offers, leases=leases, applications=applications,
@@ -137,7 +162,7 @@ def index():
 
 def _preferred_ids(session, unit_type: str, codes: list[str]) -> tuple[list[int], list[str]]:
     """Unit ids for the codes in order, and the codes that are not units of that type."""
-    units = {u.code.upper(): u for u in service().list_units(session, unit_type=unit_type)}
+    units = {u.code.upper(): u for u in list_units(session, unit_type=unit_type)}
     ids, unknown = [], []
     for code in codes:
         unit = units.get(code)
@@ -175,13 +200,12 @@ def apply():
         if ok:
             months, nights = form.term()
             try:
-                application = service().submit_application(
+                application = submit_application(
                     db.session, user=user, unit_type=form.unit_type.data, move_in=form.move_in.data,
                     term_months=months, term_nights=nights, occupants=form.occupants.data,
                     preferred_unit_ids=tuple(preferred), now=now)
             except ServiceError as exc:
-                db.session.rollback()
-                _attach_error(form, exc)
+                attach_error(form, exc)
             else:
                 flash(f"Application sent: a {application.unit_type} unit from {day_text(application.move_in)} "
                       f"for {term_text(application.term_months, application.term_nights)}. "
@@ -191,31 +215,11 @@ def apply():
     return render_template("housing/apply.html", form=form, summary=summary_rows(db.session, today, now)), status
 
 
-def _attach_error(form, exc: ServiceError) -> None:
-    """Put a service refusal next to the field it is about (or at the top of the form)."""
-    violations = exc.extra.get("violations") or []
-    placed = False
-    for violation in violations:
-        name = violation.get("field") or violation.get("rule")
-        name = FIELD_ALIASES.get(name, name)
-        target = getattr(form, name, None) if name else None
-        if target is not None and not hasattr(target, "validators"):
-            target = None  # not a form field (e.g. a method)
-        if target is not None and hasattr(target, "errors"):
-            target.errors = list(target.errors) + [violation.get("message", exc.message)]
-            placed = True
-        else:
-            form.form_errors.append(violation.get("message", exc.message))
-            placed = True
-    if not placed:
-        form.form_errors.append(exc.message)
-
-
 # ---------------------------------------------------------------- withdraw
 
 def _my_application(user, application_id: int):
     """The viewer's own application; another's id is NotFound (404)."""
-    return service().get_application(db.session, application_id, viewer=user)
+    return get_application(db.session, application_id, viewer=user)
 
 
 @bp.route("/housing/applications/<int:application_id>/withdraw", methods=["GET", "POST"])
@@ -226,11 +230,10 @@ def withdraw(application_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            service().withdraw_application(db.session, application_id, user=user, now=utcnow())
+            withdraw_application(db.session, application_id, user=user, now=utcnow())
         except NotFound:
             abort(404)
         except ServiceError as exc:
-            db.session.rollback()
             flash(exc.message, "error")
             return redirect(url_for("housing.index"))
         flash(f"Application for a {application.unit_type} unit withdrawn.", "success")
@@ -242,7 +245,7 @@ def withdraw(application_id: int):
 
 def _my_offer(user, offer_id: int):
     """The viewer's own offer; another's id is NotFound (404)."""
-    return service().get_offer(db.session, offer_id, viewer=user)
+    return get_offer(db.session, offer_id, viewer=user)
 
 
 @bp.get("/housing/offers/<int:offer_id>")
@@ -264,16 +267,14 @@ def accept(offer_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        lease = service().accept_offer(db.session, offer_id, user=user, now=now)
+        lease = accept_offer(db.session, offer_id, user=user, now=now)
     except NotFound:
         abort(404)
     except Conflict as exc:
-        db.session.rollback()
         found = _my_offer(user, offer_id)
         return render_template("housing/offer.html", offer=found, deadline=offer_deadline_text(found, now),
                                form=ConfirmForm(), refusal=exc.message), 409
     except ServiceError as exc:
-        db.session.rollback()
         found = _my_offer(user, offer_id)
         return render_template("housing/offer.html", offer=found, deadline=offer_deadline_text(found, now),
                                form=ConfirmForm(), refusal=exc.message), exc.status
@@ -291,11 +292,10 @@ def decline(offer_id: int):
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            service().decline_offer(db.session, offer_id, user=user, now=now)
+            decline_offer(db.session, offer_id, user=user, now=now)
         except NotFound:
             abort(404)
         except ServiceError as exc:
-            db.session.rollback()
             found = _my_offer(user, offer_id)
             return render_template("housing/offer.html", offer=found, deadline=offer_deadline_text(found, now),
                                    form=ConfirmForm(), refusal=exc.message), exc.status
@@ -313,5 +313,5 @@ def decline(offer_id: int):
 @roles_required(*RESIDENTS)
 def lease(lease_id: int):
     user = principal()
-    found = service().get_lease(db.session, lease_id, viewer=user)
+    found = get_lease(db.session, lease_id, viewer=user)
     return render_template("housing/lease.html", lease=found)

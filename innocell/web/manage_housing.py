@@ -1,7 +1,8 @@
 """Manager housing pages: applications queue, allocation round (published weights, preview,
 commit), units (floor plan, create/edit, out-of-service periods, lease history), leases
 (record, terminate early), waitlists (reorder with a recorded reason) and open offers.
-Thin: every read and write goes through innocell.services.housing."""
+Thin: every read and write goes through the housing services (innocell.services.housing.*),
+which own their transactions: a refused call has already rolled back."""
 from __future__ import annotations
 
 from datetime import date
@@ -21,9 +22,24 @@ from ..forms.housing import (
 from ..models.housing import APPLICATION_STATUSES, LEASE_STATUSES, OFFER_STATUSES, UNIT_TYPES
 from ..services import NotFound, ServiceError
 from ..services.accounts import get_user_by_email
+from ..services.housing.applications import list_applications
+from ..services.housing.leases import create_lease, get_lease, lease_history, list_leases, terminate_lease
+from ..services.housing.offers import list_offers
+from ..services.housing.rounds import commit_round, preview_round
+from ..services.housing.units import (
+    add_outage,
+    create_unit,
+    floor_plan,
+    floors as unit_floors,
+    get_unit,
+    list_outages,
+    list_units,
+    update_unit,
+)
+from ..services.housing.waitlists import reorder_waitlist, waitlist
 from ..timeutil import utcnow
 from .access import MANAGERS, principal, roles_required
-from .housing import day_text, get, service, summary_rows, today_local
+from .housing import attach_error, day_text, get, offer_deadline_text, summary_rows, today_local
 from .paging import Page, page_number, page_size
 
 bp = Blueprint("manage_housing", __name__, url_prefix="/manage/housing")
@@ -48,12 +64,6 @@ def _day_arg(name: str, default: date) -> date:
         return default
 
 
-def _form_error(form, exc: ServiceError) -> None:
-    from .housing import _attach_error
-
-    _attach_error(form, exc)
-
-
 def _url_with(endpoint: str, **overrides):
     args = {k: v for k, v in request.args.items() if v}
     args.update({k: v for k, v in overrides.items()})
@@ -74,10 +84,9 @@ def index():
     user = principal()
     now = utcnow()
     today = today_local(now)
-    hs = service()
-    submitted = hs.list_applications(db.session, viewer=user, status="submitted")
-    open_offers = hs.list_offers(db.session, viewer=user, status="open")
-    waiting = hs.waitlist(db.session, viewer=user)
+    submitted = list_applications(db.session, viewer=user, status="submitted")
+    open_offers = list_offers(db.session, viewer=user, status="open")
+    waiting = waitlist(db.session, viewer=user)
     return render_template("manage_housing/index.html", summary=summary_rows(db.session, today, now), today=today,
                            submitted_count=len(submitted), open_offer_count=len(open_offers),
                            waiting_count=len(waiting))
@@ -91,7 +100,7 @@ def applications():
     user = principal()
     status = _choice("status", APPLICATION_STATUSES)
     unit_type = _choice("unit_type", UNIT_TYPES)
-    rows = service().list_applications(db.session, viewer=user, status=status, unit_type=unit_type)
+    rows = list_applications(db.session, viewer=user, status=status, unit_type=unit_type)
     page = Page.of(rows, page_number(), page_size())
     return render_template("manage_housing/applications.html", page=page, status=status, unit_type=unit_type,
                            statuses=APPLICATION_STATUSES, unit_types=unit_type_choices(with_any=True),
@@ -115,12 +124,12 @@ def _weights() -> list[tuple[str, object, str]]:
 @roles_required(*MANAGERS)
 def round_():
     user = principal()
-    submitted = service().list_applications(db.session, viewer=user, status="submitted")
+    submitted = list_applications(db.session, viewer=user, status="submitted")
     return render_template("manage_housing/round.html", weights=_weights(), submitted=submitted)
 
 
 def _preview_context(user, now):
-    preview = service().preview_round(db.session, actor=user, now=now)
+    preview = preview_round(db.session, actor=user, now=now)
     return {"preview": preview, "assignments": preview["assignments"], "unassigned": preview["unassigned"],
             "weights": _weights()}
 
@@ -143,9 +152,8 @@ def round_commit():
         context = _preview_context(user, now)
         return render_template("manage_housing/round_preview.html", form=form, **context), 422
     try:
-        committed = service().commit_round(db.session, actor=user, now=now)
+        committed = commit_round(db.session, actor=user, now=now)
     except ServiceError as exc:
-        db.session.rollback()
         flash(f"The round was not committed: {exc.message}", "error")
         return redirect(url_for("manage_housing.round_"))
     result = get(committed, "result") or {}
@@ -161,18 +169,17 @@ def round_commit():
 @bp.get("/units")
 @roles_required(*MANAGERS)
 def units():
-    hs = service()
     now = utcnow()
     today = today_local(now)
     day = _day_arg("date", today)
-    floors = list(hs.floors(db.session))
+    floors = list(unit_floors(db.session))
     try:
         floor = int(request.args.get("floor", "")) if request.args.get("floor") else (floors[0] if floors else None)
     except ValueError:
         floor = floors[0] if floors else None
     if floor is not None and floors and floor not in floors:
         abort(404)
-    cells = hs.floor_plan(db.session, floor=floor, day=day, now=now) if floor is not None else []
+    cells = floor_plan(db.session, floor=floor, day=day, now=now) if floor is not None else []
     counts = {state: 0 for state in STATE_LABELS}
     for cell in cells:
         counts[cell["state"]] = counts.get(cell["state"], 0) + 1
@@ -187,10 +194,9 @@ def unit_new():
     form = UnitForm()
     if form.validate_on_submit():
         try:
-            unit = service().create_unit(db.session, form.data_for_service(), actor=user, now=utcnow())
+            unit = create_unit(db.session, form.data_for_service(), actor=user, now=utcnow())
         except ServiceError as exc:
-            db.session.rollback()
-            _form_error(form, exc)
+            attach_error(form, exc)
         else:
             flash(f"Unit {unit.code} created.", "success")
             return redirect(url_for("manage_housing.unit", unit_id=unit.id))
@@ -199,15 +205,15 @@ def unit_new():
 
 
 def _unit_or_404(unit_id: int):
-    return service().get_unit(db.session, unit_id)  # NotFound answers 404
+    return get_unit(db.session, unit_id)  # NotFound answers 404
 
 
 @bp.get("/units/<int:unit_id>")
 @roles_required(*MANAGERS)
 def unit(unit_id: int, outage_form=None, status: int = 200):
     found = _unit_or_404(unit_id)
-    history = service().lease_history(db.session, unit_id)
-    outages = service().list_outages(db.session, unit_id)
+    history = lease_history(db.session, unit_id)
+    outages = list_outages(db.session, unit_id)
     return render_template("manage_housing/unit.html", unit=found, history=history, outages=outages,
                            outage_form=outage_form or OutageForm(formdata=None)), status
 
@@ -220,12 +226,11 @@ def unit_edit(unit_id: int):
     form = UnitForm(obj=found if request.method == "GET" else None)
     if form.validate_on_submit():
         try:
-            updated = service().update_unit(db.session, unit_id, form.data_for_service(), actor=user, now=utcnow())
+            updated = update_unit(db.session, unit_id, form.data_for_service(), actor=user, now=utcnow())
         except NotFound:
             abort(404)
         except ServiceError as exc:
-            db.session.rollback()
-            _form_error(form, exc)
+            attach_error(form, exc)
         else:
             flash(f"Unit {updated.code} saved.", "success")
             return redirect(url_for("manage_housing.unit", unit_id=unit_id))
@@ -241,13 +246,12 @@ def outage_add(unit_id: int):
     form = OutageForm()
     if form.validate_on_submit():
         try:
-            service().add_outage(db.session, unit_id, start=form.start.data, end=form.end.data,
+            add_outage(db.session, unit_id, start=form.start.data, end=form.end.data,
                                  reason=form.reason.data.strip(), actor=user, now=utcnow())
         except NotFound:
             abort(404)
         except ServiceError as exc:
-            db.session.rollback()
-            _form_error(form, exc)
+            attach_error(form, exc)
         else:
             flash(f"Unit {found.code} is out of service from {day_text(form.start.data)} until "
                   f"{day_text(form.end.data)}.", "success")
@@ -264,7 +268,7 @@ def leases():
     status = _choice("status", LEASE_STATUSES)
     unit_type = _choice("unit_type", UNIT_TYPES)
     q = (request.args.get("q") or "").strip()
-    rows = service().list_leases(db.session, viewer=user, status=status)
+    rows = list_leases(db.session, viewer=user, status=status)
     if unit_type:
         rows = [lease for lease in rows if lease.unit.unit_type == unit_type]
     if q:
@@ -281,14 +285,13 @@ def leases():
 @roles_required(*MANAGERS)
 def lease_new():
     user = principal()
-    hs = service()
     form = LeaseForm()
     if request.method == "GET" and request.args.get("unit"):
         form.unit_code.data = request.args["unit"]
     if form.validate_on_submit():
         now = utcnow()
         code = form.unit_code.data.strip().upper()
-        unit_found = next((u for u in hs.list_units(db.session) if u.code.upper() == code), None)
+        unit_found = next((u for u in list_units(db.session) if u.code.upper() == code), None)
         resident = get_user_by_email(db.session, form.email.data)
         if unit_found is None:
             form.unit_code.errors.append(f"There is no unit {code}.")
@@ -297,12 +300,11 @@ def lease_new():
             resident = None
         if unit_found is not None and resident is not None:
             try:
-                lease = hs.create_lease(db.session, unit_id=unit_found.id, user_id=resident.id,
+                lease = create_lease(db.session, unit_id=unit_found.id, user_id=resident.id,
                                         start=form.start.data, end=form.end.data,
                                         monthly_rent=form.monthly_rent.data, actor=user, now=now)
             except ServiceError as exc:
-                db.session.rollback()
-                _form_error(form, exc)
+                attach_error(form, exc)
             else:
                 flash(f"Lease recorded: unit {lease.unit.code} for {lease.user.name}, {day_text(lease.start_date)} "
                       f"to {day_text(lease.end_date)}.", "success")
@@ -312,7 +314,7 @@ def lease_new():
 
 
 def _lease_or_404(user, lease_id: int):
-    return service().get_lease(db.session, lease_id, viewer=user)  # NotFound answers 404
+    return get_lease(db.session, lease_id, viewer=user)  # NotFound answers 404
 
 
 @bp.route("/leases/<int:lease_id>/terminate", methods=["GET", "POST"])
@@ -325,13 +327,12 @@ def lease_terminate(lease_id: int):
         form.on.data = today_local(utcnow())
     if form.validate_on_submit():
         try:
-            ended = service().terminate_lease(db.session, lease_id, on=form.on.data, reason=form.reason.data.strip(),
+            ended = terminate_lease(db.session, lease_id, on=form.on.data, reason=form.reason.data.strip(),
                                               actor=user, now=utcnow())
         except NotFound:
             abort(404)
         except ServiceError as exc:
-            db.session.rollback()
-            _form_error(form, exc)
+            attach_error(form, exc)
         else:
             flash(f"Lease of unit {ended.unit.code} terminated; the unit is free from {day_text(form.on.data)}.",
                   "success")
@@ -347,7 +348,7 @@ def lease_terminate(lease_id: int):
 def waitlists(reorder_form=None, reorder_entry_id=None, status: int = 200):
     user = principal()
     unit_type = _choice("unit_type", UNIT_TYPES)
-    rows = service().waitlist(db.session, unit_type=unit_type, viewer=user)
+    rows = waitlist(db.session, unit_type=unit_type, viewer=user)
     groups: dict[str, list] = {}
     for row in rows:
         groups.setdefault(row[0].unit_type, []).append(row)
@@ -365,13 +366,12 @@ def waitlist_reorder(entry_id: int):
     form = ReorderForm()
     if form.validate_on_submit():
         try:
-            service().reorder_waitlist(db.session, entry_id, new_position=form.new_position.data,
+            reorder_waitlist(db.session, entry_id, new_position=form.new_position.data,
                                        reason=form.reason.data.strip(), actor=user, now=utcnow())
         except NotFound:
             abort(404)
         except ServiceError as exc:
-            db.session.rollback()
-            _form_error(form, exc)
+            attach_error(form, exc)
         else:
             flash(f"Moved to position {form.new_position.data}; the reason is recorded.", "success")
             return redirect(url_for("manage_housing.waitlists", unit_type=request.args.get("unit_type") or None))
@@ -387,10 +387,8 @@ def offers():
     now = utcnow()
     raw = request.args.get("status", "open")
     status = raw if raw in OFFER_STATUSES else None
-    rows = service().list_offers(db.session, viewer=user, status=status)
+    rows = list_offers(db.session, viewer=user, status=status)
     page = Page.of(rows, page_number(), page_size())
-    from .housing import offer_deadline_text
-
     return render_template("manage_housing/offers.html", page=page, status=status, statuses=OFFER_STATUSES,
                            deadline=lambda o: offer_deadline_text(o, now),
                            page_url=lambda n: url_for("manage_housing.offers", status=raw, page=n))

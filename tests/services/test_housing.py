@@ -18,6 +18,8 @@ from innocell.models import (
 )
 from innocell.services import Conflict, NotFound, RuleViolation
 from innocell.services import housing as h
+from innocell.services.housing import leases as lease_svc
+from innocell.web.api.housing_json import lease_json, round_json, waitlist_entry_json
 
 
 @pytest.fixture
@@ -79,7 +81,7 @@ def test_back_to_back_leases_are_accepted(session, manager, make_user, unit_fact
 def test_lease_audited_and_rent_defaults_to_the_units(session, manager, make_user, unit_factory, now):
     unit = unit_factory(rent="9800.50")
     x = lease(session, manager, now, unit, make_user(), date(2027, 1, 1), date(2027, 2, 1))
-    assert h.lease_json(x)["monthly_rent"] == 9800.5
+    assert lease_json(x)["monthly_rent"] == 9800.5
     assert session.execute(select(AuditEvent).where(AuditEvent.action == "lease.create",
                                                     AuditEvent.target_id == x.id)).scalar_one().actor_id == manager.id
 
@@ -225,7 +227,7 @@ def test_preview_writes_nothing_and_commit_makes_offers_and_waitlist(session, ma
                   "1 of a higher tier."}]
 
     rnd = h.commit_round(session, actor=manager, now=now)
-    assert h.round_json(rnd)["assignments"] == preview["assignments"]
+    assert round_json(rnd)["assignments"] == preview["assignments"]
     assert rnd.score == preview["score"]
     offers = session.execute(select(Offer).order_by(Offer.id)).scalars().all()
     assert [(o.kind, o.user_id, o.unit_id, o.round_id) for o in offers] == [
@@ -407,7 +409,7 @@ def test_waitlist_positions_and_explanations(session, manager, make_user, unit_f
     assert (position, ahead) == (4, 3)
     assert text == "Tier 2; 3 applicants ahead: 1 of tier 1, 2 of tier 2 who joined earlier."
     assert h.waitlist_position(session, entry) == (4, 3, text)
-    assert h.waitlist_entry_json(entry, position, ahead)["priority_tier"] == 2
+    assert waitlist_entry_json(entry, position, ahead)["priority_tier"] == 2
 
 
 def test_reorder_needs_a_reason_and_is_audited(session, manager, make_user, unit_factory, now):
@@ -459,7 +461,7 @@ def test_database_refuses_an_overlap_the_checks_missed(backend, session, manager
     unit = unit_factory()
     lease(session, manager, now, unit, make_user(), date(2027, 1, 1), date(2027, 7, 1))
     if backend == "postgresql":
-        monkeypatch.setattr(h, "_check_free", lambda *a, **k: None)
+        monkeypatch.setattr(lease_svc, "check_free", lambda *a, **k: None)
     with pytest.raises(Conflict) as exc:
         lease(session, manager, now, unit, make_user(), date(2027, 6, 1), date(2027, 9, 1))
     assert unit.code in exc.value.message

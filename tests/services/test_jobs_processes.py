@@ -20,8 +20,8 @@ from sqlalchemy import func, select
 
 from innocell.jobs.runner import JOBS, run_job
 from innocell.models import Booking, JobRun, Lease, Notification, Offer, Space, Unit, WaitlistEntry
-from innocell.services import housing as housing_svc
 from innocell.services import reminders as reminders_svc
+from innocell.services import waitlist_promotion as promotion_svc
 
 HK = ZoneInfo("Asia/Hong_Kong")
 UTC = timezone.utc
@@ -158,7 +158,7 @@ def test_a_job_that_fails_half_way_converges_when_run_again(app, session, world,
 
 
 def test_an_offer_that_fails_after_the_entry_was_claimed_puts_the_entry_back(app, session, world, monkeypatch):
-    real_make_offer = housing_svc.make_offer
+    real_make_offer = promotion_svc.make_offer
     calls = {"n": 0}
 
     def crashing_make_offer(session_, **kwargs):
@@ -167,14 +167,14 @@ def test_an_offer_that_fails_after_the_entry_was_claimed_puts_the_entry_back(app
             raise RuntimeError("power cut")
         return real_make_offer(session_, **kwargs)
 
-    monkeypatch.setattr(housing_svc, "make_offer", crashing_make_offer)
+    monkeypatch.setattr(promotion_svc, "make_offer", crashing_make_offer)
     assert run_job(app, "waitlist", NOW, "cli").status == "failed"
     session.rollback()
     assert count(session, Offer, Offer.kind == "waitlist") == 1
     assert count(session, WaitlistEntry, WaitlistEntry.status == "offered") == 1
     assert count(session, WaitlistEntry, WaitlistEntry.status == "waiting") == 2
 
-    monkeypatch.setattr(housing_svc, "make_offer", real_make_offer)
+    monkeypatch.setattr(promotion_svc, "make_offer", real_make_offer)
     assert run_job(app, "waitlist", NOW + timedelta(minutes=1), "cli").counts["offered"] == 2
     session.rollback()
     assert count(session, WaitlistEntry, WaitlistEntry.status == "offered") == 3

@@ -1,0 +1,252 @@
+"""Leases, and the claims that keep a unit to one occupier a night.
+
+The allocator for leases: a unit is a resource of capacity one, a lease claims it over the
+dates [start, end) (end exclusive, so back-to-back leases are fine). A unit is taken on a night
+by an occupying lease (active, ending, ended, and terminated ones over the nights they really
+occupied, as termination moves the end), by an open, unexpired offer (it holds the unit for its
+resident until answered), by an outage, or always when its status is out_of_service. Every
+lease write locks the unit row (guard.lock_resource) and checks the claims with the pure
+core's `overlaps`; PostgreSQL's exclusion constraint `ex_leases_no_overlap` is the backstop.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Iterable
+
+from sqlalchemy import and_, select, true
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ...allocation.intervals import overlaps
+from ...allocation.rounds import human_date
+from ...models import Lease, Offer, Unit, UnitOutage, User
+from .. import Conflict, NotFound, RuleViolation
+from ..audit import record
+from ..guard import is_overlap_violation, lock_resource
+from ..notifications import notify
+from ..tx import transaction
+from .common import LIVE_LEASES, OCCUPYING, Violations, as_date, as_money, is_staff
+
+FOREVER = (date(1, 1, 1), date(9999, 12, 31))
+
+
+# --- claims: what takes a unit over dates ----------------------------------------------------
+
+@dataclass(frozen=True)
+class Claim:
+    unit_id: int
+    start: date
+    end: date
+    kind: str  # lease | offer | outage | out_of_service
+    ref_id: int | None
+    label: str
+
+    def as_dict(self) -> dict:
+        return {"kind": self.kind, "id": self.ref_id, "start": self.start.isoformat(),
+                "end": self.end.isoformat(), "message": self.label}
+
+
+def claims(session: Session, unit_ids: Iterable[int] | None, start: date, end: date, *, now: datetime | None,
+           exclude_offer_id: int | None = None, unit_filter=None) -> dict[int, list[Claim]]:
+    """Claims on the given units (None: all units, or those `unit_filter` selects) that
+    overlap [start, end). Reads only overlapping rows (indexed by unit and start)."""
+    ids = None if unit_ids is None else sorted(set(unit_ids))
+    out: dict[int, list[Claim]] = {}
+    if ids is not None and not ids:
+        return out
+
+    def unit_cond(column):
+        conds = []
+        if ids is not None:
+            conds.append(column.in_(ids))
+        if unit_filter is not None:
+            conds.append(column.in_(select(Unit.id).where(unit_filter)))
+        return and_(*conds) if conds else true()
+
+    leases = session.execute(
+        select(Lease).where(unit_cond(Lease.unit_id), Lease.status.in_(OCCUPYING),
+                            Lease.start_date < end, Lease.end_date > start, Lease.end_date > Lease.start_date)
+        .order_by(Lease.unit_id, Lease.start_date, Lease.id)
+    ).scalars()
+    for lease in leases:
+        out.setdefault(lease.unit_id, []).append(Claim(
+            lease.unit_id, lease.start_date, lease.end_date, "lease", lease.id,
+            f"let from {human_date(lease.start_date)} to {human_date(lease.end_date)} (lease {lease.id})"))
+    offer_q = select(Offer).where(unit_cond(Offer.unit_id), Offer.status == "open",
+                                  Offer.start_date < end, Offer.end_date > start)
+    if now is not None:
+        offer_q = offer_q.where(Offer.expires_at > now)
+    if exclude_offer_id is not None:
+        offer_q = offer_q.where(Offer.id != exclude_offer_id)
+    for offer in session.execute(offer_q.order_by(Offer.unit_id, Offer.start_date, Offer.id)).scalars():
+        out.setdefault(offer.unit_id, []).append(Claim(
+            offer.unit_id, offer.start_date, offer.end_date, "offer", offer.id,
+            f"held by an open offer from {human_date(offer.start_date)} to {human_date(offer.end_date)} "
+            f"(offer {offer.id}, awaiting an answer)"))
+    outages = session.execute(
+        select(UnitOutage).where(unit_cond(UnitOutage.unit_id), UnitOutage.start_date < end,
+                                 UnitOutage.end_date > start)
+        .order_by(UnitOutage.unit_id, UnitOutage.start_date, UnitOutage.id)
+    ).scalars()
+    for outage in outages:
+        why = f": {outage.reason}" if outage.reason else ""
+        out.setdefault(outage.unit_id, []).append(Claim(
+            outage.unit_id, outage.start_date, outage.end_date, "outage", outage.id,
+            f"out of service from {human_date(outage.start_date)} to {human_date(outage.end_date)}{why}"))
+    down = select(Unit.id).where(Unit.status == "out_of_service", unit_cond(Unit.id))
+    for unit_id in session.execute(down).scalars():
+        out.setdefault(unit_id, []).append(Claim(unit_id, FOREVER[0], FOREVER[1], "out_of_service", None,
+                                                 "out of service until a manager makes it available"))
+    return out
+
+
+def conflict_message(unit: Unit, start: date, end: date, found: list[Claim]) -> str:
+    first = found[0]
+    more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+    return (f"Unit {unit.code} is not free from {human_date(start)} to {human_date(end)}: it is "
+            f"{first.label}{more}.")
+
+
+def check_free(session: Session, unit: Unit, start: date, end: date, *, now: datetime,
+               exclude_offer_id: int | None = None) -> None:
+    """Raise Conflict (409) naming the clashing dates unless the unit is free over [start, end).
+    Reads only, so a caller may catch the refusal and go on in the same transaction."""
+    found = [c for c in claims(session, [unit.id], start, end, now=now, exclude_offer_id=exclude_offer_id)
+             .get(unit.id, []) if overlaps(start, end, c.start, c.end)]
+    if found:
+        raise Conflict(conflict_message(unit, start, end, found), conflicts=[c.as_dict() for c in found])
+
+
+# --- leases -----------------------------------------------------------------------------------
+
+def insert_lease(session: Session, unit: Unit, *, user_id: int, start: date, end: date, monthly_rent: Decimal,
+                 now: datetime, exclude_offer_id: int | None = None, previous_lease_id: int | None = None) -> Lease:
+    """The guarded insert, inside the caller's transaction, which holds the unit lock.
+    Raises Conflict when the unit is not free (the caller's transaction then rolls back)."""
+    check_free(session, unit, start, end, now=now, exclude_offer_id=exclude_offer_id)
+    code = unit.code  # a failed flush expires every loaded object; the message needs the code
+    lease = Lease(unit_id=unit.id, user_id=user_id, start_date=start, end_date=end, monthly_rent=monthly_rent,
+                  status="active", previous_lease_id=previous_lease_id, created_at=now)
+    session.add(lease)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        if is_overlap_violation(exc):
+            raise Conflict(f"Unit {code} was let over some of {human_date(start)} to {human_date(end)} "
+                           "by another request a moment ago.") from None
+        raise
+    return lease
+
+
+@transaction
+def create_lease(session: Session, *, unit_id, user_id, start, end, monthly_rent=None, actor: User,
+                 now: datetime) -> Lease:
+    """Record a lease directly (e.g. an existing tenant): 409 if it overlaps another lease,
+    an open offer or an outage of the unit; back-to-back is fine."""
+    v = Violations()
+    if isinstance(unit_id, bool) or not isinstance(unit_id, int):
+        v.add("unit_id", "unit_id must be the id of a unit.")
+    if isinstance(user_id, bool) or not isinstance(user_id, int):
+        v.add("user_id", "user_id must be the id of a resident.")
+    start = as_date(start, "start", v, "start date")
+    end = as_date(end, "end", v, "end date")
+    if start and end and end <= start:
+        v.add("end", "The end date must be after the start date (the end is the move-out day).")
+    rent = None
+    if monthly_rent is not None:
+        rent = as_money(monthly_rent, "monthly_rent", v)
+    v.raise_if_any()
+    user = session.get(User, user_id)
+    if user is None or not user.active:
+        raise RuleViolation(f"There is no active account {user_id}.",
+                            violations=[{"rule": "user_id", "message": f"There is no active account {user_id}."}])
+    unit = lock_resource(session, Unit, unit_id)
+    if unit is None:
+        raise NotFound(f"There is no unit {unit_id}.")
+    lease = insert_lease(session, unit, user_id=user.id, start=start, end=end,
+                         monthly_rent=rent if rent is not None else unit.monthly_rent, now=now)
+    record(session, actor_id=actor.id, action="lease.create", target_type="lease", target_id=lease.id, now=now,
+           unit=unit.code, user_id=user.id, start=start.isoformat(), end=end.isoformat(),
+           monthly_rent=str(lease.monthly_rent))
+    notify(session, user_id=user.id, kind="lease_created", now=now,
+           subject=f"Your lease of unit {unit.code} is recorded",
+           body=f"Unit {unit.code} is yours from {human_date(start)} to {human_date(end)} (move-out day).",
+           link="/housing")
+    return lease
+
+
+def get_lease(session: Session, lease_id, *, viewer: User) -> Lease:
+    lease = session.get(Lease, lease_id) if isinstance(lease_id, int) else None
+    if lease is None or (not is_staff(viewer) and lease.user_id != viewer.id):
+        raise NotFound(f"There is no lease {lease_id}.")
+    return lease
+
+
+@transaction
+def terminate_lease(session: Session, lease_id: int, *, on, reason: str, actor: User, now: datetime) -> Lease:
+    """End a lease early: the unit frees from `on` (the lease keeps the nights before it)."""
+    v = Violations()
+    on = as_date(on, "on", v, "termination date")
+    if not isinstance(reason, str) or not reason.strip():
+        v.add("reason", "Give a reason for ending the lease early.")
+    v.raise_if_any()
+    lease = session.get(Lease, lease_id) if isinstance(lease_id, int) else None
+    if lease is None:
+        raise NotFound(f"There is no lease {lease_id}.")
+    unit = lock_resource(session, Unit, lease.unit_id)
+    lease = session.get(Lease, lease_id, populate_existing=True)
+    if lease.status not in LIVE_LEASES:
+        raise Conflict(f"Lease {lease.id} is already {lease.status}; only an active lease can be terminated.")
+    # On or before the start date the lease is called off before move-in: it keeps no night.
+    on = max(on, lease.start_date)
+    if on >= lease.end_date:
+        raise RuleViolation(
+            f"Lease {lease.id} ends on {human_date(lease.end_date)} anyway; choose an earlier date.",
+            violations=[{"rule": "on", "message": "The termination date must be before the lease's end."}])
+    old_end = lease.end_date
+    lease.end_date = on
+    lease.status = "terminated"
+    lease.terminated_at = now
+    lease.termination_reason = reason.strip()[:300]
+    # A renewal offer for this lease no longer makes sense.
+    for offer in session.execute(select(Offer).where(Offer.lease_id == lease.id, Offer.kind == "renewal",
+                                                     Offer.status == "open")).scalars():
+        offer.status = "expired"
+        offer.responded_at = now
+    record(session, actor_id=actor.id, action="lease.terminate", target_type="lease", target_id=lease.id, now=now,
+           reason=lease.termination_reason, unit=unit.code, old_end=old_end.isoformat(), new_end=on.isoformat())
+    if on == lease.start_date:
+        subject = f"Your lease of unit {unit.code} from {human_date(on)} is called off"
+        body = (f"Your lease of unit {unit.code}, which was to start on {human_date(on)}, was called off "
+                f"before move-in. Reason: {lease.termination_reason}")
+    else:
+        subject = f"Your lease of unit {unit.code} ends on {human_date(on)}"
+        body = (f"Your lease of unit {unit.code} was ended early: the last night is the night before "
+                f"{human_date(on)}. Reason: {lease.termination_reason}")
+    notify(session, user_id=lease.user_id, kind="lease_terminated", now=now, subject=subject, body=body,
+           link="/housing")
+    return lease
+
+
+def lease_history(session: Session, unit_id: int) -> list[Lease]:
+    return list(session.execute(select(Lease).where(Lease.unit_id == unit_id)
+                                .order_by(Lease.start_date.desc(), Lease.id.desc())).scalars())
+
+
+def list_leases(session: Session, *, viewer: User, unit_id: int | None = None, user_id: int | None = None,
+                status: str | None = None, current_on: date | None = None) -> list[Lease]:
+    """Leases the viewer may see: a resident its own; staff all."""
+    q = select(Lease)
+    if not is_staff(viewer):
+        q = q.where(Lease.user_id == viewer.id)
+    elif user_id is not None:
+        q = q.where(Lease.user_id == user_id)
+    if unit_id is not None:
+        q = q.where(Lease.unit_id == unit_id)
+    if status:
+        q = q.where(Lease.status == status)
+    if current_on is not None:
+        q = q.where(Lease.start_date <= current_on, Lease.end_date > current_on)
+    return list(session.execute(q.order_by(Lease.start_date.desc(), Lease.id.desc())).scalars())

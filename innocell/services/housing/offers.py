@@ -1,0 +1,232 @@
+"""Offers: a unit held for one resident over dates until a deadline (allocation rounds,
+waitlist promotion, renewals make them), and the resident's answer.
+
+Renewals: accepting a renewal offer makes a NEW lease row from the old end date (back to back,
+`previous_lease_id` pointing at the renewed lease), so each term keeps its own rent and dates and
+the history reads term by term; the offer's `lease_id` stays the renewed lease. For allocation
+and waitlist offers, `lease_id` becomes the lease made on acceptance.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from ...allocation.rounds import human_date
+from ...models import HousingApplication, Lease, Offer, Unit, User, WaitlistEntry
+from .. import BadRequest, Conflict, Forbidden, NotFound
+from ..guard import lock_resource
+from ..notifications import notify
+from ..settings import zone
+from ..tx import transaction
+from .common import LIVE_LEASES, OPEN_APPLICATIONS, is_staff
+from .leases import check_free, insert_lease
+
+OFFER_SUBJECTS = {
+    "allocation": "You have been offered unit {code}",
+    "waitlist": "A unit came free for you: {code}",
+    "renewal": "Renew your lease of unit {code}?",
+}
+
+
+def add_offer(session: Session, *, kind: str, user_id: int, unit: Unit, start: date, end: date, monthly_rent,
+              expires_at: datetime, now: datetime, application: HousingApplication | None = None,
+              waitlist_entry: WaitlistEntry | None = None, lease_id: int | None = None,
+              round_id: int | None = None) -> Offer:
+    """Write an offer the caller has checked (inside its transaction) and tell the resident."""
+    offer = Offer(kind=kind, user_id=user_id, unit_id=unit.id, start_date=start, end_date=end,
+                  monthly_rent=monthly_rent, expires_at=expires_at, status="open", created_at=now,
+                  lease_id=lease_id, application_id=application.id if application else None,
+                  waitlist_entry_id=waitlist_entry.id if waitlist_entry else None, round_id=round_id)
+    session.add(offer)
+    session.flush()
+    if application is not None:
+        application.status = "offered"
+        application.updated_at = now
+    if waitlist_entry is not None:
+        waitlist_entry.status = "offered"
+    deadline = expires_at.astimezone(zone()).strftime("%a %d %b %Y %H:%M")
+    what = ("renew from" if kind == "renewal" else "live there from")
+    notify(session, user_id=user_id, kind=f"offer_{kind}", now=now,
+           subject=OFFER_SUBJECTS[kind].format(code=unit.code),
+           body=(f"You can {what} {human_date(start)} to {human_date(end)} (move-out day) at "
+                 f"HK${Decimal(monthly_rent):,.2f} a month. Accept or decline by {deadline}; "
+                 "after that the offer passes to the next person."),
+           link="/housing", dedupe_key=f"offer:{offer.id}")
+    return offer
+
+
+@transaction
+def make_offer(session: Session, *, kind: str, user_id: int, unit_id: int, start: date, end: date, monthly_rent,
+               expires_at: datetime, now: datetime, lease_id: int | None = None, application_id: int | None = None,
+               waitlist_entry_id: int | None = None, round_id: int | None = None) -> Offer:
+    """Offer a unit over [start, end) to a resident until `expires_at` (renewal, waitlist or
+    allocation). Guarded like a lease: 409 if the unit is not free then (a renewal's own lease
+    ends at `start`, so it does not clash); every refusal comes before anything is written.
+    Notifies the resident."""
+    if kind not in OFFER_SUBJECTS:
+        raise BadRequest(f"Unknown offer kind {kind!r}.")
+    if not (isinstance(start, date) and isinstance(end, date)) or end <= start:
+        raise BadRequest("An offer needs dates with the end after the start.")
+    if expires_at <= now:
+        raise BadRequest("An offer must expire in the future.")
+    unit = lock_resource(session, Unit, unit_id)
+    if unit is None:
+        raise NotFound(f"There is no unit {unit_id}.")
+    check_free(session, unit, start, end, now=now)
+    application = session.get(HousingApplication, application_id) if application_id else None
+    entry = session.get(WaitlistEntry, waitlist_entry_id) if waitlist_entry_id else None
+    if entry is not None and application is None and entry.application_id:
+        application = session.get(HousingApplication, entry.application_id)
+    return add_offer(session, kind=kind, user_id=user_id, unit=unit, start=start, end=end,
+                     monthly_rent=Decimal(monthly_rent), expires_at=expires_at, now=now, application=application,
+                     waitlist_entry=entry, lease_id=lease_id, round_id=round_id)
+
+
+def get_offer(session: Session, offer_id, *, viewer: User) -> Offer:
+    offer = session.get(Offer, offer_id) if isinstance(offer_id, int) else None
+    if offer is None or (not is_staff(viewer) and offer.user_id != viewer.id):
+        raise NotFound(f"There is no offer {offer_id}.")
+    return offer
+
+
+def list_offers(session: Session, *, viewer: User, status: str | None = None, kind: str | None = None) -> list[Offer]:
+    q = select(Offer)
+    if not is_staff(viewer):
+        q = q.where(Offer.user_id == viewer.id)
+    if status:
+        q = q.where(Offer.status == status)
+    if kind:
+        q = q.where(Offer.kind == kind)
+    return list(session.execute(q.order_by(Offer.created_at.desc(), Offer.id.desc())).scalars())
+
+
+# --- answers --------------------------------------------------------------------------------------
+
+def _answerable(session: Session, offer_id, user: User, now: datetime) -> tuple[Offer, Unit]:
+    """Lock the offer's unit and return the offer re-read under the lock, if `user` may still
+    answer it; otherwise raise."""
+    offer = session.get(Offer, offer_id) if isinstance(offer_id, int) else None
+    if offer is None or (offer.user_id != user.id and not is_staff(user)):
+        raise NotFound(f"There is no offer {offer_id}.")
+    if offer.user_id != user.id:
+        raise Forbidden("Only the resident it was made to can answer an offer.")
+    unit = lock_resource(session, Unit, offer.unit_id)
+    # Lock the offer row too, so an answer and the expiry job (which locks due offers) cannot
+    # both change it: whichever comes second re-reads the first one's outcome.
+    offer = session.execute(select(Offer).where(Offer.id == offer.id).with_for_update()
+                            .execution_options(populate_existing=True)).scalar_one()
+    tz = zone()
+    if offer.status != "open":
+        when = f" on {offer.responded_at.astimezone(tz).strftime('%d %b %Y %H:%M')}" if offer.responded_at else ""
+        raise Conflict(f"This offer was already {offer.status}{when}; it cannot be answered again.")
+    if offer.expires_at <= now:
+        deadline = offer.expires_at.astimezone(tz).strftime("%d %b %Y %H:%M")
+        raise Conflict(f"This offer expired on {deadline}; it cannot be answered any more.")
+    return offer, unit
+
+
+def _entries_of(session: Session, offer: Offer) -> list[WaitlistEntry]:
+    """The open waitlist places the offer was made for (its entry, or its application's)."""
+    return list(session.execute(select(WaitlistEntry).where(
+        or_(WaitlistEntry.id == offer.waitlist_entry_id,
+            and_(WaitlistEntry.application_id.is_not(None),
+                 WaitlistEntry.application_id == offer.application_id)),
+        WaitlistEntry.status.in_(("waiting", "offered")))).scalars())
+
+
+@transaction
+def accept_offer(session: Session, offer_id: int, *, user: User, now: datetime) -> Lease:
+    """Accept: an allocation or waitlist offer makes a lease; a renewal offer makes the next
+    lease, back to back with the renewed one. Conflict-checked under the unit lock: an offer
+    that has become impossible (the unit was let or taken out of service meanwhile) answers 409
+    with the reason and changes nothing."""
+    offer, unit = _answerable(session, offer_id, user, now)
+    previous = None
+    if offer.kind == "renewal":
+        previous = session.get(Lease, offer.lease_id) if offer.lease_id else None
+        if previous is None or previous.status not in LIVE_LEASES:
+            state = previous.status if previous is not None else "gone"
+            raise Conflict(f"The lease this renewal was for is {state}; the renewal can no longer be accepted.")
+    try:
+        lease = insert_lease(session, unit, user_id=offer.user_id, start=offer.start_date, end=offer.end_date,
+                             monthly_rent=offer.monthly_rent, now=now, exclude_offer_id=offer.id,
+                             previous_lease_id=previous.id if previous else None)
+    except Conflict as exc:
+        raise Conflict(f"This offer can no longer be accepted: {exc.message}", **exc.extra) from None
+    offer.status = "accepted"
+    offer.responded_at = now
+    if offer.kind != "renewal":
+        offer.lease_id = lease.id
+    if offer.application_id:
+        app = session.get(HousingApplication, offer.application_id)
+        if app is not None:
+            app.status = "housed"
+            app.reason = None
+            app.updated_at = now
+        for other in session.execute(select(Offer).where(Offer.application_id == offer.application_id,
+                                                         Offer.status == "open", Offer.id != offer.id)).scalars():
+            other.status = "declined"
+            other.responded_at = now
+    for entry in _entries_of(session, offer):
+        entry.status = "housed"
+    notify(session, user_id=offer.user_id, kind="offer_accepted", now=now,
+           subject=f"Unit {unit.code}: lease confirmed",
+           body=f"Your lease of unit {unit.code} runs from {human_date(lease.start_date)} to "
+                f"{human_date(lease.end_date)} (move-out day) at HK${Decimal(lease.monthly_rent):,.2f} a month.",
+           link="/housing", dedupe_key=f"offer-accepted:{offer.id}")
+    return lease
+
+
+def _close_after_refusal(session: Session, offer: Offer, *, reason: str, now: datetime) -> None:
+    """After a decline or expiry: the application and waitlist place end (the unit goes to the
+    next person); a renewal's lease becomes 'ending'."""
+    if offer.kind == "renewal" and offer.lease_id:
+        lease = session.get(Lease, offer.lease_id)
+        if lease is not None and lease.status == "active":
+            lease.status = "ending"
+        return
+    if offer.application_id:
+        app = session.get(HousingApplication, offer.application_id)
+        if app is not None and app.status in OPEN_APPLICATIONS:
+            app.status = "withdrawn"
+            app.reason = reason
+            app.updated_at = now
+    for entry in _entries_of(session, offer):
+        entry.status = "removed"
+        entry.reason = reason
+
+
+@transaction
+def decline_offer(session: Session, offer_id: int, *, user: User, now: datetime) -> Offer:
+    """Decline: the unit is free for the next person at once. Declining an allocation or
+    waitlist offer closes the application (apply again to be considered anew); declining a
+    renewal sets the lease 'ending'."""
+    offer, unit = _answerable(session, offer_id, user, now)
+    offer.status = "declined"
+    offer.responded_at = now
+    _close_after_refusal(session, offer, reason=f"You declined the offer of unit {unit.code}.", now=now)
+    return offer
+
+
+@transaction
+def expire_offers(session: Session, *, now: datetime) -> list[Offer]:
+    """Mark every open offer whose deadline has passed as expired (idempotent; one transaction).
+    The unit is free again; an expired renewal sets its lease 'ending'; an expired allocation or
+    waitlist offer closes the application and the waitlist place, so the next person is offered."""
+    due = list(session.execute(select(Offer).where(Offer.status == "open", Offer.expires_at <= now)
+                               .order_by(Offer.id).with_for_update()).scalars())
+    for offer in due:
+        offer.status = "expired"
+        offer.responded_at = now
+        unit = session.get(Unit, offer.unit_id)
+        _close_after_refusal(session, offer, reason=f"The offer of unit {unit.code} expired without an answer.",
+                             now=now)
+        notify(session, user_id=offer.user_id, kind="offer_expired", now=now,
+               subject=f"Your offer of unit {unit.code} has expired",
+               body=("The renewal offer expired; your lease ends as planned." if offer.kind == "renewal" else
+                     f"The offer of unit {unit.code} was not answered in time and has passed to the next person."),
+               link="/housing", dedupe_key=f"offer-expired:{offer.id}")
+    return due

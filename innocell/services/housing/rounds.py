@@ -1,0 +1,160 @@
+"""Allocation rounds: every open application against every unit of the types asked for,
+solved by the pure core (allocation.rounds) with the published weights. A preview writes
+nothing; a commit makes the offers and waitlists the applications it cannot place, with the
+reason, in one transaction."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from ...allocation import rounds as rounds_core
+from ...models import AllocationRound, HousingApplication, Unit, User, WaitlistEntry
+from ..audit import record
+from ..notifications import notify
+from ..settings import setting
+from ..tx import transaction
+from .common import local_day, money, stay_end, term_label
+from .leases import claims
+from .offers import add_offer
+from .waitlists import join_waitlist
+
+
+def weights() -> rounds_core.Weights:
+    return rounds_core.Weights(tier=float(setting("ALLOCATION_WEIGHT_TIER")),
+                               preference=float(setting("ALLOCATION_WEIGHT_PREFERENCE")),
+                               wait_day=float(setting("ALLOCATION_WEIGHT_WAIT_DAY")))
+
+
+def _weights_dict(w: rounds_core.Weights) -> dict:
+    return {"tier": w.tier, "preference": w.preference, "wait_day": w.wait_day}
+
+
+def _round_applications(session: Session) -> list[HousingApplication]:
+    """Open applications a round considers: submitted ones, and waitlisted ones still waiting."""
+    waiting_app_ids = select(WaitlistEntry.application_id).where(WaitlistEntry.status == "waiting",
+                                                                 WaitlistEntry.application_id.is_not(None))
+    return list(session.execute(
+        select(HousingApplication).where(or_(
+            HousingApplication.status == "submitted",
+            and_(HousingApplication.status == "waitlisted", HousingApplication.id.in_(waiting_app_ids)),
+        )).order_by(HousingApplication.id)).scalars())
+
+
+def _round_inputs(session: Session, now: datetime):
+    today = local_day(now)
+    rows = _round_applications(session)
+    users = {u.id: u for u in session.execute(select(User).where(User.id.in_({a.user_id for a in rows}))).scalars()} \
+        if rows else {}
+    applicants = []
+    for a in rows:
+        start = max(a.move_in, today)
+        end = stay_end(start, a.term_months, a.term_nights)
+        waited = max((today - local_day(a.created_at)).days, 0) if a.created_at else 0
+        user = users.get(a.user_id)
+        applicants.append(rounds_core.Applicant(
+            id=a.id, tier=user.priority_tier if user else 3, unit_type=a.unit_type, move_in=start, end=end,
+            preferred_unit_ids=tuple(a.preferred_unit_ids or ()), waited_days=waited, occupants=a.occupants or 1,
+            term_label=term_label(a.term_months, a.term_nights)))
+    types = {a.unit_type for a in applicants}
+    units = list(session.execute(select(Unit).where(Unit.unit_type.in_(types)).order_by(Unit.id)).scalars()) \
+        if types else []
+    candidates = []
+    if applicants and units:
+        lo = min(a.move_in for a in applicants)
+        hi = max(a.end for a in applicants)
+        busy = claims(session, None, lo, hi, now=now, unit_filter=Unit.unit_type.in_(types))
+        for u in units:
+            candidates.append(rounds_core.CandidateUnit(
+                id=u.id, unit_type=u.unit_type, occupancy=u.occupancy,
+                busy=tuple((c.start, c.end) for c in busy.get(u.id, [])), code=u.code))
+    return rows, users, applicants, units, candidates
+
+
+def _round_payload(result: rounds_core.RoundResult, rows, users, units) -> dict:
+    apps = {a.id: a for a in rows}
+    unit_by_id = {u.id: u for u in units}
+    assignments = []
+    for a in result.assignments:
+        app, unit = apps[a.application_id], unit_by_id[a.unit_id]
+        user = users.get(app.user_id)
+        assignments.append({
+            "application_id": a.application_id, "unit_id": a.unit_id,
+            "start": a.start.isoformat(), "end": a.end.isoformat(),
+            "unit_code": unit.code, "unit_type": unit.unit_type, "user_id": app.user_id,
+            "user_name": user.name if user else None, "priority_tier": user.priority_tier if user else None,
+            "weight": a.weight, "preferred_rank": (list(app.preferred_unit_ids or []).index(unit.id) + 1
+                                                   if unit.id in (app.preferred_unit_ids or []) else None),
+            "monthly_rent": money(unit.monthly_rent),
+        })
+    unassigned = []
+    for u in result.unassigned:
+        app = apps[u.application_id]
+        user = users.get(app.user_id)
+        unassigned.append({"application_id": u.application_id, "reason": u.reason, "user_id": app.user_id,
+                           "user_name": user.name if user else None, "unit_type": app.unit_type,
+                           "priority_tier": user.priority_tier if user else None})
+    return {"assignments": assignments, "unassigned": unassigned, "score": result.score,
+            "weights": _weights_dict(weights())}
+
+
+def preview_round(session: Session, *, actor: User, now: datetime) -> dict:
+    """What a round would do now; writes nothing."""
+    rows, users, applicants, units, candidates = _round_inputs(session, now)
+    result = rounds_core.solve_round(applicants, candidates, weights())
+    payload = _round_payload(result, rows, users, units)
+    payload["id"] = None
+    payload["committed"] = False
+    return payload
+
+
+@transaction
+def commit_round(session: Session, *, actor: User, now: datetime) -> AllocationRound:
+    """Run the round and make its offers (open for OFFER_RESPONSE_DAYS); applications it
+    cannot place join the waitlist of their unit type with the reason. One transaction, with
+    every unit of the requested types locked so leases and other rounds wait."""
+    types = sorted({a.unit_type for a in _round_applications(session)})
+    if types:
+        session.execute(select(Unit.id).where(Unit.unit_type.in_(types)).order_by(Unit.id).with_for_update()).all()
+    rows, users, applicants, units, candidates = _round_inputs(session, now)
+    result = rounds_core.solve_round(applicants, candidates, weights())
+    payload = _round_payload(result, rows, users, units)
+    rnd = AllocationRound(created_by_id=actor.id, created_at=now, committed=True, score=result.score,
+                          params={"weights": _weights_dict(weights()), "applications": len(rows),
+                                  "units": len(units)},
+                          result={})
+    session.add(rnd)
+    session.flush()
+    expires_at = now + timedelta(days=int(setting("OFFER_RESPONSE_DAYS")))
+    apps = {a.id: a for a in rows}
+    unit_by_id = {u.id: u for u in units}
+    for a in result.assignments:
+        app, unit = apps[a.application_id], unit_by_id[a.unit_id]
+        entry = session.execute(select(WaitlistEntry).where(WaitlistEntry.application_id == app.id,
+                                                            WaitlistEntry.status == "waiting")).scalars().first()
+        add_offer(session, kind="allocation", user_id=app.user_id, unit=unit, start=a.start, end=a.end,
+                  monthly_rent=unit.monthly_rent, expires_at=expires_at, now=now, application=app,
+                  waitlist_entry=entry, round_id=rnd.id)
+    for u in result.unassigned:
+        app = apps[u.application_id]
+        app.status = "waitlisted"
+        app.reason = u.reason
+        app.updated_at = now
+        entry = join_waitlist(session, application=app, now=now)
+        entry.reason = u.reason
+        notify(session, user_id=app.user_id, kind="waitlisted", now=now,
+               subject=f"You are on the waitlist for a {app.unit_type} unit",
+               body=f"This round could not place you. {u.reason} You keep your place on the {app.unit_type} "
+                    "waitlist; your housing page shows where you stand.",
+               link="/housing", dedupe_key=f"round:{rnd.id}:waitlisted:{app.id}")
+    payload["id"] = rnd.id
+    payload["committed"] = True
+    rnd.result = dict(payload)  # a new object, so the JSON column sees the change
+    record(session, actor_id=actor.id, action="round.commit", target_type="allocation_round", target_id=rnd.id,
+           now=now, score=result.score, offers=len(result.assignments), unassigned=len(result.unassigned))
+    return rnd
+
+
+def list_rounds(session: Session, *, limit: int = 20) -> list[AllocationRound]:
+    return list(session.execute(select(AllocationRound).order_by(AllocationRound.id.desc()).limit(limit)).scalars())

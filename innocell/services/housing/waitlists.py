@@ -1,0 +1,137 @@
+"""Waitlists, one queue per unit type: who waits in what order (allocation.waitlist decides:
+manual rank, tier, time joined), why, and a manager's reordering with a recorded reason.
+Promotion of free units to the first in line is services/waitlist_promotion.py."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ...allocation import waitlist as waitlist_core
+from ...models import UNIT_TYPES, HousingApplication, User, WaitlistEntry
+from .. import Conflict, NotFound
+from ..audit import record
+from ..tx import transaction
+from .common import Violations, as_int, is_staff
+
+CLOSED_EXPLANATIONS = {
+    "offered": "A unit has been offered to you; answer the offer on your housing page.",
+    "housed": "You were housed from this waitlist.",
+    "removed": "You are no longer on this waitlist.",
+}
+
+
+def queue_entry(entry: WaitlistEntry) -> waitlist_core.QueueEntry:
+    """What the pure core orders an entry by."""
+    return waitlist_core.QueueEntry(id=entry.id, tier=entry.priority_tier, joined_at=entry.joined_at,
+                                    manual_rank=entry.manual_rank)
+
+
+def waiting(session: Session, unit_type: str) -> list[WaitlistEntry]:
+    """The waiting entries of a unit type, in no particular order."""
+    return list(session.execute(select(WaitlistEntry).where(WaitlistEntry.unit_type == unit_type,
+                                                            WaitlistEntry.status == "waiting")).scalars())
+
+
+def _explain(entry: WaitlistEntry, queue: list[waitlist_core.QueueEntry]) -> tuple[int | None, int | None, str]:
+    if entry.status != "waiting":
+        text = CLOSED_EXPLANATIONS.get(entry.status, "")
+        if entry.status == "removed" and entry.reason:
+            text = f"{text[:-1]}: {entry.reason}"
+        return None, None, text
+    position, ahead = waitlist_core.position_of(queue, entry.id)
+    return position, len(ahead), waitlist_core.explain(queue_entry(entry), ahead)
+
+
+def waitlist_position(session: Session, entry: WaitlistEntry) -> tuple[int | None, int | None, str]:
+    """(position from 1, how many are ahead, why) of an entry; position None unless waiting."""
+    queue = [queue_entry(e) for e in waiting(session, entry.unit_type)]
+    return _explain(entry, queue)
+
+
+def waitlist(session: Session, *, unit_type: str | None = None, viewer: User,
+             include_closed: bool = False) -> list[tuple[WaitlistEntry, int | None, int | None, str]]:
+    """(entry, position, ahead, explanation) in queue order per unit type: a resident's own
+    entries, or every entry for staff. Closed entries (offered, housed, removed) only when
+    `include_closed` (residents always see their open offer state)."""
+    q = select(WaitlistEntry)
+    if unit_type:
+        q = q.where(WaitlistEntry.unit_type == unit_type)
+    if not is_staff(viewer):
+        q = q.where(WaitlistEntry.user_id == viewer.id)
+        if not include_closed:
+            q = q.where(WaitlistEntry.status.in_(("waiting", "offered")))
+    elif not include_closed:
+        q = q.where(WaitlistEntry.status == "waiting")
+    entries = list(session.execute(q).scalars())
+    queues: dict[str, list[waitlist_core.QueueEntry]] = {}
+    out = []
+    for entry in entries:
+        if entry.unit_type not in queues:
+            queues[entry.unit_type] = [queue_entry(e) for e in waiting(session, entry.unit_type)]
+        position, ahead, text = _explain(entry, queues[entry.unit_type])
+        out.append((entry, position, ahead, text))
+    type_order = {t: i for i, t in enumerate(UNIT_TYPES)}
+    out.sort(key=lambda row: (type_order.get(row[0].unit_type, 99), row[0].unit_type,
+                              row[1] if row[1] is not None else 10**9, row[0].id))
+    return out
+
+
+@transaction
+def join_waitlist(session: Session, *, application: HousingApplication, now: datetime) -> WaitlistEntry:
+    """Put the application on its unit type's waitlist (its existing waiting entry if any).
+    The tier is the applicant's priority tier at joining."""
+    entry = session.execute(select(WaitlistEntry).where(WaitlistEntry.application_id == application.id,
+                                                        WaitlistEntry.status == "waiting")).scalars().first()
+    if entry is None:
+        user = session.get(User, application.user_id)
+        entry = WaitlistEntry(user_id=application.user_id, application_id=application.id,
+                              unit_type=application.unit_type, priority_tier=user.priority_tier if user else 3,
+                              joined_at=now, status="waiting")
+        session.add(entry)
+        session.flush()
+    if application.status in ("submitted", "offered"):
+        application.status = "waitlisted"
+        application.updated_at = now
+    return entry
+
+
+@transaction
+def reorder_waitlist(session: Session, entry_id: int, *, new_position, reason: str, actor: User,
+                     now: datetime) -> WaitlistEntry:
+    """Move a waiting entry to `new_position` (1 = first) of its queue; a reason is required
+    and recorded in the audit trail."""
+    v = Violations()
+    position = as_int(new_position, "position", v, minimum=1, label="new position")
+    if not isinstance(reason, str) or not reason.strip():
+        v.add("reason", "Give the reason for moving this entry; it is kept in the audit trail.")
+    v.raise_if_any()
+    entry = session.get(WaitlistEntry, entry_id) if isinstance(entry_id, int) else None
+    if entry is None:
+        raise NotFound(f"There is no waitlist entry {entry_id}.")
+    session.execute(select(WaitlistEntry.id).where(WaitlistEntry.unit_type == entry.unit_type,
+                                                   WaitlistEntry.status == "waiting")
+                    .order_by(WaitlistEntry.id).with_for_update()).all()
+    entry = session.get(WaitlistEntry, entry_id, populate_existing=True)
+    if entry.status != "waiting":
+        raise Conflict(f"This entry is {entry.status}; only waiting entries can be moved.")
+    entries = waiting(session, entry.unit_type)
+    queue = [queue_entry(e) for e in entries]
+    old_position, _ = waitlist_core.position_of(queue, entry.id)
+    try:
+        entry.manual_rank = waitlist_core.rank_for_position(queue, entry.id, position)
+    except ValueError:
+        # Midpoints ran out: renumber the queue with the entry in its new place.
+        ordered = [q for q in waitlist_core.order(queue) if q.id != entry.id]
+        index = min(position, len(ordered) + 1) - 1
+        ordered.insert(index, queue_entry(entry))
+        ranks = waitlist_core.renumbered(ordered)
+        for e in entries:
+            e.manual_rank = ranks[e.id]
+    queue = [queue_entry(e) for e in entries]
+    new_pos, _ = waitlist_core.position_of(queue, entry.id)
+    record(session, actor_id=actor.id, action="waitlist.reorder", target_type="waitlist_entry", target_id=entry.id,
+           now=now, reason=reason.strip()[:500], unit_type=entry.unit_type, old_position=old_position,
+           new_position=new_pos)
+    return entry

@@ -1,0 +1,106 @@
+"""The housing API's JSON shapes (CONTRACT.md, Housing): one function per resource, beside the
+handlers that answer them. Instants carry the local zone's offset; money is a number in cents."""
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from ...models import AllocationRound, HousingApplication, Lease, Offer, Unit, UnitOutage, WaitlistEntry
+from ...services.housing.common import money
+from ...timeutil import iso_local, local_zone
+
+
+def unit_json(unit: Unit, *, status_on: str | None = None) -> dict:
+    """Unit: {"id","code","unit_type","floor","monthly_rent","occupancy","status"}; `status_on`
+    (a state computed for a day, e.g. 'out_of_service' during an outage) overrides the status."""
+    return {
+        "id": unit.id,
+        "code": unit.code,
+        "unit_type": unit.unit_type,
+        "floor": unit.floor,
+        "monthly_rent": money(unit.monthly_rent),
+        "occupancy": unit.occupancy,
+        "status": status_on or unit.status,
+        "description": unit.description,
+    }
+
+
+def outage_json(outage: UnitOutage) -> dict:
+    return {"id": outage.id, "unit_id": outage.unit_id, "start": outage.start_date.isoformat(),
+            "end": outage.end_date.isoformat(), "reason": outage.reason}
+
+
+def lease_json(lease: Lease) -> dict:
+    return {
+        "id": lease.id,
+        "unit_id": lease.unit_id,
+        "user_id": lease.user_id,
+        "start": lease.start_date.isoformat(),
+        "end": lease.end_date.isoformat(),
+        "monthly_rent": money(lease.monthly_rent),
+        "status": lease.status,
+        "unit_code": lease.unit.code if lease.unit is not None else None,
+        "previous_lease_id": lease.previous_lease_id,
+        "termination_reason": lease.termination_reason,
+    }
+
+
+def offer_json(offer: Offer, tz: ZoneInfo | None = None) -> dict:
+    tz = tz or local_zone()
+    return {
+        "id": offer.id,
+        "kind": offer.kind,
+        "user_id": offer.user_id,
+        "unit_id": offer.unit_id,
+        "lease_id": offer.lease_id,
+        "start": offer.start_date.isoformat(),
+        "end": offer.end_date.isoformat(),
+        "expires_at": iso_local(offer.expires_at, tz),
+        "status": offer.status,
+        "monthly_rent": money(offer.monthly_rent),
+        "unit_code": offer.unit.code if offer.unit is not None else None,
+        "application_id": offer.application_id,
+        "waitlist_entry_id": offer.waitlist_entry_id,
+        "round_id": offer.round_id,
+        "responded_at": iso_local(offer.responded_at, tz),
+    }
+
+
+def application_json(app: HousingApplication, tz: ZoneInfo | None = None) -> dict:
+    return {
+        "id": app.id,
+        "user_id": app.user_id,
+        "unit_type": app.unit_type,
+        "move_in": app.move_in.isoformat(),
+        "term_months": app.term_months,
+        "status": app.status,
+        "term_nights": app.term_nights,
+        "occupants": app.occupants,
+        "preferred_unit_ids": list(app.preferred_unit_ids or []),
+        "reason": app.reason,
+        "created_at": iso_local(app.created_at, tz or local_zone()),
+    }
+
+
+def waitlist_entry_json(entry: WaitlistEntry, position: int | None, ahead: int | None,
+                        explanation: str | None = None, tz: ZoneInfo | None = None) -> dict:
+    return {
+        "id": entry.id,
+        "unit_type": entry.unit_type,
+        "position": position,
+        "ahead": ahead,
+        "priority_tier": entry.priority_tier,
+        "joined_at": iso_local(entry.joined_at, tz or local_zone()),
+        "status": entry.status,
+        "user_id": entry.user_id,
+        "application_id": entry.application_id,
+        "explanation": explanation,
+        "reason": entry.reason,
+    }
+
+
+def round_json(rnd: AllocationRound | dict) -> dict:
+    """A committed round (its stored result) or a preview (the payload, id None)."""
+    data = rnd if isinstance(rnd, dict) else dict(rnd.result or {}, id=rnd.id)
+    return {"id": data.get("id"), "assignments": data.get("assignments", []),
+            "unassigned": data.get("unassigned", []), "score": data.get("score", 0.0),
+            "weights": data.get("weights"), "committed": data.get("committed", False)}
