@@ -1,8 +1,9 @@
 """The scheduled jobs and the runner that makes each job's tick happen once.
 
-Job functions take (session, now, config), call services one item at a time and commit after
-each item, so a crash mid-run keeps the finished items and a re-run does the rest: every
-service re-checks the state under a lock or a conditional UPDATE (idempotent by state).
+Job functions take (session, now, config) and call services one item at a time; each service
+step is its own transaction (services.tx), so a crash mid-run keeps the finished items and a
+re-run does the rest: every step re-checks the state under a lock or a conditional UPDATE
+(idempotent by state). Nothing here commits or rolls back: the services own that.
 
 `run_job` first claims the tick: it inserts JobRun(job, tick) where tick is `now` truncated
 to JOB_INTERVAL_SECONDS; the unique (job, tick) key lets exactly one process win, the others
@@ -25,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..services import ServiceError
+from ..services.tx import discard, transaction
 
 log = logging.getLogger("innocell.jobs")
 UTC = timezone.utc
@@ -37,19 +39,15 @@ def _tz(config) -> ZoneInfo:
 
 def _each(session: Session, ids, step: Callable[[int], object], counts: dict, key_for: Callable[[object], str | None],
           errors_key: str = "refused") -> None:
-    """Run `step` per item in its own transaction; a refused item (ServiceError) is counted and
-    rolled back, anything else rolls back and propagates (the run records the error)."""
+    """Run `step` (a @transaction service call) per item; a refused item (ServiceError) was
+    rolled back by its own transaction and is counted; anything else propagates (the run
+    records the error)."""
     for item_id in ids:
         try:
             outcome = step(item_id)
-            session.commit()
         except ServiceError:
-            session.rollback()
             counts[errors_key] = counts.get(errors_key, 0) + 1
             continue
-        except Exception:
-            session.rollback()
-            raise
         key = key_for(outcome)
         if key:
             counts[key] = counts.get(key, 0) + 1
@@ -207,31 +205,50 @@ def tick_for(now: datetime, interval_seconds: int) -> datetime:
     return EPOCH + timedelta(seconds=seconds - seconds % max(int(interval_seconds), 1))
 
 
-def _claim(session: Session, job: str, tick: datetime, trigger: str, started: datetime):
-    """Insert the (job, tick) row; on a duplicate, take over a failed run. Returns the JobRun
-    id or None when another run owns the tick."""
+@transaction
+def _insert_claim(session: Session, job: str, tick: datetime, trigger: str, started: datetime) -> int:
     from ..models import JobRun
-    from ..services.guard import begin_write
 
-    begin_write(session)
     run = JobRun(job=job, tick=tick, started_at=started, trigger=trigger, counts={})
     session.add(run)
-    try:
-        session.commit()
-        return run.id
-    except IntegrityError:
-        session.rollback()
-    begin_write(session)
+    session.flush()
+    return run.id
+
+
+@transaction
+def _retake_failed(session: Session, job: str, tick: datetime, trigger: str, started: datetime) -> int | None:
+    from ..models import JobRun
+
     taken = session.execute(
         update(JobRun).where(JobRun.job == job, JobRun.tick == tick, JobRun.error.is_not(None))
         .values(error=None, finished_at=None, started_at=started, trigger=trigger, counts={},
                 message="retry of a failed run")
         .execution_options(synchronize_session=False)
     ).rowcount == 1
-    session.commit()
     if not taken:
         return None
     return session.execute(select(JobRun.id).where(JobRun.job == job, JobRun.tick == tick)).scalar_one()
+
+
+def _claim(session: Session, job: str, tick: datetime, trigger: str, started: datetime):
+    """Insert the (job, tick) row; on a duplicate, take over a failed run. Returns the JobRun
+    id or None when another run owns the tick."""
+    try:
+        return _insert_claim(session, job, tick, trigger, started)
+    except IntegrityError:
+        return _retake_failed(session, job, tick, trigger, started)
+
+
+@transaction
+def _finish(session: Session, run_id: int, *, finished: datetime, counts: dict, error: str | None) -> None:
+    from ..models import JobRun
+
+    session.execute(
+        update(JobRun).where(JobRun.id == run_id)
+        .values(finished_at=finished, counts=counts, error=error,
+                message=(describe(counts) if error is None else "failed")[:500])
+        .execution_options(synchronize_session=False)
+    )
 
 
 def run_job(app, name: str, now: datetime, trigger: str = "scheduler", clock: Callable[[], datetime] | None = None,
@@ -239,9 +256,7 @@ def run_job(app, name: str, now: datetime, trigger: str = "scheduler", clock: Ca
     """Run one job as of `now`, once per tick across processes; record it in job_runs.
     `interval_seconds` overrides JOB_INTERVAL_SECONDS for the tick (a manager's "Run now" uses
     1 s, so it runs even when the scheduler has just done this minute's tick)."""
-    from ..extensions import db
-    from ..models import JobRun
-    from ..services.guard import begin_write
+    from ..extensions import db, strict_writes
 
     if name not in JOBS:
         raise KeyError(f"unknown job {name!r}; known: {', '.join(JOBS)}")
@@ -252,25 +267,22 @@ def run_job(app, name: str, now: datetime, trigger: str = "scheduler", clock: Ca
         tick = tick_for(now, int(interval_seconds or config["JOB_INTERVAL_SECONDS"]))
         # A fresh app context has its own session (Flask-SQLAlchemy scopes sessions by app
         # context), closed when the context ends.
-        run_id = _claim(session, name, tick, trigger, clock())
-        if run_id is None:
-            return RunResult(name, tick, "skipped")
+        strict = strict_writes.set(bool(config.get("STRICT_WRITES")))
         try:
-            counts = JOBS[name].func(session, now, config)
-            error = None
-        except Exception:  # noqa: BLE001 - recorded on the run, shown to managers
-            session.rollback()
-            counts, error = {}, traceback.format_exc()[-4000:]
-            log.exception("Job %s failed at tick %s", name, tick.isoformat())
-        begin_write(session)
-        session.execute(
-            update(JobRun).where(JobRun.id == run_id)
-            .values(finished_at=clock(), counts=counts, error=error,
-                    message=(describe(counts) if error is None else "failed")[:500])
-            .execution_options(synchronize_session=False)
-        )
-        session.commit()
-        return RunResult(name, tick, "ran" if error is None else "failed", counts, error)
+            run_id = _claim(session, name, tick, trigger, clock())
+            if run_id is None:
+                return RunResult(name, tick, "skipped")
+            try:
+                counts = JOBS[name].func(session, now, config)
+                error = None
+            except Exception:  # noqa: BLE001 - recorded on the run, shown to managers
+                discard(session)
+                counts, error = {}, traceback.format_exc()[-4000:]
+                log.exception("Job %s failed at tick %s", name, tick.isoformat())
+            _finish(session, run_id, finished=clock(), counts=counts, error=error)
+            return RunResult(name, tick, "ran" if error is None else "failed", counts, error)
+        finally:
+            strict_writes.reset(strict)
 
 
 def run_all(app, now: datetime, trigger: str = "cli") -> list[RunResult]:
