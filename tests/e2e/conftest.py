@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import FIXED_NOW
 from flask import Flask
 
 CHROMIUM = os.environ.get("INNOCELL_CHROMIUM", "/usr/bin/chromium")
@@ -63,11 +65,13 @@ def _app_for(database_path: Path) -> Flask:
         "INNOCELL_SCHEDULER": False,
         "WTF_CSRF_ENABLED": True,  # the browser sends real tokens
         "TESTING": False,
+        "CLOCK": lambda: FIXED_NOW,  # the pages' "today", as in every other test
+        "STRICT_WRITES": True,
     })
 
 
 def _migrate_and_seed(database_path: Path) -> None:
-    """`flask db upgrade` then the demo seed with the real clock, as `make run` does."""
+    """`flask db upgrade` then the demo seed at the app's (pinned) clock, as `make run` does."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
     from flask_migrate import upgrade

@@ -12,15 +12,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from tests.conftest import FIXED_NOW
 from tests.e2e.conftest import sign_in, sign_out
 
 HK = ZoneInfo("Asia/Hong_Kong")
 
 
 def tuesdays_ahead() -> list[date]:
-    from innocell.timeutil import utcnow
-
-    today = utcnow().astimezone(HK).date()
+    today = FIXED_NOW.astimezone(HK).date()
     first = today + timedelta(days=(1 - today.weekday()) % 7 or 7)
     return [first, first + timedelta(weeks=1), first + timedelta(weeks=2)]
 

@@ -6,11 +6,15 @@ import csv
 import io
 import re
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
 
+from tests.conftest import FIXED_NOW
 from tests.e2e.conftest import sign_in
+
+HK = ZoneInfo("Asia/Hong_Kong")
 
 
 def last_month_bounds(today: date) -> tuple[date, date]:
@@ -33,10 +37,7 @@ def test_finance_downloads_last_months_occupancy_as_csv_and_xlsx(live_server, pa
         page.locator("[data-testid=show-period]").click()
     start = date.fromisoformat(page.input_value("#from"))
     end = date.fromisoformat(page.input_value("#to"))
-    with live_server.app.app_context():
-        from innocell.timeutil import local_zone, utcnow
-
-        today = utcnow().astimezone(local_zone()).date()
+    today = FIXED_NOW.astimezone(HK).date()
     assert (start, end) == last_month_bounds(today)
     shown = page.locator("[data-testid=period-shown]").inner_text()
     assert f"{(end - start).days} nights" in shown

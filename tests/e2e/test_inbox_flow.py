@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from tests.conftest import FIXED_NOW
 from tests.e2e.conftest import sign_in, sign_out
 
 TITLE = "E2E sequencing run"
@@ -16,13 +17,12 @@ def _book_soon_for(live_server, email: str) -> str:
     """A booking for the resident starting in three hours, as if made earlier; returns the space name."""
     from innocell.extensions import db
     from innocell.models import Booking, Space, User
-    from innocell.timeutil import utcnow
 
     with live_server.app.app_context():
         user = db.session.execute(select(User).where(User.email == email)).scalar_one()
         space = db.session.execute(select(Space).where(Space.active.is_(True), Space.capacity > 1)
                                    .order_by(Space.id)).scalars().first()
-        now = utcnow().replace(second=0, microsecond=0)
+        now = FIXED_NOW
         start = now + timedelta(hours=3)
         db.session.add(Booking(space_id=space.id, user_id=user.id, start_at=start, end_at=start + timedelta(hours=1),
                                hold_end_at=start + timedelta(hours=1), status="confirmed", title=TITLE,
