@@ -1,13 +1,10 @@
 """HTTP layer: thin blueprints by audience, the JSON API, error pages and template helpers."""
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask import Flask, g
 
 from ..extensions import db, login_manager, strict_writes
 from ..models import User
-from ..timeutil import local_zone, to_local
 from .errors import register_errors
 
 # Blueprint modules, each owned by one area of the product.
@@ -32,7 +29,7 @@ def _load_user(token: str):
 def register_web(app: Flask) -> None:
     import importlib
 
-    from . import entry
+    from . import display, entry
     from .api import bp as api_bp
 
     entry.install(app)
@@ -46,17 +43,7 @@ def register_web(app: Flask) -> None:
         app.register_blueprint(module.bp)
     app.register_blueprint(api_bp)
 
-    @app.template_filter("local")
-    def _local(dt, fmt="%a %d %b %Y %H:%M"):
-        if dt is None:
-            return ""
-        return to_local(dt, local_zone()).strftime(fmt)
-
-    @app.template_filter("money")
-    def _money(value):
-        if value is None:
-            return ""
-        return f"HK${Decimal(value):,.2f}"
+    display.register(app)
 
     @app.context_processor
     def _globals():

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from ..extensions import db
-from ..forms.housing import ApplicationForm, ConfirmForm, parse_unit_codes, unit_type_label
+from ..forms.housing import ApplicationForm, ConfirmForm, parse_unit_codes
 from ..models.housing import UNIT_TYPES
 from ..services import Conflict, NotFound, ServiceError
 from ..services.housing.applications import (
@@ -24,6 +24,7 @@ from ..services.housing.units import list_units, unit_type_summary
 from ..services.housing.waitlists import waitlist
 from ..timeutil import local_zone, to_local, utcnow
 from .access import principal, roles_required
+from .display import day_text, term_text
 
 bp = Blueprint("housing", __name__)
 
@@ -61,36 +62,6 @@ def today_local(now: datetime) -> date:
     return to_local(now, local_zone()).date()
 
 
-def day_text(value) -> str:
-    """A day as people write it: '1 Mar 2027' (datetimes shown in the local zone)."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, str):
-        try:
-            value = date.fromisoformat(value[:10]) if len(value) <= 10 else datetime.fromisoformat(value)
-        except ValueError:
-            return value
-    if isinstance(value, datetime):
-        value = to_local(value, local_zone())
-    return f"{value.day} {value:%b %Y}"
-
-
-def moment_text(value) -> str:
-    """An instant as '8 Dec 2026, 18:00' in the local zone."""
-    if value is None:
-        return ""
-    local = to_local(value, local_zone())
-    return f"{local.day} {local:%b %Y, %H:%M}"
-
-
-def term_text(months: int | None, nights: int | None) -> str:
-    if months:
-        return f"{months} month{'s' if months != 1 else ''}"
-    if nights:
-        return f"{nights} night{'s' if nights != 1 else ''}"
-    return ""
-
-
 def get(obj, key, default=None):
     """Read a key of a dict or an attribute of an object (services answer either)."""
     if isinstance(obj, dict):
@@ -115,21 +86,6 @@ def offer_deadline_text(offer, now: datetime) -> str:
         return f"{days} day{'s' if days != 1 else ''} {hours} hour{'s' if hours != 1 else ''} left"
     minutes = (left.seconds % 3600) // 60
     return f"{hours} hour{'s' if hours != 1 else ''} {minutes} min left"
-
-
-@bp.app_template_filter("dmy")
-def _dmy(value):
-    return day_text(value)
-
-
-@bp.app_template_filter("moment")
-def _moment(value):
-    return moment_text(value)
-
-
-@bp.app_context_processor
-def _housing_helpers():
-    return {"unit_type_label": unit_type_label, "term_text": term_text}
 
 
 def summary_rows(session, day: date, now: datetime) -> list[dict]:

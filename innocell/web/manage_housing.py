@@ -39,7 +39,8 @@ from ..services.housing.units import (
 from ..services.housing.waitlists import reorder_waitlist, waitlist
 from ..timeutil import utcnow
 from .access import MANAGERS, principal, roles_required
-from .housing import attach_error, day_text, get, offer_deadline_text, summary_rows, today_local
+from .display import day_text
+from .housing import attach_error, get, offer_deadline_text, summary_rows, today_local
 from .paging import Page, page_number, page_size
 
 bp = Blueprint("manage_housing", __name__, url_prefix="/manage/housing")

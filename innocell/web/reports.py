@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
 
 from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, send_file, \
     url_for
@@ -372,30 +371,3 @@ def freeze():
         return redirect(url_for("reports.index"))
     flash(f"{month:%B %Y} is frozen ({made} report groupings stored). Its exports now show these figures.", "success")
     return redirect(url_for("reports.frozen", month=f"{month:%Y-%m}"))
-
-
-def money(value) -> str:
-    return "" if value is None else f"{Decimal(value):,.2f}"
-
-
-@bp.app_template_filter("report_value")
-def report_value(value, kind: str) -> str:
-    """A presented figure as text: money and hours with two places, rates as percentages."""
-    if value is None:
-        return "—"
-    if kind == report_service.RATE:
-        return f"{float(value) * 100:.1f}%"
-    if kind in (report_service.MONEY, report_service.HOURS):
-        return money(value)
-    return f"{value:,}" if isinstance(value, int) else str(value)
-
-
-@bp.app_template_filter("signed")
-def signed(value, kind: str) -> str:
-    if value is None:
-        return "—"
-    if kind == report_service.RATE:
-        return f"{float(value) * 100:+.1f} pts"
-    if kind in (report_service.MONEY, report_service.HOURS):
-        return f"{Decimal(value):+,.2f}"
-    return f"{value:+,}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from ..extensions import db
 from ..forms.spaces import (
@@ -24,8 +24,9 @@ from ..services import blackouts as blackout_service
 from ..services import bookings as booking_service
 from ..services import no_show as no_show_service
 from ..services import spaces as space_service
-from ..timeutil import local_zone, parse_instant, to_local, utcnow
+from ..timeutil import local_zone, to_local, utcnow
 from .access import principal, roles_required
+from .display import as_instant, endpoint_exists, local_time
 
 bp = Blueprint("spaces", __name__)
 
@@ -41,29 +42,6 @@ from .paging import Page, page_number, page_size  # noqa: E402
 def local_instant(day: date, at: time) -> datetime:
     """A local wall-clock day and time as an aware UTC instant."""
     return datetime.combine(day, at, tzinfo=local_zone()).astimezone(UTC)
-
-
-def as_instant(value) -> datetime | None:
-    """A datetime or an ISO string (as services answer) as an aware UTC datetime."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    return parse_instant(str(value), local_zone())
-
-
-def iso_local(value) -> str:
-    instant = as_instant(value)
-    return to_local(instant, local_zone()).strftime("%Y-%m-%dT%H:%M") if instant else ""
-
-
-def fmt_local(value, fmt="%a %d %b %Y %H:%M") -> str:
-    instant = as_instant(value)
-    return to_local(instant, local_zone()).strftime(fmt) if instant else ""
-
-
-def hours_label(windows) -> str:
-    return ", ".join(f"{a}–{b}" for a, b in windows) if windows else "closed"
 
 
 def space_facts(space) -> list[tuple[str, str]]:
@@ -85,16 +63,6 @@ def space_facts(space) -> list[tuple[str, str]]:
         ("Public holidays", "closed" if space.closed_on_holidays else "open as usual"),
     ]
     return facts
-
-
-def endpoint_exists(name: str) -> bool:
-    return name in current_app.view_functions
-
-
-@bp.app_context_processor
-def _helpers():
-    return {"kind_label": kind_label, "iso_local": iso_local, "fmt_local": fmt_local, "hours_label": hours_label,
-            "endpoint_exists": endpoint_exists}
 
 
 def _kinds(spaces) -> list[str]:
@@ -219,7 +187,7 @@ def _booked(made) -> object:
         else:
             flash("Booked. See you there!", "success")
         return redirect(url_for("spaces.booking", booking_id=first.id, new=1))
-    dates = ", ".join(fmt_local(b.start_at, "%d %b") for b in made)
+    dates = ", ".join(local_time(b.start_at, "%d %b") for b in made)
     flash(f"{len(made)} weekly bookings made ({dates}).", "success")
     return redirect(url_for("spaces.booking", booking_id=first.id, new=len(made)))
 

@@ -3,7 +3,7 @@ format for 400/401/403/404, and CSRF on session-authenticated writes."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select

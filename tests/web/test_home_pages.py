@@ -1,7 +1,7 @@
 """Each role's home page shows that role's own picture of the park."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 from decimal import Decimal
 

@@ -1,0 +1,118 @@
+"""How values read on a page, in one place, registered as Jinja filters and globals: times in
+INNOCELL_TIMEZONE, days as people write them, money, report figures, labels of kinds and
+unit types. Views import the same functions for their flash messages."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+from flask import Flask, current_app
+
+from ..forms.housing import unit_type_label
+from ..forms.spaces import kind_label
+from ..services import reports as report_service
+from ..timeutil import local_zone, parse_instant, to_local
+
+UTC = timezone.utc
+
+
+def as_instant(value) -> datetime | None:
+    """A datetime or an ISO string (as services answer) as an aware UTC datetime."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return parse_instant(str(value), local_zone())
+
+
+def local_time(value, fmt: str = "%a %d %b %Y %H:%M") -> str:
+    """An instant in the local zone, e.g. 'Tue 01 Dec 2026 10:00'."""
+    instant = as_instant(value)
+    return to_local(instant, local_zone()).strftime(fmt) if instant else ""
+
+
+def input_time(value) -> str:
+    """An instant as a datetime-local input's value ('2026-12-01T10:00', local zone)."""
+    return local_time(value, "%Y-%m-%dT%H:%M")
+
+
+def day_text(value) -> str:
+    """A day as people write it: '1 Mar 2027' (datetimes shown in the local zone)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value[:10]) if len(value) <= 10 else datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, datetime):
+        value = to_local(value, local_zone())
+    return f"{value.day} {value:%b %Y}"
+
+
+def moment_text(value) -> str:
+    """An instant as '8 Dec 2026, 18:00' in the local zone."""
+    if value is None:
+        return ""
+    local = to_local(value, local_zone())
+    return f"{local.day} {local:%b %Y, %H:%M}"
+
+
+def term_text(months: int | None, nights: int | None) -> str:
+    if months:
+        return f"{months} month{'s' if months != 1 else ''}"
+    if nights:
+        return f"{nights} night{'s' if nights != 1 else ''}"
+    return ""
+
+
+def hours_label(windows) -> str:
+    return ", ".join(f"{a}–{b}" for a, b in windows) if windows else "closed"
+
+
+def money(value) -> str:
+    """HK$1,234.50"""
+    return "" if value is None else f"HK${Decimal(value):,.2f}"
+
+
+def amount(value) -> str:
+    """1,234.50 (a figure in a column headed with its unit)."""
+    return "" if value is None else f"{Decimal(value):,.2f}"
+
+
+def report_value(value, kind: str) -> str:
+    """A presented figure as text: money and hours with two places, rates as percentages."""
+    if value is None:
+        return "—"
+    if kind == report_service.RATE:
+        return f"{float(value) * 100:.1f}%"
+    if kind in (report_service.MONEY, report_service.HOURS):
+        return amount(value)
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def signed(value, kind: str) -> str:
+    """A difference with its sign: +1.5 pts, -200.00."""
+    if value is None:
+        return "—"
+    if kind == report_service.RATE:
+        return f"{float(value) * 100:+.1f} pts"
+    if kind in (report_service.MONEY, report_service.HOURS):
+        return f"{Decimal(value):+,.2f}"
+    return f"{value:+,}"
+
+
+def endpoint_exists(name: str) -> bool:
+    return name in current_app.view_functions
+
+
+FILTERS = {"local": local_time, "money": money, "dmy": day_text, "moment": moment_text,
+           "report_value": report_value, "signed": signed}
+GLOBALS = {"kind_label": kind_label, "unit_type_label": unit_type_label, "term_text": term_text,
+           "iso_local": input_time, "fmt_local": local_time, "hours_label": hours_label,
+           "endpoint_exists": endpoint_exists}
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.filters.update(FILTERS)
+    app.jinja_env.globals.update(GLOBALS)
