@@ -23,6 +23,13 @@ HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "n
               409: "conflict", 413: "bad_request", 415: "bad_request", 422: "rule_violation", 429: "too_many_requests"}
 
 
+# The pages ship no script: none may run. Styles come from our own stylesheet; the report
+# charts colour their legend swatches with style attributes, which cannot run code.
+CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'none'; style-src 'self'; style-src-attr 'unsafe-inline'; "
+                           "img-src 'self' data:; font-src 'self'; form-action 'self'; frame-ancestors 'self'; "
+                           "base-uri 'none'; object-src 'none'")
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/")
 
@@ -44,6 +51,16 @@ def _load_user(token: str):
     if user is None or user.session_token != session_token or not user.active:
         return None
     return user
+
+
+def _signed_in() -> bool:
+    """Whether this request had a signed-in person, without a database query (the answer may
+    be an error page after the database failed): a session that names a user, or a user
+    that Flask-Login loaded (remember cookie) during the request."""
+    from flask import session
+
+    loaded = g.get("_login_user")
+    return "_user_id" in session or bool(loaded is not None and loaded.is_authenticated)
 
 
 def register_web(app: Flask) -> None:
@@ -101,6 +118,12 @@ def register_web(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        if app.config["INNOCELL_ENV"] == "production":
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        # What a signed-in person sees (and every API answer) stays out of shared and back-button caches.
+        if wants_json() or (request.endpoint != "static" and _signed_in()):
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     @app.errorhandler(ServiceError)
