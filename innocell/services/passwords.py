@@ -28,8 +28,9 @@ def common_passwords() -> frozenset[str]:
 
 
 def _is_run_or_repeat(lowered: str) -> bool:
-    """Few distinct characters, one character code step repeated, or a stretch of a keyboard row."""
-    if len(set(lowered)) < 4:
+    """Few distinct characters, one block repeated, one character code step repeated, or a
+    stretch of a keyboard row."""
+    if len(set(lowered)) < 4 or lowered in (lowered + lowered)[1:-1]:
         return True
     steps = {ord(b) - ord(a) for a, b in zip(lowered, lowered[1:])}
     if len(steps) == 1:
