@@ -13,13 +13,12 @@ from sqlalchemy.orm import Session
 
 from ..models import ROLES, ApiToken, User
 from . import Conflict, RuleViolation, login_throttle
-from .login_throttle import EMAIL_MAX, Throttled, ThrottlePolicy, attempt_email, attempt_ip
+from .login_throttle import EMAIL_MAX, attempt_email, attempt_ip
+from .login_throttle import Throttled, ThrottlePolicy  # noqa: F401  (the web layer imports them from here)
 from .notifications import notify
-from .passwords import MIN_LENGTH as MIN_PASSWORD
+from .passwords import MIN_LENGTH as MIN_PASSWORD  # noqa: F401
 from .passwords import password_problem
 from .tx import transaction
-
-__all__ = ["Throttled", "ThrottlePolicy", "MIN_PASSWORD"]  # re-exported for the web layer
 
 _hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
 _DUMMY: dict = {}

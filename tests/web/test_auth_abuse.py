@@ -207,3 +207,19 @@ def test_sign_out_offers_to_revoke_the_accounts_api_tokens(client, make_user, lo
     client.post("/logout", data={"revoke_tokens": "y"})
     assert "1 API token revoked." in client.get("/login").get_data(as_text=True)
     assert script.get("/api/v1/me").status_code == 401
+
+
+# ----------------------------------------------------------------------------- pruning
+
+
+def test_run_jobs_prunes_old_sign_in_attempts_and_says_so(app, client):
+    app.config["CLOCK"] = lambda: FIXED_NOW - timedelta(days=2)
+    api_sign_in(client, "nobody@park.example", PASSWORD, ATTACKER)
+    app.config["CLOCK"] = lambda: FIXED_NOW
+    api_sign_in(client, "nobody@park.example", PASSWORD, ATTACKER)
+
+    result = app.test_cli_runner().invoke(args=["run-jobs", "--at", "2026-12-01T10:00", "--job", "prune_logins"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "prune_logins: 1 old sign-in attempts removed"
+    db.session.rollback()
+    assert count(LoginAttempt) == 1
