@@ -14,8 +14,14 @@ DEFAULTS: dict[str, object] = {
     "SMTP_URL": "",
     "MAIL_FROM": "InnoCell <no-reply@innocell.local>",
     # Accounts and security
-    "LOGIN_MAX_FAILURES": 5,  # failures within the window before sign-in is throttled
-    "LOGIN_FAILURE_WINDOW_MINUTES": 15,
+    # Sign-in throttling (services/login_throttle.py): past a limit, each further failure doubles
+    # the wait (1 s, 2 s, 4 s, ... up to LOGIN_MAX_DELAY_SECONDS); nobody is locked out.
+    "LOGIN_MAX_FAILURES": 5,  # one account from one client address
+    "LOGIN_ADDRESS_MAX_FAILURES": 20,  # one client address, any account (offices share one behind NAT)
+    "LOGIN_ACCOUNT_MAX_FAILURES": 20,  # one account from all addresses its owner has not used recently
+    "LOGIN_FAILURE_WINDOW_MINUTES": 24 * 60,  # failures older than this no longer count (and are pruned)
+    "LOGIN_MAX_DELAY_SECONDS": 15 * 60,
+    "LOGIN_FAMILIAR_DAYS": 30,  # an address the owner signed in from within this many days is theirs
     "API_TOKEN_HOURS": 24 * 30,
     "MAX_REQUEST_BYTES": 1024 * 1024,  # a larger body answers 413 too_large
     # Bookings

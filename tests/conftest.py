@@ -179,10 +179,11 @@ def now():
 
 @pytest.fixture
 def make_user(app):
-    """Create a user: make_user(role="resident", email=None, password="password1", **fields)."""
+    """Create a user: make_user(role="resident", email=None, password="tram-harbour-7", **fields).
+    (Not "password1": create_user refuses common passwords.)"""
     counter = {"n": 0}
 
-    def _make(role="resident", email=None, password="password1", **fields):
+    def _make(role="resident", email=None, password="tram-harbour-7", **fields):
         from innocell.services.accounts import create_user
 
         counter["n"] += 1
@@ -200,9 +201,9 @@ def make_user(app):
 
 @pytest.fixture
 def login(client):
-    """Sign a user in through the real form: login(user, password="password1")."""
+    """Sign a user in through the real form: login(user, password="tram-harbour-7")."""
 
-    def _login(user, password="password1"):
+    def _login(user, password="tram-harbour-7"):
         response = client.post("/login", data={"email": user.email, "password": password})
         assert response.status_code == 302, response.get_data(as_text=True)
         return response
@@ -239,9 +240,9 @@ class ApiClient:
 
 @pytest.fixture
 def api(client):
-    """api(user, password="password1") -> ApiClient authenticated with a real token."""
+    """api(user, password="tram-harbour-7") -> ApiClient authenticated with a real token."""
 
-    def _api(user, password="password1"):
+    def _api(user, password="tram-harbour-7"):
         response = client.post("/api/v1/tokens", json={"email": user.email, "password": password})
         assert response.status_code == 201, response.get_json()
         return ApiClient(client, response.get_json()["token"])

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+
+from ..services.passwords import MIN_LENGTH, password_problem
 
 
 class LoginForm(FlaskForm):
@@ -12,9 +14,28 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
+class StrongPassword:
+    """The password rules of services.passwords, judged against the form's email field."""
+
+    def __init__(self, email_field: str = "email"):
+        self.email_field = email_field
+
+    def __call__(self, form, field):
+        if field.errors:  # too short: Length has said so already
+            return
+        problem = password_problem(field.data, form[self.email_field].data)
+        if problem:
+            raise ValidationError(problem)
+
+
 class RegisterForm(FlaskForm):
     name = StringField("Full name", validators=[DataRequired(), Length(max=200)])
-    email = EmailField("Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=255)])
+    email = EmailField("Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
     company = StringField("Company", validators=[DataRequired(), Length(max=200)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(min=8, message="Use at least 8 characters.")])
+    password = PasswordField("Password", validators=[
+        DataRequired(), Length(min=MIN_LENGTH, message=f"Use at least {MIN_LENGTH} characters."), StrongPassword()])
     confirm = PasswordField("Repeat password", validators=[DataRequired(), EqualTo("password", message="The passwords differ.")])
+
+
+class LogoutForm(FlaskForm):
+    revoke_tokens = BooleanField("Also revoke this account's API tokens")

@@ -141,6 +141,14 @@ def job_slot_waitlist(session: Session, now: datetime, config) -> dict:
     return counts
 
 
+def job_prune_logins(session: Session, now: datetime, config) -> dict:
+    """Sign-in attempts older than any throttle reads are deleted (one transaction)."""
+    from ..services import login_throttle
+
+    policy = login_throttle.ThrottlePolicy.from_config(config)
+    return {"old sign-in attempts removed": login_throttle.prune(session, now=now, policy=policy)}
+
+
 def job_mail(session: Session, now: datetime, config) -> dict:
     from ..services import mailer
 
@@ -167,6 +175,7 @@ JOBS: dict[str, Job] = {job.name: job for job in (
     Job("slot_waitlist", job_slot_waitlist, "Waiting slot requests are booked when their slot frees; requests "
                                             "expire at the slot's start."),
     Job("reminders", job_reminders, "One reminder per booking starting within the reminder window."),
+    Job("prune_logins", job_prune_logins, "Sign-in attempts older than the throttling window are deleted."),
     Job("mail", job_mail, "Outbox notices are emailed (or logged without SMTP_URL)."),
 )}
 

@@ -66,10 +66,12 @@ class ApiToken(db.Model):
 
 
 class LoginAttempt(db.Model):
-    """Failed sign-ins, in the database so throttling holds across processes."""
+    """Sign-ins, failed and successful, in the database so throttling holds across processes
+    (services/login_throttle.py). Bounded: the email as normalised (at most 254 characters,
+    whatever was sent) and the address (at most 64); the prune_logins job deletes old rows."""
 
     __tablename__ = "login_attempts"
-    __table_args__ = (Index("ix_login_attempts_email_at", "email", "at"),)
+    __table_args__ = (Index("ix_login_attempts_email_at", "email", "at"), Index("ix_login_attempts_ip_at", "ip", "at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(255))

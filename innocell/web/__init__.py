@@ -1,15 +1,36 @@
 """HTTP layer: thin blueprints by audience, the JSON API, error pages and template helpers."""
 from __future__ import annotations
 
-from flask import Flask, g
+import base64
+import hashlib
+
+from flask import Flask, g, request
 
 from ..extensions import db, login_manager, strict_writes
 from ..models import User
-from .errors import register_errors
+from .errors import register_errors, wants_json
 
 # Blueprint modules, each owned by one area of the product.
 BLUEPRINT_MODULES = (
     "auth", "health", "main", "spaces", "manage_spaces", "housing", "manage_housing", "inbox", "manage_jobs", "reports",
+)
+
+# The pages ship no script; the only code that may run is an inline event handler listed here,
+# each allowed by its hash ('unsafe-hashes', CSP 3). Styles come from our own stylesheet; the
+# report charts colour their legend swatches with style attributes, which cannot run code.
+INLINE_HANDLERS = (
+    "return confirm('Leave the waitlist for this slot?');",  # templates/inbox/index.html
+)
+
+
+def _csp_hash(source: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(source.encode()).digest()).decode() + "'"
+
+
+CONTENT_SECURITY_POLICY = (
+    f"default-src 'none'; script-src 'unsafe-hashes' {' '.join(map(_csp_hash, INLINE_HANDLERS))}; "
+    "style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data:; font-src 'self'; "
+    "form-action 'self'; frame-ancestors 'self'; base-uri 'none'; object-src 'none'"
 )
 
 
@@ -24,6 +45,16 @@ def _load_user(token: str):
     if user is None or user.session_token != session_token or not user.active:
         return None
     return user
+
+
+def _signed_in() -> bool:
+    """Whether this request had a signed-in person, without a database query (the answer may
+    be an error page after the database failed): a session that names a user, or a user
+    that Flask-Login loaded (remember cookie) during the request."""
+    from flask import session
+
+    loaded = g.get("_login_user")
+    return "_user_id" in session or bool(loaded is not None and loaded.is_authenticated)
 
 
 def register_web(app: Flask) -> None:
@@ -69,6 +100,12 @@ def register_web(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        if app.config["INNOCELL_ENV"] == "production":
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        # What a signed-in person sees (and every API answer) stays out of shared and back-button caches.
+        if wants_json() or (request.endpoint != "static" and _signed_in()):
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     register_errors(app)

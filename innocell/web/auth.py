@@ -7,9 +7,9 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db
-from ..forms.auth import LoginForm, RegisterForm
-from ..services import Conflict
-from ..services.accounts import Throttled, authenticate, create_user, rotate_session_token
+from ..forms.auth import LoginForm, LogoutForm, RegisterForm
+from ..services import RuleViolation
+from ..services.accounts import Throttled, ThrottlePolicy, authenticate, register_resident, sign_out
 from ..timeutil import utcnow
 
 bp = Blueprint("auth", __name__)
@@ -25,6 +25,10 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+def throttle_policy() -> ThrottlePolicy:
+    return ThrottlePolicy.from_config(current_app.config)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
@@ -35,11 +39,10 @@ def login():
     if form.validate_on_submit():
         try:
             user = authenticate(db.session, email=form.email.data, password=form.password.data, now=utcnow(),
-                                ip=request.remote_addr, max_failures=current_app.config["LOGIN_MAX_FAILURES"],
-                                window_minutes=current_app.config["LOGIN_FAILURE_WINDOW_MINUTES"])
+                                ip=request.remote_addr, policy=throttle_policy())
         except Throttled as exc:
             form.password.errors.append(exc.message)
-            return render_template("auth/login.html", form=form), 429
+            return render_template("auth/login.html", form=form), 429, {"Retry-After": str(exc.retry_after)}
         if user is None:
             form.password.errors.append("Wrong email or password.")
             return render_template("auth/login.html", form=form), 200
@@ -52,27 +55,35 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    rotate_session_token(db.session, current_user._get_current_object())
+    """Signs out every browser of the account; with the box ticked, its API tokens too."""
+    revoke = bool(LogoutForm().revoke_tokens.data)  # CSRFProtect has checked the token already
+    revoked = sign_out(db.session, current_user._get_current_object(), now=utcnow(), revoke_api_tokens=revoke)
     logout_user()
     session.clear()
     flash("You are signed out.", "info")
+    if revoke:
+        flash(f"{revoked} API token{'' if revoked == 1 else 's'} revoked.", "info")
     return redirect(url_for("auth.login"))
 
 
 @bp.route("/register", methods=["GET", "POST"])
 def register():
+    """The answer to a valid form is the same whether or not the email already has an account
+    (its owner is told in their inbox instead), so the page does not reveal who is registered."""
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = create_user(db.session, email=form.email.data, password=form.password.data, role="resident",
-                               now=utcnow(), name=form.name.data, company=form.company.data)
-        except Conflict:
-            form.email.errors.append("An account with this email exists already. Sign in instead.")
+            register_resident(db.session, email=form.email.data, password=form.password.data, now=utcnow(),
+                              name=form.name.data, company=form.company.data)
+        except RuleViolation as exc:
+            for violation in exc.extra.get("violations", []):
+                field = form[violation["rule"]] if violation["rule"] in ("email", "password") else form.email
+                field.errors.append(violation["message"])
             return render_template("auth/register.html", form=form)
-        session.clear()
-        login_user(user)
-        flash(f"Welcome to InnoCell, {user.name}.", "success")
-        return redirect(url_for("main.home"))
+        flash(f"Thank you. If {form.email.data.strip().lower()} was new to InnoCell, its resident account is "
+              "ready: sign in below. If it already had an account, we have left a note in that account's inbox "
+              "and nothing else has changed.", "success")
+        return redirect(url_for("auth.login"))
     return render_template("auth/register.html", form=form)

@@ -145,9 +145,9 @@ def test_thirty_requests_from_six_processes_on_postgresql(pg_app):
     from innocell.services.accounts import create_user
 
     session = db.session
-    manager = create_user(session, email="m@race.test", password="password1", role="manager", now=NOW,
+    manager = create_user(session, email="m@race.test", password="tram-harbour-7", role="manager", now=NOW,
                           name="M", company="", priority_tier=3)
-    users = [create_user(session, email=f"r{i}@race.test", password="password1", role="resident", now=NOW,
+    users = [create_user(session, email=f"r{i}@race.test", password="tram-harbour-7", role="resident", now=NOW,
                          name=f"R{i}", company="", priority_tier=3) for i in range(REQUESTS)]
     session.commit()
     one = space_svc.create_space(session, {"code": "P1", "name": "Process Race One", "kind": "wet_lab"},

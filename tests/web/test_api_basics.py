@@ -32,7 +32,7 @@ def _spaces() -> int:
 
 def test_token_is_issued_with_its_expiry_in_local_time_and_stored_only_as_a_hash(app, client, make_user, now):
     make_user(email="r@example.test")
-    response = client.post("/api/v1/tokens", json={"email": "R@example.test", "password": "password1"})
+    response = client.post("/api/v1/tokens", json={"email": "R@example.test", "password": "tram-harbour-7"})
 
     assert response.status_code == 201
     body = response.get_json()
@@ -47,7 +47,7 @@ def test_token_is_issued_with_its_expiry_in_local_time_and_stored_only_as_a_hash
 
 
 @pytest.mark.parametrize("payload", [{"email": "r@example.test", "password": "wrong-password"},
-                                     {"email": "nobody@example.test", "password": "password1"}])
+                                     {"email": "nobody@example.test", "password": "tram-harbour-7"}])
 def test_wrong_credentials_answer_401_json_and_issue_nothing(client, make_user, payload):
     make_user(email="r@example.test")
     assert_error(client.post("/api/v1/tokens", json=payload), 401, "unauthorized")
@@ -57,7 +57,7 @@ def test_wrong_credentials_answer_401_json_and_issue_nothing(client, make_user, 
 @pytest.mark.parametrize("kwargs", [
     {"data": "{not json", "content_type": "application/json"},
     {"data": "email=a&password=b", "content_type": "application/x-www-form-urlencoded"},
-    {"json": ["r@example.test", "password1"]},
+    {"json": ["r@example.test", "tram-harbour-7"]},
     {"json": {"email": "r@example.test"}},
     {"json": {"email": 42, "password": ["x"]}},
 ])
@@ -153,7 +153,7 @@ def test_malformed_json_on_an_authenticated_route_answers_400(api, make_user):
 
 
 def _sign_in(client, email):
-    assert client.post("/login", data={"email": email, "password": "password1"}).status_code == 302
+    assert client.post("/login", data={"email": email, "password": "tram-harbour-7"}).status_code == 302
     html = client.get("/home").get_data(as_text=True)
     return re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
 

@@ -1,5 +1,6 @@
 """Accounts in the browser: register, sign in and out, throttling held in the database,
-safe `next` redirects, CSRF on every form, cookie flags, sign-out that really ends sessions."""
+safe `next` redirects, CSRF on every form, cookie flags, sign-out that really ends sessions.
+(Abuse cases, throttling in detail, passwords and headers: test_auth_abuse.py.)"""
 from __future__ import annotations
 
 import re
@@ -42,24 +43,29 @@ REGISTRATION = {"name": "Wing Chan", "email": "Wing@Harbour.example", "company":
                 "password": "long-enough-1", "confirm": "long-enough-1"}
 
 
-def test_registration_creates_a_signed_in_resident_with_an_argon2id_hash(client):
+def test_registration_creates_a_resident_with_an_argon2id_hash_who_then_signs_in(client):
     response = client.post("/register", data=REGISTRATION)
 
-    assert response.status_code == 302 and _location(response) == "/home"
+    # Not signed in straight away: the answer must not differ from a taken email's (below).
+    assert response.status_code == 302 and _location(response) == "/login"
+    assert "If wing@harbour.example was new to InnoCell" in client.get("/login").get_data(as_text=True)
     user = db.session.execute(select(User).where(User.email == "wing@harbour.example")).scalar_one()
     assert (user.role, user.name, user.company, user.priority_tier) == ("resident", "Wing Chan", "Harbour Robotics", 3)
     assert user.password_hash.startswith("$argon2id$") and "long-enough-1" not in user.password_hash
+    signed_in = client.post("/login", data={"email": "wing@harbour.example", "password": "long-enough-1"})
+    assert signed_in.status_code == 302 and _location(signed_in) == "/home"
     home = client.get("/home")
     assert home.status_code == 200 and "Wing Chan" in home.get_data(as_text=True)
 
 
-def test_registration_with_a_taken_email_or_bad_fields_re_renders_and_writes_nothing(client, make_user):
+def test_registration_with_a_taken_email_or_bad_fields_writes_no_account(client, make_user):
     make_user(email="wing@harbour.example")
     before = _users()
 
     taken = client.post("/register", data=REGISTRATION)
-    assert taken.status_code == 200
-    assert "An account with this email exists already" in taken.get_data(as_text=True)
+    assert taken.status_code == 302 and _location(taken) == "/login"
+    page = client.get("/login").get_data(as_text=True)
+    assert "If wing@harbour.example was new to InnoCell" in page and "exists" not in page
 
     mismatch = client.post("/register", data={**REGISTRATION, "email": "new@x.example", "confirm": "different-1"})
     assert mismatch.status_code == 200 and "The passwords differ." in mismatch.get_data(as_text=True)
@@ -92,7 +98,7 @@ def test_sign_in_lands_on_home_and_sign_out_ends_the_session(client, make_user):
 
 
 @pytest.mark.parametrize("email,password", [("resident1@example.test", "wrong-password"),
-                                            ("nobody@example.test", "password1")])
+                                            ("nobody@example.test", "tram-harbour-7")])
 def test_wrong_credentials_show_one_message_and_do_not_sign_in(client, make_user, email, password):
     make_user()
     response = client.post("/login", data={"email": email, "password": password})
@@ -104,7 +110,7 @@ def test_wrong_credentials_show_one_message_and_do_not_sign_in(client, make_user
 
 def test_an_inactive_account_cannot_sign_in(client, make_user):
     make_user(email="gone@example.test", active=False)
-    response = client.post("/login", data={"email": "gone@example.test", "password": "password1"})
+    response = client.post("/login", data={"email": "gone@example.test", "password": "tram-harbour-7"})
     assert response.status_code == 200 and "Wrong email or password." in response.get_data(as_text=True)
 
 
@@ -132,7 +138,8 @@ def test_throttling_after_max_failures_is_held_in_the_database(app, app_config, 
         again = other_client.post("/login", data={"email": "target@example.test", "password": "right-password"})
         assert again.status_code == 429
         token = other_client.post("/api/v1/tokens", json={"email": "target@example.test", "password": "right-password"})
-        assert token.status_code == 401 and token.get_json()["error"] == "unauthorized"
+        assert token.status_code == 429 and token.get_json()["error"] == "too_many_requests"
+        assert int(token.headers["Retry-After"]) >= 1
         # Other accounts are not affected.
         fine = other_client.post("/login", data={"email": "bystander@example.test", "password": "right-password"})
         assert fine.status_code == 302
@@ -154,7 +161,7 @@ def test_throttling_after_max_failures_is_held_in_the_database(app, app_config, 
 ])
 def test_sign_in_ignores_an_unsafe_next(client, make_user, target):
     make_user(email="r@example.test")
-    response = client.post("/login", data={"email": "r@example.test", "password": "password1", "next": target})
+    response = client.post("/login", data={"email": "r@example.test", "password": "tram-harbour-7", "next": target})
     assert response.status_code == 302
     assert response.headers["Location"] in ("/home", "http://localhost/home")
 
@@ -164,7 +171,7 @@ def test_sign_in_follows_a_local_next_and_the_login_page_carries_it(client, make
     login_page = client.get("/login?next=/inbox%3Fpage%3D2").get_data(as_text=True)
     assert 'value="/inbox?page=2"' in login_page
 
-    response = client.post("/login", data={"email": "r@example.test", "password": "password1", "next": "/inbox?page=2"})
+    response = client.post("/login", data={"email": "r@example.test", "password": "tram-harbour-7", "next": "/inbox?page=2"})
     assert response.status_code == 302 and _location(response) == "/inbox?page=2"
 
 
@@ -181,7 +188,7 @@ class TestCsrf:
         make_user(email="r@example.test")
         attempts_before = db.session.execute(select(func.count(LoginAttempt.id))).scalar_one()
 
-        login = client.post("/login", data={"email": "r@example.test", "password": "password1"})
+        login = client.post("/login", data={"email": "r@example.test", "password": "tram-harbour-7"})
         register = client.post("/register", data={**REGISTRATION, "email": "csrf@example.test"})
 
         for response in (login, register):
@@ -194,7 +201,7 @@ class TestCsrf:
     def test_the_same_forms_with_the_page_token_work_and_sign_out_needs_it_too(self, client, make_user):
         make_user(email="r@example.test")
         token = _csrf_token(client, "/login")
-        signed_in = client.post("/login", data={"email": "r@example.test", "password": "password1", "csrf_token": token})
+        signed_in = client.post("/login", data={"email": "r@example.test", "password": "tram-harbour-7", "csrf_token": token})
         assert signed_in.status_code == 302 and _location(signed_in) == "/home"
 
         forged = client.post("/logout")
@@ -216,7 +223,7 @@ def _set_cookie(response, name: str) -> str:
 
 def test_session_and_remember_cookies_are_http_only_and_same_site(client, make_user):
     make_user(email="r@example.test")
-    response = client.post("/login", data={"email": "r@example.test", "password": "password1", "remember": "y"})
+    response = client.post("/login", data={"email": "r@example.test", "password": "tram-harbour-7", "remember": "y"})
 
     for name in ("session", "remember_token"):
         cookie = _set_cookie(response, name).lower()
@@ -228,7 +235,7 @@ def test_production_cookies_are_secure(app_config, make_user):
     make_user(email="r@example.test")
     prod = create_app({**app_config, "INNOCELL_ENV": "production", "SECRET_KEY": "a-real-secret"})
     with prod.app_context():
-        response = prod.test_client().post("/login", data={"email": "r@example.test", "password": "password1",
+        response = prod.test_client().post("/login", data={"email": "r@example.test", "password": "tram-harbour-7",
                                                             "remember": "y"})
         assert response.status_code == 302
         for name in ("session", "remember_token"):
@@ -247,7 +254,7 @@ def test_sign_out_rotates_the_session_token_so_old_cookies_stop_working(app, cli
     user = make_user(email="r@example.test")
     other_device = app.test_client()
     for c in (client, other_device):
-        assert c.post("/login", data={"email": "r@example.test", "password": "password1", "remember": "y"}).status_code == 302
+        assert c.post("/login", data={"email": "r@example.test", "password": "tram-harbour-7", "remember": "y"}).status_code == 302
     stolen_session = client.get_cookie("session").value
     stolen_remember = client.get_cookie("remember_token").value
     token_before = user.session_token
@@ -279,7 +286,7 @@ def test_simultaneous_sign_ins_all_succeed(app, make_user):
         client = app.test_client()
         barrier.wait()
         for _ in range(4):
-            response = client.post("/login", data={"email": email, "password": "password1"})
+            response = client.post("/login", data={"email": email, "password": "tram-harbour-7"})
             results.append(response.status_code)
             client.post("/logout")
 

@@ -5,7 +5,7 @@ from flask import current_app, g, jsonify, request
 
 from ...extensions import db
 from ...services import ServiceError
-from ...services.accounts import Throttled, authenticate, issue_token, revoke_token
+from ...services.accounts import Throttled, ThrottlePolicy, authenticate, issue_token, revoke_token
 from ...timeutil import utcnow
 from ..main import user_json
 from . import bp, json_body
@@ -20,10 +20,10 @@ def create_token():
     now = utcnow()
     try:
         user = authenticate(db.session, email=email, password=password, now=now, ip=request.remote_addr,
-                            max_failures=current_app.config["LOGIN_MAX_FAILURES"],
-                            window_minutes=current_app.config["LOGIN_FAILURE_WINDOW_MINUTES"])
+                            policy=ThrottlePolicy.from_config(current_app.config))
     except Throttled as exc:
-        return jsonify({"error": "unauthorized", "message": exc.message}), 401
+        body = {"error": exc.code, "message": exc.message, "retry_after": exc.retry_after}
+        return jsonify(body), exc.status, {"Retry-After": str(exc.retry_after)}
     if user is None:
         return jsonify({"error": "unauthorized", "message": "Wrong email or password."}), 401
     token, row = issue_token(db.session, user, now=now, hours=current_app.config["API_TOKEN_HOURS"])
