@@ -11,17 +11,14 @@ from flask import current_app, has_app_context
 
 UTC = timezone.utc
 
-# The one range of dates the app accepts anywhere (forms, API, CLI): far enough for any lease or
-# booking, near enough that date arithmetic (a month on, a week of windows) never overflows.
-EARLIEST_DATE = date(2000, 1, 1)
-LATEST_DATE = date(2200, 1, 1)  # exclusive
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-LATEST = datetime(2200, 1, 1, tzinfo=UTC)
-RANGE_MESSAGE = "Dates must lie between the years 2000 and 2199."
-
-
-def date_in_range(day: date) -> bool:
-    return EARLIEST_DATE <= day < LATEST_DATE
+from .allocation.dates import (  # noqa: E402,F401  (the range lives in the pure core)
+    EARLIEST,
+    EARLIEST_DATE,
+    LATEST,
+    LATEST_DATE,
+    RANGE_MESSAGE,
+    date_in_range,
+)
 
 
 def utcnow() -> datetime:

@@ -1,9 +1,23 @@
-"""Calendar-month arithmetic for lease terms: a term of N months ends on the same day N months
-later, clamped to the shorter month's last day. The one copy the services and the demo use."""
+"""Dates the whole app agrees on: the one accepted range, and calendar-month arithmetic for
+lease terms (a term of N months ends on the same day N months later, clamped to the shorter
+month's last day). The one copy the services, the forms and the demo use."""
 from __future__ import annotations
 
 import calendar
-from datetime import date
+from datetime import date, datetime, timezone
+
+# The one range of dates the app accepts anywhere (forms, API, CLI, services): far enough for
+# any lease or booking, near enough that date arithmetic (a month on, a week of windows) never
+# overflows.
+EARLIEST_DATE = date(2000, 1, 1)
+LATEST_DATE = date(2200, 1, 1)  # exclusive
+EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(2200, 1, 1, tzinfo=timezone.utc)
+RANGE_MESSAGE = "Dates must lie between the years 2000 and 2199."
+
+
+def date_in_range(day: date) -> bool:
+    return EARLIEST_DATE <= day < LATEST_DATE
 
 
 def add_months(day: date, months: int) -> date:

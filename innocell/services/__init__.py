@@ -33,3 +33,6 @@ class RuleViolation(ServiceError):
     """422 with `violations=[{"rule","message"}]`."""
 
     status, code = 422, "rule_violation"
+
+
+from . import stored_text  # noqa: E402,F401  (registers the stored-length check on every Session)

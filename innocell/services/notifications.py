@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from ..models import Notification, User
 from . import NotFound
 from .tx import transaction
+from .stored_text import fit
 
 # Kinds a resident may choose not to receive by email (the inbox still shows them).
 REMINDER_KINDS = ("reminder",)
@@ -30,7 +31,7 @@ def notify(session: Session, *, user_id: int, kind: str, subject: str, body: str
         for pending in session.new:
             if isinstance(pending, Notification) and pending.dedupe_key == dedupe_key:
                 return None
-    note = Notification(user_id=user_id, kind=kind, subject=subject, body=body, link=link,
+    note = Notification(user_id=user_id, kind=kind, subject=fit(subject, 300), body=body, link=link,
                         dedupe_key=dedupe_key, created_at=now)
     session.add(note)
     return note

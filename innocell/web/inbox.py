@@ -14,17 +14,11 @@ from ..services import notifications as notification_service
 from ..services import slot_waitlist as slot_service
 from ..timeutil import local_zone, parse_instant, utcnow
 from .access import principal, roles_required
+from .paging import page_number
 
 bp = Blueprint("inbox", __name__)
 
 BOOKERS = ("resident", "manager", "admin")
-
-
-def _page() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        return 1
 
 
 @bp.get("/inbox")
@@ -33,7 +27,7 @@ def index():
     user = principal()
     now = utcnow()
     unread_only = request.args.get("unread") == "1"
-    page = db.paginate(notification_service.inbox_query(user.id, unread_only=unread_only), page=_page(),
+    page = db.paginate(notification_service.inbox_query(user.id, unread_only=unread_only), page=page_number(),
                        per_page=int(current_app.config["PAGE_SIZE"]), error_out=False)
     requests_ = slot_service.list_requests(db.session, user=user) if user.role in BOOKERS else []
     requests_ = [r for r in requests_ if r.user_id == user.id]

@@ -37,7 +37,7 @@ from ..services.housing.units import (
     update_unit,
 )
 from ..services.housing.waitlists import reorder_waitlist, waitlist
-from ..timeutil import utcnow
+from ..timeutil import parse_date, utcnow
 from .access import MANAGERS, principal, roles_required
 from .display import day_text
 from .housing import attach_error, get, offer_deadline_text, summary_rows, today_local
@@ -59,9 +59,9 @@ def _day_arg(name: str, default: date) -> date:
     if not raw:
         return default
     try:
-        return date.fromisoformat(raw.strip())
+        return parse_date(raw)
     except ValueError:
-        flash(f"'{raw}' is not a date (YYYY-MM-DD); showing {day_text(default)}.", "warning")
+        flash(f"'{raw}' is not a date (YYYY-MM-DD) from 2000 to 2199; showing {day_text(default)}.", "warning")
         return default
 
 

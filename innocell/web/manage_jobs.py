@@ -9,15 +9,9 @@ from ..services import jobs as job_service
 from ..services.tx import release
 from ..timeutil import utcnow
 from .access import MANAGERS, principal, roles_required
+from .paging import page_number
 
 bp = Blueprint("manage_jobs", __name__)
-
-
-def _page() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        return 1
 
 
 @bp.get("/manage/jobs")
@@ -26,7 +20,7 @@ def index():
     job = request.args.get("job") or None
     if job is not None and job not in JOBS:
         job = None
-    page = db.paginate(job_service.history_query(job), page=_page(), per_page=int(current_app.config["PAGE_SIZE"]),
+    page = db.paginate(job_service.history_query(job), page=page_number(), per_page=int(current_app.config["PAGE_SIZE"]),
                        error_out=False)
     return render_template("manage_jobs/index.html", jobs=JOBS, page=page, job=job,
                            last=job_service.last_runs(db.session), state=job_service.run_state,

@@ -24,7 +24,7 @@ from ..services import blackouts as blackout_service
 from ..services import bookings as booking_service
 from ..services import no_show as no_show_service
 from ..services import spaces as space_service
-from ..timeutil import local_zone, to_local, utcnow
+from ..timeutil import local_zone, parse_date, to_local, utcnow
 from .access import principal, roles_required
 from .display import as_instant, endpoint_exists, local_time
 
@@ -103,7 +103,7 @@ def index():
 
 def _week_start(raw: str | None, today: date) -> date:
     try:
-        day = date.fromisoformat(raw) if raw else today
+        day = parse_date(raw) if raw else today
     except ValueError:
         day = today
     return day - timedelta(days=day.weekday())

@@ -7,10 +7,9 @@ from zoneinfo import ZoneInfo
 
 from .. import BadRequest
 from ..settings import setting
+from ...allocation.dates import EARLIEST, LATEST, RANGE_MESSAGE
 
 UTC = timezone.utc
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 def scan_bound() -> timedelta:
@@ -28,7 +27,7 @@ def validate_times(start, end) -> None:
     if not start < end:
         raise BadRequest("The end must be after the start.")
     if not (EARLIEST <= start and end <= LATEST):
-        raise BadRequest("Times must lie between the years 2000 and 2200.")
+        raise BadRequest(RANGE_MESSAGE)
 
 
 def clean_title(title) -> str:

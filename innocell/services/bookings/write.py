@@ -29,6 +29,7 @@ from ..tx import transaction
 from .check import evaluate, suggestions_for
 from .common import UTC, clean_title, fmt_span, validate_times
 from .queries import get_booking
+from ..stored_text import fit
 
 
 def _suggestions_json(suggestions: list[dict], tz: ZoneInfo) -> list[dict]:
@@ -200,7 +201,7 @@ def _decide(session: Session, booking_id: int, *, actor: User, now: datetime, ap
         booking.status = "cancelled"
         booking.cancelled_at = now
         booking.cancelled_by_id = actor.id
-        booking.cancel_reason = f"Rejected: {reason}" if reason else "Rejected"
+        booking.cancel_reason = fit(f"Rejected: {reason}", 300) if reason else "Rejected"
         notify(session, user_id=booking.user_id, kind="booking_rejected",
                subject=f"Your booking of {space.name} was not approved",
                body=f"Your request for {space.name} on {span} was not approved" + (f": {reason}" if reason else "."),
@@ -233,7 +234,7 @@ def cancel_for_blackout(session: Session, space: Space, bookings: list[Booking],
         booking.status = "cancelled"
         booking.cancelled_at = now
         booking.cancelled_by_id = actor.id
-        booking.cancel_reason = f"Blackout: {reason}" if reason else "Blackout"
+        booking.cancel_reason = fit(f"Blackout: {reason}", 300) if reason else "Blackout"
         notify(session, user_id=booking.user_id, kind="booking_cancelled",
                subject=f"Your booking of {space.name} was cancelled",
                body=(f"Your booking of {space.name} on {fmt_span(booking.start_at, booking.end_at, tz)} was cancelled "

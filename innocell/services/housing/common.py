@@ -10,6 +10,7 @@ from ...allocation.dates import add_months
 from ...models import User
 from .. import RuleViolation
 from ..settings import zone
+from ...allocation.dates import RANGE_MESSAGE, date_in_range
 
 OCCUPYING = ("active", "ending", "ended", "terminated")  # leases that hold their unit's nights
 LIVE_LEASES = ("active", "ending")
@@ -112,12 +113,18 @@ def as_money(value, field: str, v: Violations) -> Decimal | None:
 
 
 def as_date(value, field: str, v: Violations, label: str) -> date | None:
+    day = None
     if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    if isinstance(value, str):
+        day = value
+    elif isinstance(value, str):
         try:
-            return date.fromisoformat(value.strip())
+            day = date.fromisoformat(value.strip())
         except ValueError:
             pass
-    v.add(field, f"The {label} must be a date (YYYY-MM-DD).")
-    return None
+    if day is None:
+        v.add(field, f"The {label} must be a date (YYYY-MM-DD).")
+        return None
+    if not date_in_range(day):
+        v.add(field, f"The {label}: {RANGE_MESSAGE}")
+        return None
+    return day
