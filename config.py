@@ -24,6 +24,7 @@ DEFAULTS: dict[str, object] = {
     "LOGIN_FAMILIAR_DAYS": 30,  # an address the owner signed in from within this many days is theirs
     "API_TOKEN_HOURS": 24 * 30,
     "MAX_REQUEST_BYTES": 1024 * 1024,  # a larger body answers 413 too_large
+    "IDEMPOTENCY_WAIT_SECONDS": 10,  # a retry waits this long for the first request's answer
     # Bookings
     "BOOKING_HORIZON_DAYS": 60,  # default max_days_ahead for new spaces
     "BOOKING_MAX_SCAN_HOURS": 24 * 7,  # longest booking + buffer the overlap scan must look back over

@@ -149,6 +149,12 @@ def job_prune_logins(session: Session, now: datetime, config) -> dict:
     return {"old sign-in attempts removed": login_throttle.prune(session, now=now, policy=policy)}
 
 
+def job_prune_keys(session: Session, now: datetime, config) -> dict:
+    from ..services import idempotency
+
+    return {"idempotency keys removed": idempotency.prune(session, now=now)}
+
+
 def job_mail(session: Session, now: datetime, config) -> dict:
     from ..services import mailer
 
@@ -176,6 +182,7 @@ JOBS: dict[str, Job] = {job.name: job for job in (
                                             "expire at the slot's start."),
     Job("reminders", job_reminders, "One reminder per booking starting within the reminder window."),
     Job("prune_logins", job_prune_logins, "Sign-in attempts older than the throttling window are deleted."),
+    Job("prune_keys", job_prune_keys, "Idempotency keys older than a day are deleted."),
     Job("mail", job_mail, "Outbox notices are emailed (or logged without SMTP_URL)."),
 )}
 

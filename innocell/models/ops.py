@@ -82,3 +82,20 @@ class ReportSnapshot(db.Model):
     rows: Mapped[list] = mapped_column(JSON, default=list)
     frozen_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     frozen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class IdempotencyKey(db.Model):
+    """A caller's `Idempotency-Key` on an API write: the request it named (a hash of method,
+    path, query and body) and, once answered, the answer to replay. Kept for a day."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("user_id", "key", name="uq_idempotency_keys_user_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer)  # None while the first request runs
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -37,6 +37,12 @@ def _authenticate():
     return None
 
 
+from .idempotency import after_write, before_write  # noqa: E402  (runs after _authenticate)
+
+bp.before_request(before_write)
+bp.after_request(after_write)
+
+
 def api_roles(*roles: str):
     """403 JSON unless the caller's role is listed."""
 
