@@ -316,7 +316,7 @@ def test_check_writes_nothing_and_returns_everything(session, alice, bob, new_sp
 
 
 def test_free_spaces_lists_every_space_that_would_accept(session, alice, bob, new_space, now):
-    lab1, lab2, lab3 = new_space(), new_space(), new_space(requires_authorisation=True)
+    lab1, lab2, _gated = new_space(), new_space(), new_space(requires_authorisation=True)
     new_space(kind="meeting_room")
     svc.book(session, user=bob, space_id=lab1.id, start=hk(8, 10), end=hk(8, 12), now=now)
     free = svc.free_spaces(session, kind="wet_lab", start=hk(8, 11), end=hk(8, 13), user=alice, now=now)
