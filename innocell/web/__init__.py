@@ -60,10 +60,11 @@ def _signed_in() -> bool:
 def register_web(app: Flask) -> None:
     import importlib
 
-    from . import display, entry
+    from . import display, entry, request_log
     from .api import bp as api_bp
 
     entry.install(app)
+    request_log.install(app)  # first in line: every answer carries its request id
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."

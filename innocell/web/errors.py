@@ -3,7 +3,7 @@
 itself is what failed (then the page falls back to plain HTML that needs nothing)."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -27,6 +27,8 @@ def wants_json() -> bool:
 def error_json(status: int, message: str, code: str | None = None, **extra):
     body = {"error": code or HTTP_CODES.get(status, "server_error"), "message": message}
     body.update(extra)
+    if g.get("request_id"):
+        body.setdefault("request_id", g.request_id)
     return jsonify(body), status
 
 
@@ -40,7 +42,8 @@ def answer(status: int, message: str, code: str | None = None, **extra):
         except Exception:  # noqa: BLE001 - the page needs the database (menu counts); say it plainly
             db.session.registry.clear()
             response = (f"<!doctype html><title>Error {status}</title><h1>Error {status}</h1>"
-                        f"<p>{escape(message)}</p>", status, {"Content-Type": "text/html; charset=utf-8"})
+                        f"<p>{escape(message)}</p><p>Request id: {escape(g.get('request_id') or '-')}</p>",
+                        status, {"Content-Type": "text/html; charset=utf-8"})
     return response
 
 
