@@ -86,6 +86,9 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(serve_command)
+    from .cli_ops import backup_command, restore_command
     from .jobs.cli import run_jobs_command
 
     app.cli.add_command(run_jobs_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)

@@ -155,6 +155,19 @@ def job_prune_keys(session: Session, now: datetime, config) -> dict:
     return {"idempotency keys removed": idempotency.prune(session, now=now)}
 
 
+def job_backup(session: Session, now: datetime, config) -> dict:
+    """A daily SQLite backup into BACKUP_DIR, keeping the newest BACKUP_KEEP (off when unset)."""
+    from pathlib import Path
+
+    from ..services import backup
+
+    if not config.get("BACKUP_DIR"):
+        return {}
+    made = backup.daily_backup(session.get_bind(), Path(config["BACKUP_DIR"]), today=now.astimezone(_tz(config)).date(),
+                               keep=int(config["BACKUP_KEEP"]))
+    return {"backups made": 1 if made else 0}
+
+
 def job_mail(session: Session, now: datetime, config) -> dict:
     from ..services import mailer
 
@@ -183,6 +196,7 @@ JOBS: dict[str, Job] = {job.name: job for job in (
     Job("reminders", job_reminders, "One reminder per booking starting within the reminder window."),
     Job("prune_logins", job_prune_logins, "Sign-in attempts older than the throttling window are deleted."),
     Job("prune_keys", job_prune_keys, "Idempotency keys older than a day are deleted."),
+    Job("backup", job_backup, "A daily copy of an SQLite database into BACKUP_DIR (when set), keeping BACKUP_KEEP."),
     Job("mail", job_mail, "Outbox notices are emailed (or logged without SMTP_URL)."),
 )}
 
