@@ -14,7 +14,7 @@ from .housing import (
     UnitOutage,
     WaitlistEntry,
 )
-from .ops import AuditEvent, IdempotencyKey, JobRun, Notification, ReportSnapshot
+from .ops import AuditEvent, CalendarFeed, IdempotencyKey, JobRun, Notification, ReportSnapshot
 from .spaces import (
     BOOKING_STATUSES,
     DEFAULT_OPENING_HOURS,
@@ -30,7 +30,7 @@ __all__ = [
     "ROLES", "ApiToken", "LoginAttempt", "User",
     "APPLICATION_STATUSES", "LEASE_STATUSES", "OFFER_KINDS", "OFFER_STATUSES", "UNIT_TYPES",
     "AllocationRound", "HousingApplication", "Lease", "Offer", "Unit", "UnitOutage", "WaitlistEntry",
-    "AuditEvent", "IdempotencyKey", "JobRun", "Notification", "ReportSnapshot",
+    "AuditEvent", "CalendarFeed", "IdempotencyKey", "JobRun", "Notification", "ReportSnapshot",
     "BOOKING_STATUSES", "DEFAULT_OPENING_HOURS", "Authorisation", "Blackout", "Booking",
     "RecurringBlackout", "SlotRequest", "Space",
 ]

@@ -99,3 +99,15 @@ class IdempotencyKey(db.Model):
     content_type: Mapped[str | None] = mapped_column(String(100))
     body: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class CalendarFeed(db.Model):
+    """A person's private calendar URL: /calendar/<user_id>/<token>.ics where the token is an
+    HMAC of the app's secret and this salt. Rotating the salt retires every old URL; nothing
+    that could be replayed is stored."""
+
+    __tablename__ = "calendar_feeds"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    salt: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
