@@ -21,14 +21,16 @@ Definitions, to the letter of the contract:
   that month and the period ÷ days in that month.
 - **open hours**: the opening hours in the period (a public holiday closes a space marked
   `closed_on_holidays`), less one-off blackouts that were not lifted and weekly recurring
-  blackouts, times the capacity.
-- **booked hours**: each non-cancelled booking (pending ones hold capacity, so they count),
-  clipped to the opening hours and the period; bookings at a capacity-N space add up.
-- **fees**: booked hours × the space's hourly rate.
+  blackouts, times the capacity; counted only while the space existed and was active (its
+  active periods, from creation or activation to deactivation).
+- **booked hours**: each confirmed booking, clipped to the opening hours and the period;
+  bookings at a capacity-N space add up. **pending hours**: the same for pending bookings
+  (they hold capacity but are not yet approved, so they are neither booked nor billed).
+- **fees**: booked (confirmed) hours × the space's hourly rate.
+- **totals**: the rows' figures summed, rates recomputed from the sums (never averaged).
 """
 from __future__ import annotations
 
-import statistics
 from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -79,6 +81,8 @@ class SpaceInfo:
     opening_hours: dict = field(hash=False, compare=False)
     hourly_rate: Decimal = Decimal("0")
     closed_on_holidays: bool = False
+    # (start, end or None while active): when the space was open for booking; None: always.
+    active_periods: tuple | None = field(default=None, hash=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -248,12 +252,22 @@ def opening_intervals(space: SpaceInfo, window_start: datetime, window_end: date
     return open_windows(space.opening_hours or {}, window_start, window_end, tz, closed_dates=closed)
 
 
+def active_intervals(space: SpaceInfo, window_start: datetime,
+                     window_end: datetime) -> list[tuple[datetime, datetime]]:
+    """The parts of the window in which the space existed and was active."""
+    if space.active_periods is None:
+        return [(window_start, window_end)]
+    return merge((max(s, window_start), min(e or window_end, window_end)) for s, e in space.active_periods)
+
+
 def open_intervals(space: SpaceInfo, window_start: datetime, window_end: datetime, tz: ZoneInfo, *,
                    holidays: Iterable[date] = (), blackouts: Iterable[tuple[datetime, datetime]] = (),
                    recurring: Iterable[WeeklyWindow] = ()) -> list[tuple[datetime, datetime]]:
-    """Opening hours less one-off and recurring blackouts (pass only blackouts not lifted)."""
+    """Opening hours less one-off and recurring blackouts (pass only blackouts not lifted),
+    inside the space's active periods."""
     opening = opening_intervals(space, window_start, window_end, tz, holidays)
-    closed = list(blackouts) + weekly_windows(recurring, window_start, window_end, tz)
+    inactive = subtract([(window_start, window_end)], active_intervals(space, window_start, window_end))
+    closed = list(blackouts) + weekly_windows(recurring, window_start, window_end, tz) + inactive
     return subtract(opening, closed)
 
 
@@ -288,13 +302,15 @@ class IntervalIndex:
 @dataclass
 class UtilisationFigures:
     open_micros: int = 0  # capacity-weighted
-    booked_micros: int = 0
+    booked_micros: int = 0  # confirmed bookings
     fees: Fraction = Fraction(0)
+    pending_micros: int = 0  # pending bookings: neither booked nor billed yet
 
     def add(self, other: "UtilisationFigures") -> None:
         self.open_micros += other.open_micros
         self.booked_micros += other.booked_micros
         self.fees += other.fees
+        self.pending_micros += other.pending_micros
 
     @property
     def open_hours(self) -> Fraction:
@@ -303,6 +319,10 @@ class UtilisationFigures:
     @property
     def booked_hours(self) -> Fraction:
         return hours(self.booked_micros)
+
+    @property
+    def pending_hours(self) -> Fraction:
+        return hours(self.pending_micros)
 
     @property
     def utilisation_rate(self) -> float | None:
@@ -318,21 +338,31 @@ class SpaceUsage:
                  recurring: Iterable[WeeklyWindow] = ()):
         self.space = space
         self.opening = IntervalIndex(opening_intervals(space, window_start, window_end, tz, holidays))
-        self.opened = subtract(self.opening.intervals,
-                               list(blackouts) + weekly_windows(recurring, window_start, window_end, tz))
+        self.opened = open_intervals(space, window_start, window_end, tz, holidays=holidays, blackouts=blackouts,
+                                     recurring=recurring)
         self.open_micros = total_micros(self.opened) * space.capacity
         self.booked_micros = 0
+        self.pending_micros = 0
 
     def add_booking(self, booking: BookingInfo) -> int:
+        """Count a booking's time inside opening hours: confirmed as booked, pending apart."""
         if booking.status not in ACTIVE_BOOKING_STATUSES:
             return 0
         used = self.opening.overlap_micros(booking.start, booking.end)
-        self.booked_micros += used
+        if booking.status == "confirmed":
+            self.booked_micros += used
+        else:
+            self.pending_micros += used
         return used
+
+    @property
+    def used(self) -> bool:
+        """Booked (confirmed or pending) at all in the period."""
+        return bool(self.booked_micros or self.pending_micros)
 
     def figures(self) -> UtilisationFigures:
         return UtilisationFigures(self.open_micros, self.booked_micros,
-                                  hours(self.booked_micros) * Fraction(self.space.hourly_rate))
+                                  hours(self.booked_micros) * Fraction(self.space.hourly_rate), self.pending_micros)
 
 
 def space_figures(space: SpaceInfo, bookings: Iterable[BookingInfo], window_start: datetime,
@@ -394,7 +424,7 @@ class HeatMap:
         add_heat(self.open, intervals, tz, capacity)
 
     def add_booked(self, opening: IntervalIndex, booking: BookingInfo, tz: ZoneInfo) -> None:
-        if booking.status not in ACTIVE_BOOKING_STATUSES:
+        if booking.status != "confirmed":  # booked hours are confirmed ones, as in the utilisation report
             return
         inside = [(max(s, booking.start), min(e, booking.end)) for s, e in opening.intervals
                   if s < booking.end and booking.start < e]
@@ -402,62 +432,3 @@ class HeatMap:
 
     def rate(self, weekday: int, hour: int) -> float | None:
         return ratio(self.booked.get((weekday, hour), 0), self.open.get((weekday, hour), 0))
-
-
-# --------------------------------------------------------------------------- vacancy, waitlist
-
-
-@dataclass(frozen=True)
-class Vacancy:
-    unit: UnitInfo
-    free_since: date | None  # end of the last lease before today (None: never let)
-    next_lease_start: date | None  # None: free with no lease ahead
-
-    def free_nights_ahead(self, today: date) -> int | None:
-        return None if self.next_lease_start is None else (self.next_lease_start - today).days
-
-    def vacant_nights_so_far(self, today: date) -> int | None:
-        return None if self.free_since is None else (today - self.free_since).days
-
-
-def vacancies(units: Iterable[UnitInfo], outages: dict[int, list[tuple[date, date]]],
-              leases: dict[int, list[LeaseInfo]], today: date) -> list[Vacancy]:
-    """Units free tonight (in service, no occupying lease over tonight), with how long they
-    have been free and how long they stay free before the next lease starts."""
-    out = []
-    for unit in units:
-        if unit.out_of_service:
-            continue
-        if any(a <= today < b for a, b in outages.get(unit.id, ())):
-            continue
-        unit_leases = occupying(leases.get(unit.id, ()))
-        if any(lease.start <= today < lease.end for lease in unit_leases):
-            continue
-        past = [lease.end for lease in unit_leases if lease.end <= today]
-        future = [lease.start for lease in unit_leases if lease.start > today]
-        out.append(Vacancy(unit, max(past) if past else None, min(future) if future else None))
-    out.sort(key=lambda v: v.unit.code)
-    return out
-
-
-@dataclass(frozen=True)
-class WaitStats:
-    unit_type: str
-    waiting: int
-    median_wait_days: float | None
-    longest_wait_days: float | None
-
-
-def waitlist_stats(entries: Iterable[tuple[str, datetime]], now: datetime,
-                   unit_types: Iterable[str] = ()) -> list[WaitStats]:
-    """Length and median wait (days, so far) of the waiting entries, per unit type."""
-    waits: dict[str, list[Fraction]] = {t: [] for t in unit_types}
-    for unit_type, joined_at in entries:
-        waits.setdefault(unit_type, []).append(Fraction(micros(now - joined_at), 86_400_000_000))
-    out = []
-    for unit_type in sorted(waits):
-        days = waits[unit_type]
-        out.append(WaitStats(unit_type, len(days),
-                             float(statistics.median(days)) if days else None,
-                             float(max(days)) if days else None))
-    return out

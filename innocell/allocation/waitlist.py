@@ -101,3 +101,11 @@ def explain(entry: QueueEntry, ahead: Sequence[QueueEntry]) -> str:
     if entry.manual_rank is not None:
         text = text[:-1] + "; a manager set your place in the queue."
     return text
+
+
+def waiting_since(applied_at: datetime | None, now: datetime, earlier: datetime | None = None) -> datetime:
+    """When a place in the queue starts counting: the application's time, or an explicit earlier
+    date (for instance a place carried over from an older list), never later than `now`. An
+    allocation round that cannot place an application does not restart the wait."""
+    candidates = [t for t in (applied_at, earlier) if t is not None]
+    return min(candidates + [now])

@@ -174,7 +174,7 @@ class SpaceForm(FlaskForm):
     max_minutes = IntegerField("Longest booking (minutes)", default=480, validators=[InputRequired(), NumberRange(min=1, max=100000)])
     buffer_minutes = IntegerField("Buffer after each booking (minutes)", default=0,
                                   validators=[InputRequired(), NumberRange(min=0, max=1440)])
-    max_days_ahead = IntegerField("Bookable days ahead", default=60, validators=[InputRequired(), NumberRange(min=0, max=3650)])
+    max_days_ahead = IntegerField("Bookable days ahead", default=60, validators=[InputRequired(), NumberRange(min=1, max=3650)])
     hourly_rate = DecimalField("Hourly rate (HK$)", default=0, places=2,
                                validators=[InputRequired(), NumberRange(min=0, max=1000000)])
     requires_approval = BooleanField("Bookings need a manager's approval")
@@ -188,6 +188,7 @@ class SpaceForm(FlaskForm):
     hours_fri = StringField("Friday")
     hours_sat = StringField("Saturday")
     hours_sun = StringField("Sunday")
+    confirm = HiddenField(default="")  # "yes": cancel the upcoming bookings the change breaks
 
     def hour_fields(self):
         return [getattr(self, f"hours_{d}") for d in WEEKDAY_KEYS]

@@ -199,3 +199,20 @@ class SlotRequest(db.Model):
 
     space: Mapped[Space] = relationship()
     user: Mapped[User] = relationship()
+
+
+class SpaceActivePeriod(db.Model):
+    """A stretch of time a space was open for booking: from its creation or reactivation
+    (`start_at`) to its deactivation (`end_at`, None while still active). Reports count a
+    space's open hours only inside these periods."""
+
+    __tablename__ = "space_active_periods"
+    __table_args__ = (
+        CheckConstraint("end_at IS NULL OR end_at >= start_at", name="ck_space_active_periods_interval"),
+        Index("ix_space_active_periods_space_start", "space_id", "start_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"))
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

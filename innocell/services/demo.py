@@ -122,7 +122,8 @@ def seed(session: Session, *, now: datetime, tz: ZoneInfo, scale: int = 1) -> di
                                 capacity=cap, opening_hours=hours, slot_minutes=slot, min_minutes=mn, max_minutes=mx,
                                 buffer_minutes=buf, max_days_ahead=60, hourly_rate=Decimal(rate),
                                 requires_approval=approval, requires_authorisation=auth, requires_checkin=checkin,
-                                closed_on_holidays=hol, active=True, created_at=now))
+                                closed_on_holidays=hol, active=True,
+                                created_at=now - timedelta(days=400)))  # open as long as the building
     session.add_all(spaces)
     session.flush()
     counts["spaces"] = len(spaces)

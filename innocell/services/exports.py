@@ -10,6 +10,9 @@
 - Text that a spreadsheet would run (`=`, `+`, `-`, `@`, tab, CR at the start) gets a leading
   apostrophe in CSV (OWASP, CWE-1236) and is a plain string cell with Excel's quote prefix in
   XLSX. Only text columns are touched: a negative number stays a number.
+- Every report file ends with its totals row (bold in XLSX); kinds and unit types carry their
+  label in a column beside the key. A frozen month's file has the same columns as any other
+  month's; the frozen-versus-today differences are a file of their own (`changes_export`).
 """
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 from zoneinfo import ZoneInfo
 
 import xlsxwriter
@@ -54,12 +57,35 @@ class Column:
 
 @dataclass
 class Export:
-    """A file to send: its name stem (no extension), columns and an iterator of row dicts."""
+    """A file to send: its name stem (no extension), columns, an iterator of row dicts and
+    the totals row written last (None: a list of records, which has none)."""
 
     stem: str
     columns: list[Column]
     rows: Iterable[dict]
     sheet: str = "Report"
+    totals: dict | None = None
+
+    def all_rows(self) -> Iterator[tuple[dict, bool]]:
+        """(row, is the totals row), the totals last."""
+        for row in self.rows:
+            yield row, False
+        if self.totals is not None:
+            yield self.totals, True
+
+
+def _plain(key: str) -> str:
+    return key
+
+
+@dataclass(frozen=True)
+class Labels:
+    """How keys read for people, given by the caller (the web layer's display helpers):
+    `kind` and `unit_type` labels, and the label of a report row's group."""
+
+    kind: Callable[[str], str] = _plain
+    unit_type: Callable[[str], str] = _plain
+    group: Callable[[str], str] = _plain
 
 
 def neutralise(text: str) -> str:
@@ -107,7 +133,7 @@ def csv_chunks(export: Export, tz: ZoneInfo) -> Iterator[str]:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([neutralise(c.title) for c in export.columns])
     count = 0
-    for row in export.rows:
+    for row, _ in export.all_rows():
         writer.writerow([csv_value(c, row.get(c.key), tz) for c in export.columns])
         count += 1
         if count % CSV_BATCH_ROWS == 0:
@@ -146,13 +172,17 @@ def write_xlsx(export: Export, path: str, tz: ZoneInfo) -> int:
             DATETIME: workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"}),
         }
         quoted = workbook.add_format({"quote_prefix": True})
+        bold = {kind: workbook.add_format({**spec, "bold": True, "top": 1}) for kind, spec in (
+            (INT, {"num_format": "0"}), (NUMBER, {"num_format": "0.0##"}), (MONEY, {"num_format": "#,##0.00"}),
+            (HOURS, {"num_format": "0.00"}), (RATE, {"num_format": "0.00%"}), (DATE, {"num_format": "yyyy-mm-dd"}),
+            (DATETIME, {"num_format": "yyyy-mm-dd hh:mm"}), (TEXT, {}))}
         for index, column in enumerate(export.columns):
             sheet.set_column(index, index, column.width)
         for index, column in enumerate(export.columns):
             sheet.write_string(0, index, column.title, header)
         sheet.freeze_panes(1, 0)
         row_number = 0
-        for row in export.rows:
+        for row, is_total in export.all_rows():
             row_number += 1
             if row_number >= XLSX_MAX_ROWS:
                 break
@@ -161,20 +191,20 @@ def write_xlsx(export: Export, path: str, tz: ZoneInfo) -> int:
                 if value is None:
                     continue
                 kind = column.kind
+                style = bold[kind] if is_total else formats.get(kind)
                 if kind == TEXT:
                     text = str(value)
-                    sheet.write_string(row_number, index, text, quoted if is_dangerous(text) else None)
+                    sheet.write_string(row_number, index, text, quoted if is_dangerous(text) else style)
                 elif kind in (MONEY, HOURS):
-                    sheet.write_number(row_number, index, float(usage.to_decimal(value, 2)), formats[kind])
+                    sheet.write_number(row_number, index, float(usage.to_decimal(value, 2)), style)
                 elif kind == RATE:
-                    sheet.write_number(row_number, index, round(float(value), 4), formats[kind])
+                    sheet.write_number(row_number, index, round(float(value), 4), style)
                 elif kind in (INT, NUMBER):
-                    sheet.write_number(row_number, index, value if kind == INT else float(value), formats[kind])
+                    sheet.write_number(row_number, index, value if kind == INT else float(value), style)
                 elif kind == DATE:
-                    sheet.write_datetime(row_number, index, datetime.combine(value, datetime.min.time()),
-                                         formats[DATE])
+                    sheet.write_datetime(row_number, index, datetime.combine(value, datetime.min.time()), style)
                 elif kind == DATETIME:
-                    sheet.write_datetime(row_number, index, _local_naive(value, tz), formats[DATETIME])
+                    sheet.write_datetime(row_number, index, _local_naive(value, tz), style)
         return row_number
     finally:
         workbook.close()
@@ -203,65 +233,101 @@ def _period_stem(name: str, start: date, end: date, group: str | None = None, de
     return f"{name}{middle}_{start.isoformat()}_{end.isoformat()}"
 
 
-def report_export(result: reports_service.ReportResult) -> Export:
-    """Occupancy, utilisation or revenue as shown (frozen figures for a frozen month, with
-    a `change_*` column per figure: today's figure minus the frozen one)."""
-    spec = reports_service.SPECS[result.report]
-    columns = [Column("group", TEXT, width=18)]
-    rows = [dict(r) for r in result.rows]
+def _report_columns(result: reports_service.ReportResult) -> list[Column]:
     if result.report == "revenue":
-        columns = [Column("group", TEXT, width=10), Column("month", DATE, width=12)]
-        for row in rows:
-            row["month"] = date.fromisoformat(row["group"] + "-01")
+        return [Column("group", TEXT, width=10), Column("month", DATE, width=12)]
+    return [Column("group", TEXT, width=18), Column("group_label", TEXT, width=24)]
+
+
+def _labelled(result: reports_service.ReportResult, rows: list[dict], labels: Labels) -> list[dict]:
+    out = []
+    for row in rows:
+        row = dict(row)
+        if result.report == "revenue":
+            row["month"] = date.fromisoformat(row["group"] + "-01") if row["group"] != reports_service.TOTAL else None
+        else:
+            row["group_label"] = labels.group(row["group"]) if row["group"] != reports_service.TOTAL else ""
+        out.append(row)
+    return out
+
+
+def report_export(result: reports_service.ReportResult, labels: Labels = Labels()) -> Export:
+    """Occupancy, utilisation or revenue as shown (a frozen month's frozen figures, in the same
+    columns as any month), with a label beside each group and the totals row last."""
+    spec = reports_service.SPECS[result.report]
+    columns = _report_columns(result)
     columns += [Column(key, REPORT_KIND[kind], width=max(14, len(key) + 2)) for key, kind in spec.fields]
     stem = _period_stem(result.report, result.start, result.end, result.group, spec.default_group)
     if result.frozen:
-        changes = {r["group"]: r for r in result.changes or []}
-        columns += [Column("frozen_at", DATETIME, width=18)]
-        columns += [Column(f"change_{key}", REPORT_KIND[kind], width=len(key) + 9) for key, kind in spec.fields]
-        for row in rows:
-            row["frozen_at"] = result.frozen_at
-            for key, _ in spec.fields:
-                row[f"change_{key}"] = changes.get(row["group"], {}).get(key)
-        frozen_groups = {r["group"] for r in rows}
-        for group, change in changes.items():  # groups that exist only today
-            if group not in frozen_groups:
-                extra = {"group": group, "frozen_at": result.frozen_at}
-                extra.update({f"change_{k}": change.get(k) for k, _ in spec.fields})
-                rows.append(extra)
         stem += "_frozen"
-    return Export(stem, columns, rows, sheet=result.report.title())
+    rows, totals = _labelled(result, result.rows, labels), _labelled(result, [result.totals], labels)[0]
+    return Export(stem, columns, rows, sheet=result.report.title(), totals=totals)
 
 
-VACANCY_COLUMNS = [Column("unit", TEXT), Column("unit_type", TEXT), Column("floor", INT),
-                   Column("monthly_rent", MONEY), Column("free_since", DATE), Column("vacant_nights", INT),
-                   Column("next_lease_start", DATE, width=16), Column("free_nights_ahead", INT, width=18)]
-WAITLIST_COLUMNS = [Column("unit_type", TEXT), Column("waiting", INT), Column("median_wait_days", NUMBER, width=18),
-                    Column("longest_wait_days", NUMBER, width=18)]
+def changes_export(result: reports_service.ReportResult, labels: Labels = Labels()) -> Export:
+    """A frozen month against today: per group and figure the frozen value, today's and the
+    change (today minus frozen), with the totals row last."""
+    spec = reports_service.SPECS[result.report]
+    columns = _report_columns(result) + [Column("frozen_at", DATETIME, width=18)]
+    for key, kind in spec.fields:
+        columns += [Column(f"{prefix}_{key}", REPORT_KIND[kind], width=len(key) + 9)
+                    for prefix in ("frozen", "today", "change")]
+    frozen = {r["group"]: r for r in result.rows}
+    today = {r["group"]: r for r in result.current or []}
+    changes = {r["group"]: r for r in result.changes or []}
+
+    def row_of(group, f, t, c):
+        row = {"group": group, "frozen_at": result.frozen_at}
+        for key, _ in spec.fields:
+            row.update({f"frozen_{key}": f.get(key), f"today_{key}": t.get(key), f"change_{key}": c.get(key)})
+        return row
+
+    rows = [row_of(g, frozen.get(g, {}), today.get(g, {}), changes.get(g, {})) for g in changes]
+    totals = row_of(reports_service.TOTAL, result.totals, result.current_totals or {}, result.change_totals or {})
+    stem = _period_stem(result.report, result.start, result.end, result.group, spec.default_group) + "_changes"
+    return Export(stem, columns, _labelled(result, rows, labels), sheet=f"{result.report.title()} changes",
+                  totals=_labelled(result, [totals], labels)[0])
 
 
-def vacancy_export(rows: list[dict], today: date) -> Export:
-    return Export(f"vacancy_{today.isoformat()}", VACANCY_COLUMNS, rows, sheet="Vacancy")
+VACANCY_COLUMNS = [Column("unit", TEXT), Column("unit_type", TEXT), Column("unit_type_label", TEXT, width=24),
+                   Column("floor", INT), Column("monthly_rent", MONEY), Column("free_since", DATE),
+                   Column("vacant_nights", INT), Column("next_lease_start", DATE, width=16),
+                   Column("promised_from", DATE, width=14), Column("free_nights_ahead", INT, width=18),
+                   Column("units", INT, width=8)]
+WAITLIST_COLUMNS = [Column("unit_type", TEXT), Column("unit_type_label", TEXT, width=24), Column("waiting", INT),
+                    Column("median_wait_days", NUMBER, width=18), Column("longest_wait_days", NUMBER, width=18)]
 
 
-def waitlist_export(rows: list[dict], today: date) -> Export:
-    rounded = [{**r, "median_wait_days": None if r["median_wait_days"] is None else round(r["median_wait_days"], 1),
-                "longest_wait_days": None if r["longest_wait_days"] is None else round(r["longest_wait_days"], 1)}
-               for r in rows]
-    return Export(f"waitlist_{today.isoformat()}", WAITLIST_COLUMNS, rounded, sheet="Waitlist")
+def vacancy_export(rows: list[dict], totals: dict, today: date, labels: Labels = Labels()) -> Export:
+    """Units free tonight, one a row (`units` is 1), and the totals: how many, their rent."""
+    rows = [{**r, "unit_type_label": labels.unit_type(r["unit_type"]), "units": 1} for r in rows]
+    return Export(f"vacancy_{today.isoformat()}", VACANCY_COLUMNS, rows, sheet="Vacancy", totals=totals)
+
+
+def _days(row: dict) -> dict:
+    return {**row, **{k: None if row[k] is None else round(row[k], 1) for k in ("median_wait_days",
+                                                                          "longest_wait_days")}}
+
+
+def waitlist_export(rows: list[dict], totals: dict, today: date, labels: Labels = Labels()) -> Export:
+    rounded = [{**_days(r), "unit_type_label": labels.unit_type(r["unit_type"])} for r in rows]
+    return Export(f"waitlist_{today.isoformat()}", WAITLIST_COLUMNS, rounded, sheet="Waitlist",
+                  totals=_days(totals))
 
 
 # --------------------------------------------------------------------------- raw records
 
 BOOKING_COLUMNS = [
     Column("id", INT, width=8), Column("space", TEXT), Column("space_name", TEXT, width=24), Column("kind", TEXT),
-    Column("user_email", TEXT, width=26), Column("user_name", TEXT, width=20), Column("company", TEXT, width=20),
+    Column("kind_label", TEXT, width=18), Column("user_email", TEXT, width=26), Column("user_name", TEXT, width=20),
+    Column("company", TEXT, width=20),
     Column("start", DATETIME, width=18), Column("end", DATETIME, width=18), Column("hours", HOURS, width=8),
     Column("status", TEXT, width=11), Column("title", TEXT, width=30), Column("hourly_rate", MONEY, width=12),
     Column("created_at", DATETIME, width=18),
 ]
 LEASE_COLUMNS = [
-    Column("id", INT, width=8), Column("unit", TEXT), Column("unit_type", TEXT), Column("floor", INT, width=8),
+    Column("id", INT, width=8), Column("unit", TEXT), Column("unit_type", TEXT),
+    Column("unit_type_label", TEXT, width=24), Column("floor", INT, width=8),
     Column("user_email", TEXT, width=26), Column("user_name", TEXT, width=20), Column("company", TEXT, width=20),
     Column("start", DATE, width=12), Column("end", DATE, width=12), Column("nights", INT, width=8),
     Column("monthly_rent", MONEY), Column("status", TEXT, width=11),
@@ -269,7 +335,7 @@ LEASE_COLUMNS = [
 ]
 
 
-def booking_rows(engine: Engine, start: date, end: date, tz: ZoneInfo) -> Iterator[dict]:
+def booking_rows(engine: Engine, start: date, end: date, tz: ZoneInfo, labels: Labels = Labels()) -> Iterator[dict]:
     """Every booking meeting the period (cancelled ones too, with their status), oldest first,
     read with a session of its own in batches."""
     ws, we = usage.period_instants(start, end, tz)
@@ -284,7 +350,8 @@ def booking_rows(engine: Engine, start: date, end: date, tz: ZoneInfo) -> Iterat
                 .execution_options(yield_per=YIELD_PER))
         for (bid, code, name, kind, email, uname, company, s, e, status, title, rate,
              created) in session.execute(stmt):
-            yield {"id": bid, "space": code, "space_name": name, "kind": kind, "user_email": email,
+            yield {"id": bid, "space": code, "space_name": name, "kind": kind, "kind_label": labels.kind(kind),
+                   "user_email": email,
                    "user_name": uname, "company": company, "start": s, "end": e,
                    "hours": usage.hours(usage.micros(e - s)), "status": status, "title": title,
                    "hourly_rate": rate, "created_at": created}
@@ -292,7 +359,7 @@ def booking_rows(engine: Engine, start: date, end: date, tz: ZoneInfo) -> Iterat
         session.close()
 
 
-def lease_rows(engine: Engine, start: date, end: date) -> Iterator[dict]:
+def lease_rows(engine: Engine, start: date, end: date, labels: Labels = Labels()) -> Iterator[dict]:
     """Every lease meeting the period, with its nights and rent due inside the period."""
     session = Session(engine)
     try:
@@ -305,7 +372,8 @@ def lease_rows(engine: Engine, start: date, end: date) -> Iterator[dict]:
         for (lid, code, unit_type, floor, email, uname, company, a, b, rent, status,
              unit_id) in session.execute(stmt):
             info = usage.LeaseInfo(unit_id, a, b, Decimal(rent), status)
-            yield {"id": lid, "unit": code, "unit_type": unit_type, "floor": floor, "user_email": email,
+            yield {"id": lid, "unit": code, "unit_type": unit_type, "unit_type_label": labels.unit_type(unit_type),
+                   "floor": floor, "user_email": email,
                    "user_name": uname, "company": company, "start": a, "end": b, "nights": (b - a).days,
                    "monthly_rent": rent, "status": status,
                    "nights_in_period": usage.occupied_nights([info], start, end),
@@ -314,11 +382,12 @@ def lease_rows(engine: Engine, start: date, end: date) -> Iterator[dict]:
         session.close()
 
 
-def bookings_export(engine: Engine, start: date, end: date, tz: ZoneInfo) -> Export:
-    return Export(_period_stem("bookings", start, end), BOOKING_COLUMNS, booking_rows(engine, start, end, tz),
+def bookings_export(engine: Engine, start: date, end: date, tz: ZoneInfo, labels: Labels = Labels()) -> Export:
+    return Export(_period_stem("bookings", start, end), BOOKING_COLUMNS, booking_rows(engine, start, end, tz, labels),
                   sheet="Bookings")
 
 
-def leases_export(engine: Engine, start: date, end: date) -> Export:
-    return Export(_period_stem("leases", start, end), LEASE_COLUMNS, lease_rows(engine, start, end), sheet="Leases")
+def leases_export(engine: Engine, start: date, end: date, labels: Labels = Labels()) -> Export:
+    return Export(_period_stem("leases", start, end), LEASE_COLUMNS, lease_rows(engine, start, end, labels),
+                  sheet="Leases")
 

@@ -1,6 +1,9 @@
 """Spaces booked by the hour: the inventory (create, edit, open and close for booking).
-Each change is one guarded transaction, audited; `now` is passed in. Blackouts live in
-services/blackouts.py, authorisations in services/authorisations.py."""
+Each change is one guarded transaction, audited; `now` is passed in. A change of the rules
+applies to bookings still to come (space_changes.py: the bookings it breaks are listed, and
+cancelled only when confirmed); activation and deactivation are recorded as the space's
+active periods. Blackouts live in services/blackouts.py, authorisations in
+services/authorisations.py."""
 from __future__ import annotations
 
 import copy
@@ -11,13 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..allocation.availability import Occupancy
 from ..allocation.hours import WEEKDAYS, validate_opening_hours
 from ..models import DEFAULT_OPENING_HOURS, Booking, Space, User
 from . import BadRequest, Conflict, NotFound, RuleViolation
+from . import space_changes as changes
 from .audit import record
 from .guard import lock_resource
-from .settings import setting
+from .settings import setting, zone
 from .tx import transaction
 
 
@@ -66,7 +69,7 @@ _INT_FIELDS = {
     "min_minutes": (1, None, "The shortest booking"),
     "max_minutes": (1, None, "The longest booking"),
     "buffer_minutes": (0, None, "The buffer"),
-    "max_days_ahead": (0, 3650, "The booking horizon"),
+    "max_days_ahead": (1, 3650, "The booking horizon"),
 }
 _BOOL_FIELDS = ("requires_approval", "active", "requires_authorisation", "requires_checkin", "closed_on_holidays")
 _TEXT_FIELDS = {"code": (40, True), "name": (200, True), "kind": (40, True), "description": (5000, False)}
@@ -187,15 +190,36 @@ def create_space(session: Session, data: dict, *, actor: User, now: datetime) ->
     space = Space(created_at=now, **values)
     session.add(space)
     _flush_unique_code(session, values["code"])
+    if space.active:
+        changes.open_period(session, space, now)
     record(session, actor_id=actor.id, action="space.create", target_type="space", target_id=space.id, now=now,
            code=space.code)
     return space
 
 
+def _confirmed(data: dict) -> tuple[dict, bool]:
+    """The changes without the `confirm` flag, and the flag (true or false only)."""
+    data = dict(data)
+    confirm = data.pop("confirm", False)
+    if not isinstance(confirm, bool):
+        raise RuleViolation("'confirm' must be true or false.",
+                            violations=[{"rule": "confirm", "message": "'confirm' must be true or false."}])
+    return data, confirm
+
+
 @transaction
-def update_space(session: Session, space_id: int, data: dict, *, actor: User, now: datetime) -> Space:
+def change_space(session: Session, space_id: int, data: dict, *, actor: User,
+                 now: datetime) -> tuple[Space, list[Booking]]:
+    """Edit a space; returns it and the bookings the change cancelled.
+
+    A change of the buffer, capacity, grid or opening hours applies to the bookings still to
+    come. When it would break some (space_changes.broken_bookings), nothing is saved and the
+    answer is a Conflict listing them (`affected_bookings`, each with its reasons), unless
+    `"confirm": true` is sent: then they are cancelled and their holders notified, as a
+    blackout does. The bookings kept take the new buffer and capacity."""
     if not isinstance(data, dict):
         raise BadRequest("Send the changes as a JSON object.")
+    data, confirm = _confirmed(data)
     space = locked_space(session, space_id)
     values, violations = _clean(data, _current(space))
     if violations:
@@ -204,8 +228,15 @@ def update_space(session: Session, space_id: int, data: dict, *, actor: User, no
     if values["code"] != space.code and session.execute(
             select(Space.id).where(Space.code == values["code"], Space.id != space.id)).first():
         raise Conflict(f"A space with the code '{values['code']}' already exists.")
-    if values["capacity"] < space.capacity:
-        _refuse_capacity_below_future_use(session, space, values["capacity"], now)
+    tz = zone()
+    broken = changes.broken_bookings(session, space, values, now, tz)
+    if broken and not confirm:
+        many = len(broken) != 1
+        raise Conflict(f"This change would cancel {len(broken)} upcoming booking{'s' if many else ''} of {space.name} "
+                       f"that the new rules refuse; send it again with \"confirm\": true to cancel "
+                       f"{'them' if many else 'it'} and notify the holders.",
+                       affected_bookings=changes.broken_json(broken, tz))
+    cancelled = changes.cancel_broken(session, space, broken, actor=actor, now=now, tz=tz)
     changed = {}
     for field, value in values.items():
         if getattr(space, field) != value:
@@ -213,22 +244,21 @@ def update_space(session: Session, space_id: int, data: dict, *, actor: User, no
             changed[field] = [str(old) if isinstance(old, Decimal) else old,
                               str(value) if isinstance(value, Decimal) else value]
             setattr(space, field, value)
+    if "active" in changed:
+        (changes.open_period if space.active else changes.close_period)(session, space, now)
     _flush_unique_code(session, values["code"])
+    reholds = changes.rehold(session, space, now)
     if changed:
         record(session, actor_id=actor.id, action="space.update", target_type="space", target_id=space.id, now=now,
                changes=changed)
-    return space
+    changes.record_change(session, space, cancelled, actor=actor, now=now, reholds=reholds)
+    return space, cancelled
 
 
-def _refuse_capacity_below_future_use(session: Session, space: Space, capacity: int, now: datetime) -> None:
-    holds = session.execute(
-        select(Booking.start_at, Booking.hold_end_at).where(
-            Booking.space_id == space.id, Booking.status != "cancelled", Booking.hold_end_at > now)
-    ).all()
-    occupancy = Occupancy([(s, e) for s, e in holds])
-    if occupancy.times and occupancy.peak(now, max(occupancy.times)) > capacity:
-        raise Conflict(f"Upcoming bookings of {space.name} overlap more than {capacity} at a time; cancel or move "
-                       f"them before lowering the capacity.")
+@transaction
+def update_space(session: Session, space_id: int, data: dict, *, actor: User, now: datetime) -> Space:
+    """Edit a space (see change_space); returns the space."""
+    return change_space(session, space_id, data, actor=actor, now=now)[0]
 
 
 @transaction
@@ -236,6 +266,7 @@ def set_space_active(session: Session, space_id: int, active: bool, *, actor: Us
     space = locked_space(session, space_id)
     if bool(space.active) != bool(active):
         space.active = bool(active)
+        (changes.open_period if space.active else changes.close_period)(session, space, now)
         record(session, actor_id=actor.id, action="space.activate" if active else "space.deactivate",
                target_type="space", target_id=space.id, now=now)
     return space

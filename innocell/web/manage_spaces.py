@@ -103,16 +103,25 @@ def _space_form(space):
             if space is None:
                 saved = space_service.create_space(db.session, form.to_data(), actor=principal(), now=utcnow())
             else:
-                saved = space_service.update_space(db.session, space.id, form.to_data(), actor=principal(),
-                                                   now=utcnow())
+                data = dict(form.to_data(), confirm=form.confirm.data == "yes")
+                saved, cancelled = space_service.change_space(db.session, space.id, data, actor=principal(),
+                                                              now=utcnow())
         except RuleViolation as exc:
             general, status = _apply_violations(form, exc), 422
         except Conflict as exc:
+            if "affected_bookings" in exc.extra:  # the change breaks upcoming bookings: show them, ask again
+                form.confirm.data = "yes"
+                return render_template("manage_spaces/space_confirm.html", space=space, form=form,
+                                       message=exc.message, bookings=exc.extra["affected_bookings"]), 409
             form.code.errors = list(form.code.errors) + [exc.message]
             status = 409
         else:
             message = f"Space {saved.code} created; residents can book it now." if space is None \
                 else f"Space {saved.code} saved."
+            if space is not None and cancelled:
+                message += (f" {len(cancelled)} upcoming booking{'s' if len(cancelled) != 1 else ''} that the new "
+                            f"rules refuse {'were' if len(cancelled) != 1 else 'was'} cancelled; the holders are "
+                            f"notified.")
             flash(message, "success")
             return redirect(url_for("manage_spaces.index"))
     elif request.method == "POST":

@@ -20,6 +20,7 @@ from ..services import reports as report_service
 from ..services.tx import release
 from ..timeutil import local_zone, parse_date, utcnow
 from .access import REPORT_READERS, principal, roles_required
+from .display import kind_label, unit_type_label
 
 from .paging import Page, page_number  # noqa: E402
 
@@ -127,20 +128,45 @@ def _send(export: exports.Export, fmt: str, tz):
     return response
 
 
+def group_labeller(group: str):
+    """How a report row's group reads for people, beside its key: a unit type's or kind's
+    label, a space's name, a unit's type, a floor."""
+    if group == "unit_type":
+        return unit_type_label
+    if group == "kind":
+        return kind_label
+    if group == "space":
+        names = report_service.space_names(db.session)
+        return lambda code: names.get(code, "")
+    if group == "unit":
+        types = report_service.unit_types(db.session)
+        return lambda code: unit_type_label(types[code]) if code in types else ""
+    if group == "floor":
+        return lambda floor: f"Floor {floor}"
+    return lambda key: ""
+
+
+def labels_for(group: str | None = None) -> exports.Labels:
+    return exports.Labels(kind=kind_label, unit_type=unit_type_label, group=group_labeller(group or ""))
+
+
 def build_export(name: str, args, tz) -> exports.Export:
     today = today_local()
     if name == "vacancy":
-        return exports.vacancy_export(report_service.vacancy(db.session, today=today), today)
+        rows = report_service.vacancy(db.session, today=today)
+        return exports.vacancy_export(rows, report_service.vacancy_totals(rows), today, labels_for())
     if name == "waitlist":
-        return exports.waitlist_export(report_service.waitlist(db.session, now=utcnow()), today)
+        now = utcnow()
+        return exports.waitlist_export(report_service.waitlist(db.session, now=now),
+                                       report_service.waitlist_totals(db.session, now=now), today, labels_for())
     period = parse_period(args, today)
     if name == "bookings":
-        return exports.bookings_export(db.engine, period.start, period.end, tz)
+        return exports.bookings_export(db.engine, period.start, period.end, tz, labels_for())
     if name == "leases":
-        return exports.leases_export(db.engine, period.start, period.end)
+        return exports.leases_export(db.engine, period.start, period.end, labels_for())
     result = report_service.report(db.session, name, start=period.start, end=period.end,
                                    group=args.get("group"), tz=tz)
-    return exports.report_export(result)
+    return exports.report_export(result, labels_for(result.group))
 
 
 @bp.get("/reports/<any(occupancy,utilisation,revenue,vacancy,waitlist,bookings,leases):name>.<any(csv,xlsx):fmt>")
@@ -155,6 +181,27 @@ def download(name: str, fmt: str):
         return _refuse(exc.status, exc.message)
     response = _send(export, fmt, tz)
     release(db.session)  # the file streams on its own session; hold no read transaction meanwhile
+    return response
+
+
+@bp.get("/reports/<any(occupancy,utilisation,revenue):name>-changes.<any(csv,xlsx):fmt>")
+def download_changes(name: str, fmt: str):
+    """A frozen month's figures against today's: frozen, today and change per figure."""
+    user, refusal = _file_reader()
+    if refusal is not None:
+        return refusal
+    tz = local_zone()
+    try:
+        period = parse_period(request.args, today_local())
+        result = report_service.report(db.session, name, start=period.start, end=period.end,
+                                       group=request.args.get("group"), tz=tz)
+    except ServiceError as exc:
+        return _refuse(exc.status, exc.message)
+    if not result.frozen:
+        return _refuse(404, f"The {name} report by {GROUP_LABELS[result.group]} for {period.start} to {period.end} "
+                            f"is not a frozen month, so it has no changes since freezing.")
+    response = _send(exports.changes_export(result, labels_for(result.group)), fmt, tz)
+    release(db.session)
     return response
 
 
@@ -296,6 +343,7 @@ def index():
     trend = report_service.occupancy_trend(db.session, months=months)
     revenue_rows = report_service.present("revenue", report_service.revenue(
         db.session, start=months[0], end=usage.next_month(months[-1]), tz=tz))
+    now = utcnow()
     heat = report_service.heat_map(db.session, start=period.start, end=period.end, tz=tz, space_id=space_id)
     frozen = {m["month"]: m for m in report_service.frozen_months(db.session)}
     vacancy = report_service.vacancy(db.session, today=today)
@@ -309,9 +357,12 @@ def index():
         occupancy=occupancy, utilisation=utilisation, trend=trend, trend_chart=line_chart(months, trend["series"]),
         revenue_rows=revenue_rows, revenue_chart=bar_chart(revenue_rows), heat=heat_grid(heat),
         vacancy=Page.of(vacancy, page_number("vacancy_page"), VACANCY_PAGE_SIZE),
-        vacancy_by_type=vacancy_by_type,
+        vacancy_by_type=vacancy_by_type, vacancy_totals=report_service.vacancy_totals(vacancy),
         vacancy_url=lambda n: url_for("reports.index", **{**request.args.to_dict(), "vacancy_page": n}) + "#vacancy",
-        waitlist=report_service.waitlist(db.session, now=utcnow()),
+        waitlist=report_service.waitlist(db.session, now=now),
+        waitlist_totals=report_service.waitlist_totals(db.session, now=now),
+        revenue_totals=report_service.totals_of("revenue", revenue_rows),
+        occupancy_label=group_labeller(occ_group), utilisation_label=group_labeller(util_group),
         frozen=frozen, closed_months=closed_months(today), today=today,
         can_download=user.role in REPORT_READERS, can_freeze=user.role in REPORT_READERS,
         query=query, group_labels=GROUP_LABELS, occupancy_spec=report_service.SPECS["occupancy"],
@@ -342,6 +393,7 @@ def frozen(month: str):
     user = principal()
     return render_template("reports/frozen.html", month=first, end=end, results=results, groups=groups,
                            specs=report_service.SPECS, group_labels=GROUP_LABELS,
+                           labellers={name: group_labeller(r.group) for name, r in results.items()},
                            can_download=user.role in REPORT_READERS,
                            query={"from": first.isoformat(), "to": end.isoformat()})
 
@@ -357,7 +409,7 @@ def freeze_confirm():
     results = {name: report_service.report(db.session, name, start=month, end=usage.next_month(month),
                                            group=None, tz=tz) for name in report_service.SPECS}
     return render_template("reports/freeze.html", month=month, results=results, specs=report_service.SPECS,
-                           group_labels=GROUP_LABELS)
+                           group_labels=GROUP_LABELS, labellers={n: group_labeller(r.group) for n, r in results.items()})
 
 
 @bp.post("/reports/freeze")

@@ -46,7 +46,7 @@ def test_finance_downloads_last_months_occupancy_as_csv_and_xlsx(live_server, pa
     table = {}
     for row in page.locator("[data-testid=occupancy-table] tbody tr").all():
         cells = [c.strip() for c in row.locator("td").all_inner_texts()]
-        table[cells[0]] = cells[1:]
+        table[cells[0].split()[0]] = cells[1:]  # the unit type's key, then its label
     assert set(table) >= {"solo", "twin", "suite", "powerhub"}
 
     with page.expect_download() as info:
@@ -55,8 +55,10 @@ def test_finance_downloads_last_months_occupancy_as_csv_and_xlsx(live_server, pa
     assert download.suggested_filename == f"occupancy_{start}_{end}.csv"
     path = tmp_path / download.suggested_filename
     download.save_as(path)
-    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+    *rows, total = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
     assert [r["group"] for r in rows] == list(table)
+    assert total["group"] == "Total"
+    assert int(total["available_unit_nights"]) == sum(int(r["available_unit_nights"]) for r in rows)
     for r in rows:
         available, occupied, _rate, rent = table[r["group"]]
         assert int(r["available_unit_nights"]) == int(available.replace(",", ""))
@@ -71,9 +73,11 @@ def test_finance_downloads_last_months_occupancy_as_csv_and_xlsx(live_server, pa
     download.save_as(path)
     sheet = openpyxl.load_workbook(path).worksheets[0]
     values = list(sheet.iter_rows(values_only=True))
-    assert values[0] == ("group", "available_unit_nights", "occupied_unit_nights", "occupancy_rate", "rent_due")
-    assert {v[0]: f"{v[4]:,.2f}" for v in values[1:]} == {g: cells[3] for g, cells in table.items()}
-    assert all(isinstance(v[1], (int, float)) for v in values[1:])
+    assert values[0] == ("group", "group_label", "available_unit_nights", "occupied_unit_nights", "occupancy_rate",
+                         "rent_due")
+    assert {v[0]: f"{v[5]:,.2f}" for v in values[1:-1]} == {g: cells[3] for g, cells in table.items()}
+    assert all(isinstance(v[2], (int, float)) for v in values[1:])
+    assert values[-1][0] == "Total"
 
     # the raw bookings file downloads and parses too
     with page.expect_download() as info:

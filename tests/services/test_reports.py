@@ -21,6 +21,7 @@ from innocell.models import (
     RecurringBlackout,
     ReportSnapshot,
     Space,
+    SpaceActivePeriod,
     Unit,
     UnitOutage,
     WaitlistEntry,
@@ -118,22 +119,36 @@ OPENING = {
 }
 
 
+# When each space was open for booking: WL-2 was created mid-December, MR-1 was closed for a
+# fortnight, OLD-1 was deactivated mid-December and OLD-2 in October.
+PERIODS = {
+    "WL-1": [(hk(2026, 11, 1), None)],
+    "WL-2": [(hk(2026, 12, 10, 12), None)],
+    "MR-1": [(hk(2026, 11, 1), hk(2026, 12, 5, 9, 30)), (hk(2026, 12, 19, 15), None)],
+    "OLD-1": [(hk(2026, 11, 1), hk(2026, 12, 15))],
+    "OLD-2": [(hk(2026, 9, 1), hk(2026, 10, 1))],
+}
+
+
 def make_spaces(session, user, seed: int):
     """Three active spaces (capacity 1, 2, 3; one closed on public holidays), an inactive one
-    with a booking and one without, blackouts (one lifted), a recurring blackout (one lifted)
-    and bookings of every status, some crossing midnight and opening edges."""
+    with bookings and one without, each active over its PERIODS, blackouts (one lifted), a
+    recurring blackout (one lifted) and bookings of every status, some crossing midnight and
+    opening edges."""
     rng = random.Random(seed)
     specs = [("WL-1", "wet_lab", 1, True, True), ("WL-2", "wet_lab", 2, False, True),
              ("MR-1", "meeting_room", 3, False, True), ("OLD-1", "meeting_room", 1, False, False),
              ("OLD-2", "dry_lab", 1, False, False)]
     spaces = []
     for code, kind, cap, holidays, active in specs:
-        space = Space(code=code, name=code, kind=kind, capacity=cap, opening_hours=OPENING,
+        space = Space(code=code, name=f"Space {code}", kind=kind, capacity=cap, opening_hours=OPENING,
                       hourly_rate=Decimal(rng.randrange(0, 40000)) / 100, closed_on_holidays=holidays,
-                      active=active, created_at=NOW)
+                      active=active, created_at=PERIODS[code][0][0])
         session.add(space)
         spaces.append(space)
     session.flush()
+    for space in spaces:
+        session.add_all(SpaceActivePeriod(space_id=space.id, start_at=a, end_at=b) for a, b in PERIODS[space.code])
     blackouts, recurring, bookings = defaultdict(list), defaultdict(list), []
     for space in spaces[:3]:
         s = hk(2026, 12, rng.randrange(1, 28), rng.randrange(0, 24))
@@ -164,7 +179,7 @@ def make_spaces(session, user, seed: int):
         bookings.append(usage.BookingInfo(spaces[2].id, s, e, "confirmed"))
     session.commit()
     plain = [usage.SpaceInfo(s.id, s.code, s.kind, s.capacity, s.opening_hours, s.hourly_rate,
-                             s.closed_on_holidays) for s in spaces]
+                             s.closed_on_holidays, tuple(PERIODS[s.code])) for s in spaces]
     return plain, blackouts, recurring, bookings
 
 
@@ -176,24 +191,29 @@ def test_utilisation_on_real_rows_equals_minute_by_minute_count(session, make_us
     ws, we = usage.period_instants(start, end, HK)
     brute = {}
     for space in spaces:
-        open_min, booked_min = brute_space(space, bookings, ws, we, HK_DECEMBER_2026_HOLIDAYS,
-                                           blackouts[space.id], recurring[space.id])
-        brute[space.code] = (open_min, booked_min, space)
-    # OLD-2 is inactive and unbooked: left out; OLD-1 is inactive but was booked: kept
+        brute[space.code] = (*brute_space(space, bookings, ws, we, HK_DECEMBER_2026_HOLIDAYS, blackouts[space.id],
+                                          recurring[space.id]), space)
+    # OLD-2 was active only in the autumn and is unbooked: left out; OLD-1 was active until the 15th: kept
     rows = reports.utilisation(session, start=start, end=end, group="space", tz=HK)
     codes = [r["group"] for r in rows]
-    assert "OLD-2" not in codes
-    assert ("OLD-1" in codes) == (brute["OLD-1"][1] > 0)
+    assert codes == ["MR-1", "OLD-1", "WL-1", "WL-2"]
     for row in rows:
-        open_min, booked_min, space = brute[row["group"]]
+        open_min, booked_min, pending_min, space = brute[row["group"]]
         assert row["open_hours"] == Fraction(open_min, 60)
         assert row["booked_hours"] == Fraction(booked_min, 60)
+        assert row["pending_hours"] == Fraction(pending_min, 60)
         assert row["fees"] == Fraction(booked_min, 60) * Fraction(space.hourly_rate)
         assert row["utilisation_rate"] == (booked_min / open_min if open_min else None)
+    # a space created on 10 December is not given the nine days before it existed
+    wl2 = brute["WL-2"][3]
+    always = usage.SpaceInfo(wl2.id, wl2.code, wl2.kind, wl2.capacity, wl2.opening_hours, wl2.hourly_rate)
+    assert rows[3]["open_hours"] < Fraction(brute_space(always, [], ws, we, set(), blackouts[wl2.id],
+                                                        recurring[wl2.id])[0], 60)
     by_kind = {r["group"]: r for r in reports.utilisation(session, start=start, end=end, group="kind", tz=HK)}
     wet = [brute[c] for c in ("WL-1", "WL-2")]
     assert by_kind["wet_lab"]["open_hours"] == Fraction(sum(w[0] for w in wet), 60)
     assert by_kind["wet_lab"]["booked_hours"] == Fraction(sum(w[1] for w in wet), 60)
+    assert by_kind["wet_lab"]["pending_hours"] == Fraction(sum(w[2] for w in wet), 60)
 
 
 def test_revenue_lab_fees_are_utilisation_fees_month_by_month(session, make_user):
@@ -212,9 +232,8 @@ def test_heat_map_sums_to_the_utilisation_totals(session, make_user):
     start, end = date(2026, 12, 1), date(2027, 1, 1)
     heat = reports.heat_map(session, start=start, end=end, tz=HK)
     rows = reports.utilisation(session, start=start, end=end, group="space", tz=HK)
-    active = [r for r in rows if not r["group"].startswith("OLD")]
-    assert usage.hours(sum(heat.open.values())) == sum(r["open_hours"] for r in active)
-    assert usage.hours(sum(heat.booked.values())) == sum(r["booked_hours"] for r in active)
+    assert usage.hours(sum(heat.open.values())) == sum(r["open_hours"] for r in rows)
+    assert usage.hours(sum(heat.booked.values())) == sum(r["booked_hours"] for r in rows)
 
 
 # --------------------------------------------------------------------------- vacancy, waitlist

@@ -1,5 +1,5 @@
 """The space and booking services depend on each other one way only:
-settings, notifications <- spaces <- authorisations <- bookings <- blackouts, slot waitlist.
+settings, notifications <- space_changes <- spaces <- authorisations <- bookings <- blackouts, slot waitlist.
 No lower module imports a higher one, not even inside a function (the spaces <-> bookings
 cycle this replaced hid its back edge in one)."""
 from __future__ import annotations
@@ -14,6 +14,7 @@ SERVICES = Path(__file__).resolve().parents[2] / "innocell" / "services"
 HIGHER = {
     "settings": {"spaces", "authorisations", "bookings", "blackouts"},
     "notifications": {"spaces", "authorisations", "bookings", "blackouts"},
+    "space_changes": {"spaces", "authorisations", "bookings", "blackouts", "slot_waitlist", "no_show"},
     "spaces": {"authorisations", "bookings", "blackouts", "slot_waitlist", "no_show"},
     "authorisations": {"bookings", "blackouts", "slot_waitlist", "no_show"},
     "bookings": {"blackouts", "slot_waitlist", "no_show"},

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from innocell.allocation import usage
+from innocell.allocation import listings, usage
 from innocell.allocation.hours import WEEKDAYS, WeeklyWindow
 
 HK = ZoneInfo("Asia/Hong_Kong")
@@ -81,22 +81,28 @@ def in_recurring(rules, m: datetime) -> bool:
     return False
 
 
+def is_active(space, m: datetime) -> bool:
+    periods = space.active_periods
+    return periods is None or any(a <= m and (b is None or m < b) for a, b in periods)
+
+
 def brute_space(space, bookings, ws, we, holidays, blackouts, recurring):
+    """(open minutes × capacity, confirmed minutes, pending minutes) counted one minute at a time."""
     open_min = 0
     for m in minutes(ws, we):
-        if not in_opening(space, m, holidays):
+        if not in_opening(space, m, holidays) or not is_active(space, m):
             continue
         if any(s <= m < e for s, e in blackouts) or in_recurring(recurring, m):
             continue
         open_min += 1
-    booked_min = 0
+    used = {"confirmed": 0, "pending": 0}
     for b in bookings:
         if b.space_id != space.id or b.status == "cancelled":
             continue
         for m in minutes(b.start, b.end):
             if ws <= m < we and in_opening(space, m, holidays):
-                booked_min += 1
-    return open_min * space.capacity, booked_min
+                used[b.status] += 1
+    return open_min * space.capacity, used["confirmed"], used["pending"]
 
 
 # --------------------------------------------------------------------------- strategies
@@ -237,10 +243,15 @@ def intervals(draw, max_hours=30):
 
 @st.composite
 def spaces_case(draw):
+    periods = None
+    if draw(st.booleans()):  # created, deactivated and reactivated at some quarter hours (or never active)
+        cuts = sorted(set(draw(st.lists(instants(), max_size=4))))
+        ends = cuts[1::2] + ([None] if len(cuts) % 2 else [])
+        periods = tuple(zip(cuts[::2], ends))
     space = usage.SpaceInfo(id=1, code="LAB", kind="wet_lab", capacity=draw(st.integers(1, 3)),
                             opening_hours=draw(opening_hours()),
                             hourly_rate=Decimal(draw(st.integers(0, 50000))) / 100,
-                            closed_on_holidays=draw(st.booleans()))
+                            closed_on_holidays=draw(st.booleans()), active_periods=periods)
     bookings = [usage.BookingInfo(draw(st.sampled_from([1, 2])), s, e,
                                   draw(st.sampled_from(["pending", "confirmed", "cancelled"])))
                 for s, e in draw(st.lists(intervals(), max_size=6))]
@@ -264,12 +275,13 @@ def test_utilisation_equals_minute_by_minute_count(case):
     ws, we = usage.period_instants(start, end, HK)
     figures = usage.space_figures(space, bookings, ws, we, HK, holidays=holidays, blackouts=blackouts,
                                   recurring=recurring)
-    open_min, booked_min = brute_space(space, bookings, ws, we, holidays, blackouts, recurring)
+    open_min, booked_min, pending_min = brute_space(space, bookings, ws, we, holidays, blackouts, recurring)
     assert figures.open_micros == open_min * US_PER_MINUTE
     assert figures.booked_micros == booked_min * US_PER_MINUTE
     assert figures.open_hours == Fraction(open_min, 60)
     assert figures.booked_hours == Fraction(booked_min, 60)
-    assert figures.fees == Fraction(booked_min, 60) * Fraction(space.hourly_rate)
+    assert figures.pending_hours == Fraction(pending_min, 60)
+    assert figures.fees == Fraction(booked_min, 60) * Fraction(space.hourly_rate)  # confirmed time only
     assert figures.utilisation_rate == (booked_min / open_min if open_min else None)
 
 
@@ -287,11 +299,11 @@ def test_heat_map_equals_minute_by_minute_buckets(case):
     want_open, want_booked = defaultdict(int), defaultdict(int)
     for m in minutes(ws, we):
         local = m.astimezone(HK)
-        if in_opening(space, m, holidays) and not any(s <= m < e for s, e in blackouts) \
+        if in_opening(space, m, holidays) and is_active(space, m) and not any(s <= m < e for s, e in blackouts) \
                 and not in_recurring(recurring, m):
             want_open[(local.weekday(), local.hour)] += US_PER_MINUTE * space.capacity
     for b in bookings:
-        if b.space_id != space.id or b.status == "cancelled":
+        if b.space_id != space.id or b.status != "confirmed":
             continue
         for m in minutes(b.start, b.end):
             if ws <= m < we and in_opening(space, m, holidays):
@@ -311,15 +323,15 @@ def test_booking_crossing_midnight_and_opening_edges_is_clipped():
     bookings = [
         usage.BookingInfo(1, _hk(2026, 11, 2, 21), _hk(2026, 11, 3, 1)),  # 1 h inside (21-22)
         usage.BookingInfo(1, _hk(2026, 11, 3, 7, 30), _hk(2026, 11, 3, 8, 30)),  # 30 min inside
-        usage.BookingInfo(1, _hk(2026, 11, 3, 8), _hk(2026, 11, 3, 10), "pending"),  # pending holds: 2 h
+        usage.BookingInfo(1, _hk(2026, 11, 3, 8), _hk(2026, 11, 3, 10), "pending"),  # pending: 2 h apart
         usage.BookingInfo(1, _hk(2026, 11, 3, 12), _hk(2026, 11, 3, 14), "cancelled"),  # not counted
         usage.BookingInfo(1, _hk(2026, 11, 30, 21), _hk(2026, 12, 1, 9)),  # 1 h in November only
     ]
     ws, we = usage.period_instants(date(2026, 11, 1), date(2026, 12, 1), HK)
     f = usage.space_figures(space, bookings, ws, we, HK)
-    assert f.booked_hours == Fraction(9, 2)
+    assert f.booked_hours == Fraction(5, 2) and f.pending_hours == 2
     assert f.open_hours == 30 * 14 * 2  # capacity two
-    assert f.fees == 450
+    assert f.fees == 250  # confirmed hours only: a pending booking is not billed
 
 
 def test_blackouts_and_holidays_close_hours_but_lifted_ones_are_the_callers_to_drop():
@@ -350,7 +362,7 @@ def test_vacancy_lists_units_free_tonight_with_how_long():
         3: [usage.LeaseInfo(3, date(2026, 1, 1), date(2026, 12, 1), Decimal(1), "terminated")],  # left today
     }
     outages = {5: [(date(2026, 11, 30), date(2026, 12, 3))]}
-    got = usage.vacancies(units, outages, leases, today)
+    got = listings.vacancies(units, outages, leases, today)
     assert [v.unit.code for v in got] == ["A", "C"]
     a, c = got
     assert (a.free_since, a.vacant_nights_so_far(today), a.next_lease_start, a.free_nights_ahead(today)) == \
@@ -362,7 +374,7 @@ def test_waitlist_length_and_median_wait_by_type():
     now = datetime(2026, 12, 1, tzinfo=UTC)
     entries = [("suite", now - timedelta(days=d)) for d in (2, 10, 4)] + \
               [("powerhub", now - timedelta(days=1)), ("powerhub", now - timedelta(days=6))]
-    stats = {s.unit_type: s for s in usage.waitlist_stats(entries, now, ("solo", "suite", "powerhub"))}
+    stats = {s.unit_type: s for s in listings.waitlist_stats(entries, now, ("solo", "suite", "powerhub"))}
     assert (stats["suite"].waiting, stats["suite"].median_wait_days, stats["suite"].longest_wait_days) == (3, 4.0, 10.0)
     assert stats["powerhub"].median_wait_days == 3.5
     assert (stats["solo"].waiting, stats["solo"].median_wait_days) == (0, None)

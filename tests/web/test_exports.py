@@ -43,10 +43,11 @@ def records(session, make_user):
         UnitOutage(unit_id=units[1].id, start_date=date(2026, 11, 25), end_date=date(2026, 12, 5), reason="leak",
                    created_at=NOW),
     ])
+    opened = datetime(2026, 1, 1, tzinfo=UTC)  # the spaces exist all through the months reported
     lab = Space(code="WL-01", name="Wet Lab 1", kind="wet_lab", capacity=2, hourly_rate=Decimal("180.50"),
-                opening_hours={d: [["08:00", "20:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}, created_at=NOW)
+                opening_hours={d: [["08:00", "20:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}, created_at=opened)
     room = Space(code="MR-01", name="Meeting Room", kind="meeting_room", capacity=1, hourly_rate=Decimal("95"),
-                 created_at=NOW)
+                 created_at=opened)
     session.add_all([lab, room])
     session.flush()
     start = hk(2026, 11, 2, 9)
@@ -82,7 +83,7 @@ def read_xlsx(response):
 
 
 NUMERIC = {"occupancy": ("available_unit_nights", "occupied_unit_nights", "occupancy_rate", "rent_due"),
-           "utilisation": ("open_hours", "booked_hours", "utilisation_rate", "fees")}
+           "utilisation": ("open_hours", "booked_hours", "pending_hours", "utilisation_rate", "fees")}
 
 
 @pytest.mark.parametrize("report,group", [("occupancy", "unit_type"), ("occupancy", "unit"), ("occupancy", "floor"),
@@ -92,14 +93,17 @@ def test_csv_and_xlsx_carry_the_json_numbers_as_numbers(records, finance_api, re
     body = finance_api.get(f"/api/v1/reports/{report}", query_string=params).get_json()
     assert body["rows"], body
     json_rows = {r["group"]: r for r in body["rows"]}
+    json_rows["Total"] = {"group": "Total", **body["totals"]}
     assert set(body["rows"][0]) == {"group", *NUMERIC[report]}
+    assert set(body["totals"]) == set(NUMERIC[report])
 
     response = finance_api.get(f"/reports/{report}.csv", query_string=params)
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     csv_rows = read_csv(response)
-    assert list(csv_rows[0]) == ["group", *NUMERIC[report]]
-    assert [r["group"] for r in csv_rows] == [r["group"] for r in body["rows"]]
+    assert list(csv_rows[0]) == ["group", "group_label", *NUMERIC[report]]
+    assert [r["group"] for r in csv_rows] == [r["group"] for r in body["rows"]] + ["Total"]
+    assert all(r["group_label"] for r in csv_rows[:-1]) and csv_rows[-1]["group_label"] == ""
     for row in csv_rows:
         for key in NUMERIC[report]:
             want = json_rows[row["group"]][key]
@@ -108,8 +112,9 @@ def test_csv_and_xlsx_carry_the_json_numbers_as_numbers(records, finance_api, re
     response = finance_api.get(f"/reports/{report}.xlsx", query_string=params)
     assert response.status_code == 200
     header, xlsx_rows = read_xlsx(response)
-    assert header == ["group", *NUMERIC[report]]
-    assert [r["group"].value for r in xlsx_rows] == [r["group"] for r in body["rows"]]
+    assert header == ["group", "group_label", *NUMERIC[report]]
+    assert [r["group"].value for r in xlsx_rows] == [r["group"] for r in body["rows"]] + ["Total"]
+    assert xlsx_rows[-1]["group"].font.b  # the totals row stands out
     for row in xlsx_rows:
         for key in NUMERIC[report]:
             want = json_rows[row["group"].value][key]
@@ -119,6 +124,39 @@ def test_csv_and_xlsx_carry_the_json_numbers_as_numbers(records, finance_api, re
             else:
                 assert cell.data_type == "n" and isinstance(cell.value, (int, float)), (key, cell.value)
                 assert cell.value == pytest.approx(want, abs=1e-9)
+
+
+def test_every_column_adds_up_to_the_totals_row_and_rates_come_from_the_sums(records, finance_api):
+    for report, groups in (("occupancy", ("unit_type", "unit", "floor")), ("utilisation", ("space", "kind"))):
+        for group in groups:
+            rows = read_csv(finance_api.get(f"/reports/{report}.csv", query_string={**PERIOD, "group": group}))
+            *body, total = rows
+            for key in NUMERIC[report]:
+                if key.endswith("_rate"):
+                    continue
+                assert sum(Decimal(r[key]) for r in body) == Decimal(total[key]), (report, group, key)
+    occ = read_csv(finance_api.get("/reports/occupancy.csv", query_string=PERIOD))[-1]
+    assert float(occ["occupancy_rate"]) == round(int(occ["occupied_unit_nights"]) / int(occ["available_unit_nights"]), 4)
+    util = read_csv(finance_api.get("/reports/utilisation.csv", query_string=PERIOD))[-1]
+    assert float(util["utilisation_rate"]) == round(float(Decimal(util["booked_hours"]) / Decimal(util["open_hours"])), 4)
+
+
+def test_kinds_and_unit_types_carry_their_labels(records, finance_api):
+    kinds = {r["group"]: r["group_label"] for r in read_csv(finance_api.get(
+        "/reports/utilisation.csv", query_string={**PERIOD, "group": "kind"}))}
+    assert kinds == {"meeting_room": "Meeting rooms", "wet_lab": "Wet labs", "Total": ""}
+    types = {r["group"]: r["group_label"] for r in read_csv(finance_api.get("/reports/occupancy.csv",
+                                                                              query_string=PERIOD))}
+    assert types["twin"] == "Twin (two people)"
+    spaces = {r["group"]: r["group_label"] for r in read_csv(finance_api.get("/reports/utilisation.csv",
+                                                                               query_string=PERIOD))}
+    assert spaces["WL-01"] == "Wet Lab 1"
+    booking = read_csv(finance_api.get("/reports/bookings.csv", query_string=PERIOD))[0]
+    assert list(booking)[3:5] == ["kind", "kind_label"] and booking["kind_label"] in ("Wet labs", "Meeting rooms")
+    lease = read_csv(finance_api.get("/reports/leases.csv", query_string=PERIOD))[0]
+    assert (lease["unit_type"], lease["unit_type_label"]) == ("solo", "Solo (one person)")
+    waiting = read_csv(finance_api.get("/reports/waitlist.csv"))
+    assert {r["unit_type"]: r["unit_type_label"] for r in waiting}["powerhub"] == "Powerhub (team of up to four)"
 
 
 def test_the_numbers_are_the_records_figures(records, finance_api):
@@ -133,9 +171,9 @@ def test_the_numbers_are_the_records_figures(records, finance_api):
     util = {r["group"]: r for r in finance_api.get("/api/v1/reports/utilisation",
                                                     query_string={**PERIOD, "group": "space"}).get_json()["rows"]}
     # lab: Tue 3rd and Thu 5th 2.5 h each; Sat 7th is closed (0 h); Mon 9th is cancelled; the overnight
-    # pending booking counts its 19:00-20:00 on Mon 30th only
-    assert util["WL-01"]["booked_hours"] == 6.0
-    assert util["WL-01"]["fees"] == 1083.0  # 6 × 180.50
+    # pending booking counts its 19:00-20:00 on Mon 30th, as pending and unbilled
+    assert util["WL-01"]["booked_hours"] == 5.0 and util["WL-01"]["pending_hours"] == 1.0
+    assert util["WL-01"]["fees"] == 902.5  # 5 × 180.50: confirmed time only
     assert util["WL-01"]["open_hours"] == 21 * 12 * 2  # 21 weekdays in November 2026, capacity two
 
 
@@ -144,16 +182,23 @@ def test_revenue_vacancy_and_waitlist_files(records, finance_api):
     assert [r["group"] for r in body["rows"]] == ["2026-10", "2026-11"]
     csv_rows = read_csv(finance_api.get("/reports/revenue.csv", query_string={"from": "2026-10-01", "to": "2026-12-01"}))
     assert [(r["month"], Decimal(r["total"])) for r in csv_rows] == [
-        ("2026-10-01", Decimal(str(body["rows"][0]["total"]))), ("2026-11-01", Decimal(str(body["rows"][1]["total"])))]
+        ("2026-10-01", Decimal(str(body["rows"][0]["total"]))), ("2026-11-01", Decimal(str(body["rows"][1]["total"]))),
+        ("", Decimal(str(body["totals"]["total"])))]
+    assert csv_rows[-1]["group"] == "Total"
+    assert Decimal(csv_rows[-1]["lab_fees"]) == sum(Decimal(r["lab_fees"]) for r in csv_rows[:-1])
     header, rows = read_xlsx(finance_api.get("/reports/revenue.xlsx", query_string={"from": "2026-10-01",
                                                                                   "to": "2026-12-01"}))
     assert rows[1]["month"].is_date and rows[1]["month"].value == datetime(2026, 11, 1)
     vacancy = finance_api.get("/reports/vacancy.xlsx")
     assert vacancy.status_code == 200 and "vacancy_" in vacancy.headers["Content-Disposition"]
     waitlist = read_csv(finance_api.get("/reports/waitlist.csv"))
-    assert {r["unit_type"] for r in waitlist} >= {"solo", "twin", "suite", "powerhub"}
-    assert finance_api.get("/api/v1/reports/vacancy").status_code == 200
-    assert finance_api.get("/api/v1/reports/waitlist").status_code == 200
+    assert {r["unit_type"] for r in waitlist} >= {"solo", "twin", "suite", "powerhub", "Total"}
+    assert waitlist[-1]["unit_type"] == "Total" and waitlist[-1]["waiting"] == "0"
+    vacancy_body = finance_api.get("/api/v1/reports/vacancy").get_json()
+    assert vacancy_body["totals"]["units"] == len(vacancy_body["rows"]) == 1  # 01-01 (01-02 is out of service)
+    assert vacancy_body["totals"]["monthly_rent"] == 9300.0
+    assert finance_api.get("/api/v1/reports/waitlist").get_json()["totals"] == {
+        "waiting": 0, "median_wait_days": None, "longest_wait_days": None}
 
 
 def test_formula_injection_in_titles_and_names_comes_out_inert(records, finance_api):
@@ -206,8 +251,10 @@ def test_file_names_carry_the_period(records, finance_api):
     assert "occupancy_unit_2026-11-01_2026-12-01.csv" in response.headers["Content-Disposition"]
 
 
-def test_a_frozen_month_exports_frozen_figures_with_the_change(records, finance_api, session, make_user):
+def test_a_frozen_month_exports_frozen_figures_in_the_same_columns_and_the_changes_apart(
+        records, finance_api, session, make_user):
     finance = make_user("finance")
+    plain_header = list(read_csv(finance_api.get("/reports/occupancy.csv", query_string=PERIOD))[0])
     report_service.freeze(session, report="occupancy", month=date(2026, 11, 1), group="unit_type", actor=finance,
                           now=NOW, tz=HK)
     lease = session.query(Lease).filter_by(status="active").one()
@@ -219,14 +266,28 @@ def test_a_frozen_month_exports_frozen_figures_with_the_change(records, finance_
     assert twin["rent_due"] == 13020.47
     assert {r["group"]: r for r in body["current_rows"]}["twin"]["rent_due"] == 14000.0
     assert {r["group"]: r for r in body["changes"]}["twin"]["rent_due"] == 979.53
+    assert body["change_totals"]["rent_due"] == 979.53
+    assert body["current_totals"]["rent_due"] == pytest.approx(body["totals"]["rent_due"] + 979.53)
     response = finance_api.get("/reports/occupancy.csv", query_string=PERIOD)
     assert "occupancy_2026-11-01_2026-12-01_frozen.csv" in response.headers["Content-Disposition"]
+    frozen_rows = read_csv(response)
+    assert list(frozen_rows[0]) == plain_header  # freezing changes no column
+    assert {r["group"]: r for r in frozen_rows}["twin"]["rent_due"] == "13020.47"
+
+    response = finance_api.get("/reports/occupancy-changes.csv", query_string=PERIOD)
+    assert response.status_code == 200
+    assert "occupancy_2026-11-01_2026-12-01_changes.csv" in response.headers["Content-Disposition"]
     rows = {r["group"]: r for r in read_csv(response)}
-    assert rows["twin"]["rent_due"] == "13020.47" and rows["twin"]["change_rent_due"] == "979.53"
-    assert rows["twin"]["frozen_at"] == "2026-12-01 10:00:00"
-    header, xlsx_rows = read_xlsx(finance_api.get("/reports/occupancy.xlsx", query_string=PERIOD))
+    assert (rows["twin"]["frozen_rent_due"], rows["twin"]["today_rent_due"], rows["twin"]["change_rent_due"]) == (
+        "13020.47", "14000.00", "979.53")
+    assert rows["twin"]["frozen_at"] == "2026-12-01 10:00:00" and rows["twin"]["group_label"] == "Twin (two people)"
+    assert rows["Total"]["change_rent_due"] == "979.53"
+    header, xlsx_rows = read_xlsx(finance_api.get("/reports/occupancy-changes.xlsx", query_string=PERIOD))
     twin_cells = {r["group"].value: r for r in xlsx_rows}["twin"]
-    assert twin_cells["rent_due"].value == 13020.47 and twin_cells["change_rent_due"].value == 979.53
+    assert twin_cells["frozen_rent_due"].value == 13020.47 and twin_cells["change_rent_due"].value == 979.53
+    # a month never frozen has no changes to export
+    refused = finance_api.get("/reports/utilisation-changes.csv", query_string=PERIOD)
+    assert refused.status_code == 404 and refused.get_json()["error"] == "not_found"
 
 
 # --------------------------------------------------------------------------- who may

@@ -32,7 +32,7 @@ def tower(session, make_user):
     session.add(Lease(unit_id=unit.id, user_id=resident.id, start_date=date(2020, 1, 1), end_date=date(2035, 1, 1),
                       monthly_rent=Decimal("21000"), status="active", created_at=NOW))
     lab = Space(code="WL-09", name="Wet Lab Nine", kind="wet_lab", capacity=1, hourly_rate=Decimal("100"),
-                created_at=NOW)
+                created_at=datetime(2020, 1, 1, tzinfo=UTC))
     session.add(lab)
     session.commit()
     return {"resident": resident, "unit": unit, "lab": lab}
@@ -70,7 +70,7 @@ def test_period_picker_last_month_and_custom(tower, app, client, make_user, logi
     nights = (end - start).days
     # the suite let all month: 2 units, one let every night
     table = html[html.index('data-testid="occupancy-table"'):]
-    row = re.search(r"<td>suite</td>(.*?)</tr>", table, re.S).group(1)
+    row = re.search(r'<td>suite <span class="muted">Suite</span></td>(.*?)</tr>', table, re.S).group(1)
     assert [c.strip() for c in re.findall(r'<td class="num">(.*?)</td>', row)] == [
         str(2 * nights), str(nights), "50.0%", "21,000.00"]
 
@@ -169,3 +169,32 @@ def test_frozen_page_of_a_month_never_frozen_sends_back_to_the_dashboard(tower, 
     response = client.get("/reports/frozen/2025-03", follow_redirects=True)
     assert "has not been frozen" in response.get_data(as_text=True)
     assert client.get("/reports/frozen/March").status_code == 400
+
+
+def test_every_table_on_the_dashboard_ends_with_its_totals(tower, app, client, make_user, login, session):
+    login(make_user("finance"))
+    html = client.get("/reports?period=last_month&occupancy_group=unit").get_data(as_text=True)
+    for testid in ("occupancy-table-totals", "utilisation-table-totals", "revenue-table-totals",
+                   "vacancy-table-totals", "waitlist-table-totals"):
+        assert f'data-testid="{testid}"' in html, testid
+    nights = (report_service.last_month(local_today(app))[1] - report_service.last_month(local_today(app))[0]).days
+    totals = html[html.index('data-testid="occupancy-table-totals"'):]
+    cells = [c.strip() for c in re.findall(r'<td class="num">(.*?)</td>', totals.split("</tr>")[0])]
+    assert cells == [str(2 * nights), str(nights), "50.0%", "21,000.00"]  # 07-01 let, 07-02 free
+    assert "Total: 1 unit" in html and "promised, not free" in html
+    assert "07-01 <span class=\"muted\">Suite</span>" in html  # a unit's type beside its code
+
+
+def test_the_frozen_page_shows_totals_and_offers_the_changes_file(tower, app, client, make_user, login, session):
+    finance = make_user("finance")
+    login(finance)
+    month = report_service.last_month(local_today(app))[0]
+    key = month.strftime("%Y-%m")
+    client.post("/reports/freeze", data={"month": key})
+    html = client.get(f"/reports/frozen/{key}").get_data(as_text=True)
+    for name in ("occupancy", "utilisation", "revenue"):
+        assert f'data-testid="frozen-{name}-totals"' in html
+        assert f'data-testid="download-{name}-changes-csv"' in html
+    changes = client.get(f"/reports/occupancy-changes.csv?from={month.isoformat()}&to="
+                         f"{report_service.last_month(local_today(app))[1].isoformat()}", headers=HTML)
+    assert changes.status_code == 200 and changes.mimetype == "text/csv"

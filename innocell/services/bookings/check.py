@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from ...allocation.rules import (
     LENGTH_RULES,
+    SpaceState,
     UserContext,
     conflicts as core_conflicts,
     rule_violations,
@@ -92,9 +93,22 @@ def evaluate(session: Session, user: User, space: Space, start: datetime, end: d
     `extra` are intervals of the same request already accepted (the earlier weeks of a series)."""
     state = space_state(session, space, start, end, tz)
     ctx = _contexts(session, user, [space], start, end, now, tz, extra)[space.id]
+    return judge(state, ctx, start, end, now, tz)
+
+
+def judge(state: SpaceState, ctx: UserContext, start: datetime, end: datetime, now: datetime,
+          tz: ZoneInfo) -> tuple[list[dict], list[tuple]]:
+    """The pure core's verdict on one request, once the space's state and the person's context
+    are read: every rule a booking must pass lives here, so the week calendar (week.py), which
+    judges each cell with this function, offers exactly what the booking will accept."""
     violations = rule_violations(state.spec, start, end, now, tz, user=ctx, holidays=state.holidays)
-    found = core_conflicts(state.spec, start, end, state.holds, state.blackouts)
-    return violations, found
+    return violations, core_conflicts(state.spec, start, end, state.holds, state.blackouts)
+
+
+def person_context(session: Session, user: User, space: Space, start: datetime, end: datetime, now: datetime,
+                   tz: ZoneInfo) -> UserContext:
+    """The person's rule context for any request on `space` inside [start, end)."""
+    return _contexts(session, user, [space], start, end, now, tz)[space.id]
 
 
 def suggestions_for(session: Session, *, user: User, space: Space, start: datetime, end: datetime, now: datetime,

@@ -1,5 +1,6 @@
 """Read models for finding and seeing free time: availability of a space over a window, the
-spaces free for exactly one interval, and a space's week calendar on its slot grid."""
+spaces free for exactly one interval, and a space's week calendar on its slot grid (each cell
+judged by the same check a booking meets)."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
@@ -8,16 +9,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ...allocation import conflict_reasons
 from ...allocation.availability import availability as core_availability
 from ...allocation.hours import WEEKDAYS, open_windows, parse_hhmm
-from ...allocation.intervals import merge
+from ...allocation.rules import SpaceState, capacity_conflicts
 from ...models import Booking, Space, User
 from .. import BadRequest
 from ..settings import zone
 from ..spaces import get_space
-from .check import evaluate
+from .check import evaluate, judge, person_context
 from .common import UTC, scan_bound, validate_times
-from .reads import blackout_windows, holds, holidays_for, spec_of
+from .reads import blackout_windows, holds, holidays_for, space_state, spec_of
 
 
 def _claims(session: Session, space: Space, start: datetime, end: datetime, tz: ZoneInfo) -> tuple[list, list, dict]:
@@ -63,9 +65,27 @@ def _local_grid_day(day: date, minute: int, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(minute // 60, minute % 60), tz).astimezone(UTC)
 
 
+def _cell_state(cell: tuple[datetime, datetime], verdict, state: SpaceState, tz: ZoneInfo) -> tuple[str, str]:
+    """(state, why) of an open cell whose booking of the grid length was refused."""
+    s, e = cell
+    violations, found = verdict
+    full = bool(capacity_conflicts(state.holds, state.spec.capacity, s, e))
+    if violations:
+        return ("busy" if full else "unavailable"), violations[0]["message"]
+    reasons = conflict_reasons.explain(state.spec, s, s + state.spec.grid_length, state.holds, state.blackouts, tz)
+    why = reasons[0]["message"] if reasons else "it is taken"
+    return ("busy" if full else "unavailable"), why[0].upper() + why[1:] + "."
+
+
 def week_view(session: Session, space_id: int, *, week_start: date, user: User, now: datetime,
               tz: ZoneInfo | None = None) -> dict:
-    """A week calendar on the space's slot grid over the union of that week's opening hours."""
+    """A week calendar on the space's slot grid over the union of that week's opening hours.
+
+    A cell is `free` exactly when a booking of the grid length (the shortest bookable) starting
+    there passes the check the booking will meet (check.judge: every rule, conflicts with
+    buffers counted, this person's quota and authorisation); its `book_end` is that booking's
+    end. Other open cells say why not (`reason`): `busy` when the capacity is used up in the
+    cell, else `unavailable` (the gap is too short, a buffer runs into the next booking, ...)."""
     tz = tz or zone()
     space = get_space(session, space_id)
     spec = spec_of(space)
@@ -81,13 +101,12 @@ def week_view(session: Session, space_id: int, *, week_start: date, user: User, 
             last = eh * 60 + em if last is None else max(last, eh * 60 + em)
     if first is None:
         return {"days": days, "rows": [], "space": space}
-    slot = spec.slot_minutes
+    slot, length = spec.slot_minutes, spec.grid_length
     first -= first % slot
-    taken, blackouts, holidays = _claims(session, space, span_start, span_end, tz)
-    closed_dates = list(holidays) if space.closed_on_holidays else []
+    state = space_state(session, space, span_start, span_end + length, tz)
+    ctx = person_context(session, user, space, span_start, span_end + length, now, tz)
+    closed_dates = list(state.holidays) if space.closed_on_holidays else []
     opens = open_windows(space.opening_hours or {}, span_start, span_end, tz, closed_dates=closed_dates)
-    free = merge((s, e) for s, e, _ in core_availability(spec, taken, blackouts, span_start, span_end, now, tz,
-                                                          holidays=holidays))
     mine = list(session.execute(
         select(Booking.id, Booking.start_at, Booking.end_at).where(
             Booking.space_id == space.id, Booking.user_id == user.id, Booking.status != "cancelled",
@@ -106,24 +125,23 @@ def week_view(session: Session, space_id: int, *, week_start: date, user: User, 
         for day in days:
             s = _local_grid_day(day, minute, tz)
             e = _local_grid_day(day, minute + slot, tz)
-            if not s < e:
-                cells.append({"state": "closed", "start": s, "end": s, "booking_id": None})
-                continue
+            cell = {"state": "closed", "start": s, "end": max(s, e), "booking_id": None, "book_end": None,
+                    "reason": ""}
             booking_id = next((bid for bid, bs, be in mine if bs < e and s < be), None)
-            if not inside(opens, s, e):
-                state = "closed"
-            elif touches(blackouts, s, e):
-                state = "blackout"
+            if not s < e or not inside(opens, s, e):
+                pass
+            elif touches(state.blackouts, s, e):
+                cell["state"] = "blackout"
             elif booking_id is not None:
-                state = "mine"
+                cell.update(state="mine", booking_id=booking_id)
             elif s < now:
-                state = "past"
-            elif inside(free, s, e):
-                state = "free"
-            elif touches(taken, s, e):
-                state = "busy"
+                cell["state"] = "past"
             else:
-                state = "unavailable"  # open, but no booking of the minimum length fits here
-            cells.append({"state": state, "start": s, "end": e, "booking_id": booking_id if state == "mine" else None})
+                verdict = judge(state, ctx, s, s + length, now, tz)
+                if not verdict[0] and not verdict[1]:
+                    cell.update(state="free", book_end=s + length)
+                else:
+                    cell["state"], cell["reason"] = _cell_state((s, e), verdict, state, tz)
+            cells.append(cell)
         rows.append({"time": f"{minute // 60:02d}:{minute % 60:02d}", "cells": cells})
     return {"days": days, "rows": rows, "space": space}

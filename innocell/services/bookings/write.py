@@ -28,6 +28,7 @@ from ..spaces import locked_space
 from ..tx import transaction
 from .check import evaluate, suggestions_for
 from .common import UTC, clean_title, fmt_span, validate_times
+from .conflicts import explained
 from .queries import get_booking
 from ..stored_text import fit
 
@@ -80,12 +81,9 @@ def book(session: Session, *, user: User, space_id: int, start: datetime, end: d
                             + " ".join(v["message"] for v in violations), violations=violations)
     if found:
         suggestions = suggestions_for(session, user=user, space=space, start=start, end=end, now=now, tz=tz)
-        raise Conflict(
-            f"{space.name} is already taken for part of {fmt_span(start, end, tz)}."
-            + (" Here are the nearest free times." if suggestions else ""),
-            conflicts=[{"start": iso_local(s, tz), "end": iso_local(e, tz)} for s, e in found],
-            suggestions=_suggestions_json(suggestions, tz),
-        )
+        why, conflicts = explained(session, space, start, end, found, tz)
+        raise Conflict(why + (" Here are the nearest free times." if suggestions else ""),
+                       conflicts=conflicts, suggestions=_suggestions_json(suggestions, tz))
     booking = _new_booking(space, user, start, end, title, now)
     _insert(session, [booking])
     return booking

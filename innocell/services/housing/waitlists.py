@@ -79,18 +79,24 @@ def waitlist(session: Session, *, unit_type: str | None = None, viewer: User,
 
 
 @transaction
-def join_waitlist(session: Session, *, application: HousingApplication, now: datetime) -> WaitlistEntry:
+def join_waitlist(session: Session, *, application: HousingApplication, now: datetime,
+                  joined_at: datetime | None = None) -> WaitlistEntry:
     """Put the application on its unit type's waitlist (its existing waiting entry if any).
-    The tier is the applicant's priority tier at joining."""
+    The wait counts from the application, or from `joined_at` when that is earlier
+    (allocation.waitlist.waiting_since), not from the day a round waitlisted it. The tier is
+    the applicant's priority tier at joining."""
+    since = waitlist_core.waiting_since(application.created_at, now, joined_at)
     entry = session.execute(select(WaitlistEntry).where(WaitlistEntry.application_id == application.id,
                                                         WaitlistEntry.status == "waiting")).scalars().first()
     if entry is None:
         user = session.get(User, application.user_id)
         entry = WaitlistEntry(user_id=application.user_id, application_id=application.id,
                               unit_type=application.unit_type, priority_tier=user.priority_tier if user else 3,
-                              joined_at=now, status="waiting")
+                              joined_at=since, status="waiting")
         session.add(entry)
         session.flush()
+    elif since < entry.joined_at:
+        entry.joined_at = since
     if application.status in ("submitted", "offered"):
         application.status = "waitlisted"
         application.updated_at = now

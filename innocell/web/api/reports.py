@@ -7,8 +7,10 @@ GET /api/v1/reports/vacancy                      units free tonight
 GET /api/v1/reports/waitlist                     length and median wait per unit type
 
 Rows carry the contract's keys with the figures rounded as in the files (money and hours to
-cents, rates to four places). A month frozen by finance answers its frozen rows, with
-`"frozen": true`, `frozen_at`, today's rows in `current_rows` and `changes` (today minus frozen)."""
+cents, rates to four places), and every answer carries `"totals"`: the same fields summed over
+the rows, rates recomputed from the sums. A month frozen by finance answers its frozen rows,
+with `"frozen": true`, `frozen_at`, today's rows in `current_rows` (totals `current_totals`)
+and `changes` (today minus frozen; totals `change_totals`)."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -40,16 +42,24 @@ def _rows(rows: list[dict] | None) -> list[dict] | None:
     return [{k: _plain(v) for k, v in row.items()} for row in rows]
 
 
+def _totals(totals: dict | None) -> dict | None:
+    """A totals row without its "Total" group label: the fields only."""
+    if totals is None:
+        return None
+    return {k: _plain(v) for k, v in totals.items() if k not in ("group", "unit", "unit_type")}
+
+
 def _report(name: str):
     tz = local_zone()
     period = parse_period(request.args, today_local())
     result = report_service.report(db.session, name, start=period.start, end=period.end,
                                    group=request.args.get("group"), tz=tz)
-    body = {"rows": _rows(result.rows), "from": period.start.isoformat(), "to": period.end.isoformat(),
-            "group": result.group, "frozen": result.frozen}
+    body = {"rows": _rows(result.rows), "totals": _totals(result.totals), "from": period.start.isoformat(),
+            "to": period.end.isoformat(), "group": result.group, "frozen": result.frozen}
     if result.frozen:
         body.update(frozen_at=iso_local(result.frozen_at, tz), frozen_by=result.frozen_by,
-                    current_rows=_rows(result.current), changes=_rows(result.changes))
+                    current_rows=_rows(result.current), changes=_rows(result.changes),
+                    current_totals=_totals(result.current_totals), change_totals=_totals(result.change_totals))
     return jsonify(body)
 
 
@@ -75,15 +85,19 @@ def report_revenue():
 @api_roles(*REPORT_READERS)
 def report_vacancy():
     today = today_local()
-    return jsonify({"date": today.isoformat(), "rows": _rows(report_service.vacancy(db.session, today=today))})
+    rows = report_service.vacancy(db.session, today=today)
+    return jsonify({"date": today.isoformat(), "rows": _rows(rows),
+                    "totals": _totals(report_service.vacancy_totals(rows))})
 
 
 @bp.get("/reports/waitlist")
 @api_roles(*REPORT_READERS)
 def report_waitlist():
-    rows = report_service.waitlist(db.session, now=utcnow())
-    for row in rows:
+    now = utcnow()
+    rows = report_service.waitlist(db.session, now=now)
+    totals = report_service.waitlist_totals(db.session, now=now)
+    for row in rows + [totals]:
         for key in ("median_wait_days", "longest_wait_days"):
             if row[key] is not None:
                 row[key] = round(row[key], 1)
-    return jsonify({"rows": rows})
+    return jsonify({"rows": rows, "totals": _totals(totals)})

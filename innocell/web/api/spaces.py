@@ -127,8 +127,11 @@ def get_space(space_id: int):
 @bp.patch("/spaces/<int:space_id>")
 @api_roles(*MANAGERS)
 def update_space(space_id: int):
-    space = space_service.update_space(db.session, space_id, json_body(), actor=g.user, now=utcnow())
-    return jsonify({"space": space_json(space)})
+    """A change that would break upcoming bookings answers 409 with `affected_bookings`,
+    unless the body says `"confirm": true`: then they are cancelled and listed."""
+    space, cancelled = space_service.change_space(db.session, space_id, json_body(), actor=g.user, now=utcnow())
+    tz = local_zone()
+    return jsonify({"space": space_json(space), "affected_bookings": [booking_json(b, tz) for b in cancelled]})
 
 
 @bp.get("/spaces/<int:space_id>/availability")

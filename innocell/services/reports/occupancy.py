@@ -1,0 +1,44 @@
+"""The occupancy report (unit-nights and rent due, by unit type, unit or floor) and the
+dashboard's occupancy trend."""
+from __future__ import annotations
+
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from ...allocation import usage
+from .common import check_group, check_period
+from .records import HousingData, load_housing
+
+
+def occupancy(session: Session, *, start: date, end: date, group: str = "unit_type",
+              tz: ZoneInfo | None = None) -> list[dict]:
+    """Rows {"group","available_unit_nights","occupied_unit_nights","occupancy_rate","rent_due"}
+    (exact: rent_due is a Fraction)."""
+    check_period(start, end)
+    group = check_group("occupancy", group)
+    data = load_housing(session, start, end)
+    return occupancy_rows(data, start, end, group)
+
+
+def occupancy_rows(data: HousingData, start: date, end: date, group: str) -> list[dict]:
+    return [{"group": label, "available_unit_nights": f.available_unit_nights,
+             "occupied_unit_nights": f.occupied_unit_nights, "occupancy_rate": f.occupancy_rate,
+             "rent_due": f.rent_due}
+            for label, f in usage.occupancy_by_group(data.units, data.outages, data.leases, start, end, group)]
+
+
+def occupancy_trend(session: Session, *, months: list[date]) -> dict:
+    """Occupancy rate per month (first days given) and unit type, for the dashboard's chart:
+    {"months": [...], "series": {unit_type: [rate|None, ...]}, "rows": [...]}."""
+    if not months:
+        return {"months": [], "series": {}, "rows": []}
+    data = load_housing(session, months[0], usage.next_month(months[-1]))
+    series: dict[str, list] = {}
+    rows = []
+    for month in months:
+        for row in occupancy_rows(data, month, usage.next_month(month), "unit_type"):
+            series.setdefault(row["group"], [None] * len(months))[months.index(month)] = row["occupancy_rate"]
+            rows.append({"month": month, **row})
+    return {"months": months, "series": dict(sorted(series.items())), "rows": rows}
