@@ -3,7 +3,7 @@ from its creation and the audit trail of activations), and waiting time counted 
 application (waitlist entries joined later than their application are moved back to it).
 
 Revision ID: 0005_figures
-Revises: 0002_login_throttle
+Revises: 0007_calendar_feeds
 Create Date: 2026-12-01 12:00:00
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0005_figures'
-down_revision = '0002_login_throttle'
+down_revision = '0007_calendar_feeds'
 branch_labels = None
 depends_on = None
 
