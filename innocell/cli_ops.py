@@ -14,9 +14,8 @@ from .services import backup as backup_service
 
 
 def _fail(message: str) -> None:
-    from .cli import fail
-
-    fail(message)
+    """One line on stderr, exit status 1 (click's own way of saying so)."""
+    raise click.ClickException(message)
 
 
 def schema_head() -> str:
