@@ -14,7 +14,9 @@ the remaining work up because the jobs work from the state, not from the tick.
 """
 from __future__ import annotations
 
+import json
 import logging
+import time
 import traceback
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -298,6 +300,7 @@ def run_job(app, name: str, now: datetime, trigger: str = "scheduler", clock: Ca
         # A fresh app context has its own session (Flask-SQLAlchemy scopes sessions by app
         # context), closed when the context ends.
         strict = strict_writes.set(bool(config.get("STRICT_WRITES")))
+        started = time.perf_counter()
         try:
             run_id = _claim(session, name, tick, trigger, clock())
             if run_id is None:
@@ -310,7 +313,10 @@ def run_job(app, name: str, now: datetime, trigger: str = "scheduler", clock: Ca
                 counts, error = {}, traceback.format_exc()[-4000:]
                 log.exception("Job %s failed at tick %s", name, tick.isoformat())
             _finish(session, run_id, finished=clock(), counts=counts, error=error)
-            return RunResult(name, tick, "ran" if error is None else "failed", counts, error)
+            result = RunResult(name, tick, "ran" if error is None else "failed", counts, error)
+            log.info("job name=%s tick=%s trigger=%s status=%s ms=%.1f counts=%s", name, tick.isoformat(), trigger,
+                     result.status, (time.perf_counter() - started) * 1000, json.dumps(counts, sort_keys=True))
+            return result
         finally:
             strict_writes.reset(strict)
 

@@ -188,10 +188,11 @@ def send_pending(session: Session, now: datetime, config) -> dict:
             status = "failed" if outgoing.attempts >= max_attempts else "pending"
             _finish(session, note_id, email_status=status, last_error=error)
             counts["failed" if status == "failed" else "retrying"] += 1
-            log.warning("Email to %s failed (attempt %s): %s", outgoing.email, outgoing.attempts, error)
+            log.warning("mail id=%s status=%s attempt=%s error=%s", note_id, status, outgoing.attempts, error)
             continue
         _finish(session, note_id, email_status="sent", emailed_at=now, last_error=None)
         counts["sent"] += 1
+        log.info("mail id=%s status=sent attempt=%s", note_id, outgoing.attempts)
     return counts
 
 

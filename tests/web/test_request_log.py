@@ -34,3 +34,13 @@ def test_a_caller_supplied_request_id_is_kept_only_when_it_is_plain(client):
     assert client.get("/healthz", headers={"X-Request-Id": "lb-1234567890"}).headers["X-Request-Id"] == "lb-1234567890"
     odd = client.get("/healthz", headers={"X-Request-Id": "<script>"}).headers["X-Request-Id"]
     assert re.fullmatch(r"[0-9a-f]{16}", odd)
+
+
+def test_a_job_run_logs_one_line_with_its_outcome(app, now, caplog):
+    from innocell.jobs.runner import run_job
+
+    with caplog.at_level(logging.INFO, logger="innocell.jobs"):
+        run_job(app, "lease_end", now, "cli")
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("job ")]
+    assert len(lines) == 1
+    assert re.fullmatch(r'job name=lease_end tick=\S+ trigger=cli status=ran ms=\d+\.\d counts=\{"ended": 0\}', lines[0])
