@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +22,7 @@ from .audit import record
 from .guard import lock_resource
 from .settings import setting, zone
 from .tx import transaction
+from . import fields
 
 
 def list_spaces(session: Session, *, kind: str | None = None, include_inactive: bool = False) -> list[Space]:
@@ -124,18 +125,11 @@ def _clean(data: dict, base: dict) -> tuple[dict, list[dict]]:
                 continue
             values[field] = value
         elif field == "hourly_rate":
-            if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-                bad(field, "The hourly rate must be a number.")
-                continue
             try:
-                rate = Decimal(str(value))
-            except InvalidOperation:
-                bad(field, "The hourly rate must be a number.")
+                values[field] = fields.money(value, label="hourly rate")
+            except ValueError as exc:
+                bad(field, str(exc))
                 continue
-            if not rate.is_finite() or rate < 0 or rate >= Decimal("100000000"):
-                bad(field, "The hourly rate must be a number of at least 0.")
-                continue
-            values[field] = rate.quantize(Decimal("0.01"))
         elif field == "opening_hours":
             problems = validate_opening_hours(value)
             if problems:

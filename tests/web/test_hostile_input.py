@@ -118,3 +118,20 @@ def test_a_form_date_in_year_9999_is_an_inline_error(client, login, make_user):
     page = response.get_data(as_text=True)
     assert response.status_code in (200, 422) and "between the years 2000 and 2199" in page
     assert count(User) == 1
+
+
+@pytest.mark.parametrize("amount", ["99999999.995", 99999999.995, "100000000", "1e9"])
+def test_money_that_would_round_past_its_column_is_refused_for_rates_and_rents(manager_api, amount):
+    space = manager_api.post("/api/v1/spaces", json={"code": "RATE", "name": "Rated", "kind": "wet_lab",
+                                                      "hourly_rate": amount})
+    assert space.status_code == 422 and space.get_json()["violations"][0]["rule"] == "hourly_rate"
+    unit = manager_api.post("/api/v1/units", json={"code": "01-01", "unit_type": "solo", "floor": 1,
+                                                    "monthly_rent": amount})
+    assert unit.status_code == 422 and "monthly rent" in unit.get_json()["message"]
+    assert count(Space) == 0
+
+
+def test_the_largest_amount_a_column_holds_is_kept_exactly(manager_api):
+    made = manager_api.post("/api/v1/spaces", json={"code": "MAX", "name": "Max", "kind": "wet_lab",
+                                                     "hourly_rate": "99999999.99"})
+    assert made.status_code == 201 and made.get_json()["space"]["hourly_rate"] == 99999999.99

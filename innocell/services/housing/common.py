@@ -4,13 +4,14 @@ RuleViolation (so a form shows them all at once)."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from ...allocation.dates import add_months
 from ...models import User
 from .. import RuleViolation
 from ..settings import zone
 from ...allocation.dates import RANGE_MESSAGE, date_in_range
+from .. import fields
 
 OCCUPYING = ("active", "ending", "ended", "terminated")  # leases that hold their unit's nights
 LIVE_LEASES = ("active", "ending")
@@ -95,21 +96,11 @@ def as_int(value, field: str, v: Violations, *, minimum: int | None = None, maxi
 
 
 def as_money(value, field: str, v: Violations) -> Decimal | None:
-    if isinstance(value, bool) or value is None or value == "":
-        v.add(field, "The monthly rent must be an amount, e.g. 12800 or 12800.50.")
-        return None
     try:
-        amount = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        v.add(field, "The monthly rent must be an amount, e.g. 12800 or 12800.50.")
+        return fields.money(value, label="monthly rent", allow_minimum=False)
+    except ValueError as exc:
+        v.add(field, str(exc))
         return None
-    if not amount.is_finite() or amount <= 0 or amount >= Decimal("100000000"):
-        v.add(field, "The monthly rent must be a positive amount below 100,000,000.")
-        return None
-    if amount != amount.quantize(Decimal("0.01")):
-        v.add(field, "The monthly rent has at most two decimals.")
-        return None
-    return amount.quantize(Decimal("0.01"))
 
 
 def as_date(value, field: str, v: Violations, label: str) -> date | None:
