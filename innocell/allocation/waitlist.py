@@ -75,9 +75,10 @@ def position_of(entries: Iterable[QueueEntry], entry_id: int) -> tuple[int, list
     raise KeyError(entry_id)
 
 
-def explain(entry: QueueEntry, ahead: Sequence[QueueEntry]) -> str:
-    """'Tier 2; 3 applicants ahead: 1 of tier 1, 2 of tier 2 who joined earlier.'"""
-    head = f"Tier {entry.tier}"
+def explain(entry: QueueEntry, ahead: Sequence[QueueEntry], tier_note: str = "") -> str:
+    """'Tier 2; 3 applicants ahead: 1 of tier 1, 2 of tier 2 who joined earlier.' A
+    `tier_note` follows the tier ('Tier 1 since 29 Nov 2026 (changed by an admin: ...)')."""
+    head = f"Tier {entry.tier}{tier_note}"
     if not ahead:
         return f"{head}; no one ahead: you are first in line."
     by_tier: dict[int, int] = {}
