@@ -33,7 +33,7 @@ from ..models import (
     User,
     WaitlistEntry,
 )
-from . import BadRequest, Conflict
+from . import BadRequest, Conflict, company_usage
 from .audit import record
 from .tx import transaction
 
@@ -56,10 +56,10 @@ class ReportSpec:
 
 
 SPECS = {
-    "occupancy": ReportSpec("occupancy", usage.OCCUPANCY_GROUPS, (
+    "occupancy": ReportSpec("occupancy", usage.OCCUPANCY_GROUPS + (company_usage.GROUP,), (
         ("available_unit_nights", INT), ("occupied_unit_nights", INT), ("occupancy_rate", RATE),
         ("rent_due", MONEY))),
-    "utilisation": ReportSpec("utilisation", usage.UTILISATION_GROUPS, (
+    "utilisation": ReportSpec("utilisation", usage.UTILISATION_GROUPS + (company_usage.GROUP,), (
         ("open_hours", HOURS), ("booked_hours", HOURS), ("utilisation_rate", RATE), ("fees", MONEY))),
     "revenue": ReportSpec("revenue", ("month",), (
         ("rent_due", MONEY), ("lab_fees", MONEY), ("total", MONEY))),
@@ -189,14 +189,17 @@ def occupancy(session: Session, *, start: date, end: date, group: str = "unit_ty
     check_period(start, end)
     group = check_group("occupancy", group)
     data = load_housing(session, start, end)
-    return _occupancy_rows(data, start, end, group)
+    return _occupancy_rows(data, start, end, group, session)
 
 
-def _occupancy_rows(data: HousingData, start: date, end: date, group: str) -> list[dict]:
+def _occupancy_rows(data: HousingData, start: date, end: date, group: str,
+                    session: Session | None = None) -> list[dict]:
+    grouped = company_usage.occupancy(session, data.units, data.outages, start, end) if group == company_usage.GROUP \
+        else usage.occupancy_by_group(data.units, data.outages, data.leases, start, end, group)
     return [{"group": label, "available_unit_nights": f.available_unit_nights,
              "occupied_unit_nights": f.occupied_unit_nights, "occupancy_rate": f.occupancy_rate,
              "rent_due": f.rent_due}
-            for label, f in usage.occupancy_by_group(data.units, data.outages, data.leases, start, end, group)]
+            for label, f in grouped]
 
 
 def utilisation(session: Session, *, start: date, end: date, group: str = "space", tz: ZoneInfo) -> list[dict]:
@@ -207,14 +210,18 @@ def utilisation(session: Session, *, start: date, end: date, group: str = "space
     ws, we = usage.period_instants(start, end, tz)
     data = load_spaces(session, ws, we, tz)
     usages = _usages(data, ws, we, tz)
-    for booking in stream_bookings(session, ws, we):
-        if booking.space_id in usages:
-            usages[booking.space_id].add_booking(booking)
-    per_space = [(space, usages[space.id].figures()) for space in data.spaces
-                 if data.active[space.id] or usages[space.id].booked_micros]
+    if group == company_usage.GROUP:
+        grouped = company_usage.utilisation(session, usages, data.active, ws, we)
+    else:
+        for booking in stream_bookings(session, ws, we):
+            if booking.space_id in usages:
+                usages[booking.space_id].add_booking(booking)
+        per_space = [(space, usages[space.id].figures()) for space in data.spaces
+                     if data.active[space.id] or usages[space.id].booked_micros]
+        grouped = usage.group_utilisation(per_space, group)
     return [{"group": label, "open_hours": f.open_hours, "booked_hours": f.booked_hours,
              "utilisation_rate": f.utilisation_rate, "fees": f.fees}
-            for label, f in usage.group_utilisation(per_space, group)]
+            for label, f in grouped]
 
 
 def revenue(session: Session, *, start: date, end: date, group: str = "month", tz: ZoneInfo) -> list[dict]:
