@@ -262,6 +262,10 @@ def change_person(session: Session, user_id, changes: dict, *, reason: str | Non
         raise Forbidden("Only an admin changes people's accounts.")
     reason = reason.strip()[:500] if isinstance(reason, str) else None
     user = lock_person(session, user_id, with_admins=True)
+    if actor is not None:
+        current = session.get(User, actor.id, populate_existing=True)  # locked with the admins, if still one
+        if current is None or current.role != "admin" or not current.active:
+            raise Forbidden("You are no longer an admin; nothing was changed.")
     wanted = _wanted(session, user, changes)
     if ("role" in wanted or "priority_tier" in wanted) and not reason:
         changed = " and ".join(k.replace("priority_", "") for k in ("role", "priority_tier") if k in wanted)
