@@ -102,19 +102,21 @@ def upgrade():
     now = datetime.now(timezone.utc)
     if bind.dialect.name == "sqlite":
         now = now.replace(tzinfo=None)  # SQLite keeps instants as naive UTC (models/types.py)
-    texts = bind.execute(sa.select(users.c.company).where(users.c.company.is_not(None)).distinct()
-                         .order_by(users.c.company)).scalars().all()
-    ids: dict[str, int] = {}
-    for text in texts:
+    # One record per folded name, spelled as most of its people spelled it (ties: the first in order).
+    counted = bind.execute(sa.select(users.c.company, sa.func.count()).where(users.c.company.is_not(None))
+                           .group_by(users.c.company)).all()
+    spellings: dict[str, list] = {}
+    for text, n in counted:
         key = _key(text)[:200]
-        if not key:
-            continue
-        if key not in ids:
-            bind.execute(companies.insert().values(name=re.sub(r"\s+", " ", text).strip()[:200], name_key=key,
-                                                   status="tenant", default_priority_tier=3, created_at=now,
-                                                   updated_at=now))
-            ids[key] = bind.execute(sa.select(companies.c.id).where(companies.c.name_key == key)).scalar_one()
-        bind.execute(users.update().where(users.c.company == text).values(company_id=ids[key]))
+        if key:
+            spellings.setdefault(key, []).append((-n, re.sub(r"\s+", " ", text).strip()[:200], text))
+    for key in sorted(spellings):
+        options = sorted(spellings[key])
+        bind.execute(companies.insert().values(name=options[0][1], name_key=key, status="tenant",
+                                               default_priority_tier=3, created_at=now, updated_at=now))
+        company_id = bind.execute(sa.select(companies.c.id).where(companies.c.name_key == key)).scalar_one()
+        for _, _, text in options:
+            bind.execute(users.update().where(users.c.company == text).values(company_id=company_id))
     bind.execute(users.update().values(email_verified_at=users.c.created_at))
 
     with op.batch_alter_table('users', schema=None) as batch_op:
