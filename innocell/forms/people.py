@@ -7,10 +7,9 @@ from wtforms import EmailField, IntegerField, PasswordField, RadioField, SelectF
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, NumberRange, Optional
 
 from ..models import COMPANY_STATUSES, ROLES
+from ..services.companies import MAX_TIER
 from ..services.passwords import MIN_LENGTH
 from . import select_choices
-
-MAX_TIER = 99
 ROLE_LABELS = {"resident": "Resident", "manager": "Manager", "finance": "Finance", "admin": "Admin"}
 STATUS_LABELS = {"incubatee": "Incubatee", "tenant": "Tenant", "alumnus": "Alumnus", "partner": "Partner",
                  "park": "The park itself", "other": "Other"}

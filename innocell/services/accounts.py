@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from ..models import ROLES, ApiToken, Company, User
 from . import Conflict, NotFound, RuleViolation, login_throttle
 from . import companies as company_service
+from .companies import MAX_TIER
 from .login_throttle import EMAIL_MAX, attempt_email, attempt_ip
 from .login_throttle import Throttled, ThrottlePolicy  # noqa: F401  (the web layer imports them from here)
 from .notifications import notify
@@ -24,7 +25,6 @@ from .tx import transaction
 _hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
 _DUMMY: dict = {}
 NO_PASSWORD = "!invited"  # no password verifies against it (not an argon2 hash)
-MAX_TIER = 99
 
 
 def hash_password(password: str) -> str:

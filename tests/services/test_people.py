@@ -274,3 +274,19 @@ def test_search_by_name_email_company_role_and_state_in_pages(session, admin, ma
     assert names(company_id=wing.company_id) == (["Leo Lam", "Wing Chan"], 2)
     assert names(per_page=2, page=2) == (["Leo Lam", "Wing Chan"], 5)  # Ada, Ivy | Leo, Wing | Zoe
     assert people.person_state(fresh) == "unverified" and people.person_state(gone) == "deactivated"
+
+
+def test_the_waitlist_job_passes_over_a_deactivated_person(app, session, admin, manager, make_user, now):
+    from zoneinfo import ZoneInfo
+
+    from innocell.models import Offer
+    from innocell.services import waitlist_promotion
+
+    first, second = _waitlisted(session, manager, make_user, now, [1, 2])
+    people.change_person(session, first.id, {"active": False}, reason="On leave", actor=admin, now=now)
+    lease = session.execute(select(Lease)).scalar_one()
+    h.terminate_lease(session, lease.id, on=date(2026, 12, 20), reason="Left early", actor=manager, now=now)
+    offer = waitlist_promotion.promote_unit(session, lease.unit_id, now=now, tz=ZoneInfo("Asia/Hong_Kong"),
+                                            config=app.config)
+    assert offer is not None and offer.user_id == second.id
+    assert session.execute(select(func.count(Offer.id)).where(Offer.user_id == first.id)).scalar_one() == 0

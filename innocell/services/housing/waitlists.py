@@ -90,7 +90,9 @@ def join_waitlist(session: Session, *, application: HousingApplication, now: dat
     entry = session.execute(select(WaitlistEntry).where(WaitlistEntry.application_id == application.id,
                                                         WaitlistEntry.status == "waiting")).scalars().first()
     if entry is None:
-        user = session.get(User, application.user_id)
+        # Locked: a tier change committing meanwhile (services.people) is either seen here or
+        # moves this entry too once this transaction commits.
+        user = session.get(User, application.user_id, with_for_update=True, populate_existing=True)
         entry = WaitlistEntry(user_id=application.user_id, application_id=application.id,
                               unit_type=application.unit_type, priority_tier=user.priority_tier if user else 3,
                               joined_at=now, status="waiting")
