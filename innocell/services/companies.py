@@ -102,7 +102,10 @@ def _check_unique(session: Session, values: dict, company_id: int | None) -> Non
 
 
 @transaction
-def create_company(session: Session, data: dict, *, actor: User | None, now: datetime) -> Company:
+def create_company(session: Session, data: dict, *, actor: User | None, now: datetime,
+                   audited: bool = True) -> Company:
+    """A new company (audited unless made on the way by `resolve`, as part of an account the
+    command line or the demo creates)."""
     values, problems = _clean(data, partial=False)
     if problems:
         raise RuleViolation(problems[0]["message"], violations=problems)
@@ -114,8 +117,9 @@ def create_company(session: Session, data: dict, *, actor: User | None, now: dat
                       billing_contact_email=values.get("billing_contact_email"), created_at=now, updated_at=now)
     session.add(company)
     session.flush()
-    record(session, actor_id=actor.id if actor else None, action="company.create", target_type="company",
-           target_id=company.id, now=now, **{k: getattr(company, k) for k in FIELDS})
+    if audited:
+        record(session, actor_id=actor.id if actor else None, action="company.create", target_type="company",
+               target_id=company.id, now=now, **{k: getattr(company, k) for k in FIELDS})
     return company
 
 
@@ -172,7 +176,7 @@ def resolve(session: Session, name: str | None, *, now: datetime) -> Company | N
         return None
     company = by_name(session, name)
     if company is None:
-        company = create_company(session, {"name": tidy(name)[:200]}, actor=None, now=now)
+        company = create_company(session, {"name": tidy(name)[:200]}, actor=None, now=now, audited=False)
     return company
 
 
