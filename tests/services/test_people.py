@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from innocell.models import AuditEvent, Booking, HousingApplication, Lease, Notification, User, WaitlistEntry
+from innocell.models import AuditEvent, Booking, HousingApplication, Lease, Notification, WaitlistEntry
 from innocell.services import Forbidden, RuleViolation
 from innocell.services import housing as h
 from innocell.services import people

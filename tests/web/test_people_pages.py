@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from innocell.extensions import db
 from innocell.models import AuditEvent, Company, User
 from innocell.services import bookings, spaces
 
