@@ -23,6 +23,12 @@ DEFAULTS: dict[str, object] = {
     "LOGIN_MAX_DELAY_SECONDS": 15 * 60,
     "LOGIN_FAMILIAR_DAYS": 30,  # an address the owner signed in from within this many days is theirs
     "API_TOKEN_HOURS": 24 * 30,
+    # Emailed single-use links (services/account_links.py) and where they point
+    "PUBLIC_URL": "http://127.0.0.1:5000",  # the app's address in emails (never taken from a request's Host)
+    "PASSWORD_RESET_MINUTES": 60,
+    "INVITATION_DAYS": 14,
+    "EMAIL_VERIFICATION_DAYS": 7,
+    "ACCOUNT_LINKS_PER_HOUR": 3,  # per account and kind; more requests in the hour send nothing
     "MAX_REQUEST_BYTES": 1024 * 1024,  # a larger body answers 413 too_large
     "IDEMPOTENCY_WAIT_SECONDS": 10,  # a retry waits this long for the first request's answer
     # Bookings

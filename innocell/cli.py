@@ -37,6 +37,56 @@ def create_user_command(email, password, role, name, company, priority_tier):
     click.echo(f"Created {user.role} {user.email} (id {user.id}).")
 
 
+def _change(email: str, changes: dict, reason: str | None) -> None:
+    """An admin's change from the command line (audited as such); one line on success."""
+    from .services.accounts import get_user_by_email
+    from .services.people import change_person
+
+    user = get_user_by_email(db.session, email)
+    if user is None:
+        fail(f"there is no account with the email {email.strip().lower()}")
+    try:
+        user = change_person(db.session, user.id, changes, reason=reason, actor=None, now=utcnow())
+    except ServiceError as exc:
+        fail(exc.message)
+    click.echo(f"{user.email}: {user.role}, tier {user.priority_tier}, "
+               f"{'active' if user.active else 'deactivated'}{', ' + user.company if user.company else ''}.")
+
+
+@click.command("set-role")
+@click.argument("email")
+@click.argument("role", type=click.Choice(["resident", "manager", "finance", "admin"]))
+@click.option("--reason", required=True, help="Kept in the audit trail.")
+def set_role_command(email, role, reason):
+    """Change an account's role."""
+    _change(email, {"role": role}, reason)
+
+
+@click.command("set-tier")
+@click.argument("email")
+@click.argument("tier", type=click.IntRange(min=1, max=99))
+@click.option("--reason", required=True, help="Kept in the audit trail and shown with the person's waitlist places.")
+def set_tier_command(email, tier, reason):
+    """Change an account's housing priority tier (1 is housed first)."""
+    _change(email, {"priority_tier": tier}, reason)
+
+
+@click.command("deactivate-user")
+@click.argument("email")
+@click.option("--reason", required=True, help="Kept in the audit trail.")
+def deactivate_user_command(email, reason):
+    """Deactivate an account: no sign-in, no API token works; nothing is deleted."""
+    _change(email, {"active": False}, reason)
+
+
+@click.command("reactivate-user")
+@click.argument("email")
+@click.option("--reason", default=None, help="Kept in the audit trail.")
+def reactivate_user_command(email, reason):
+    """Reactivate a deactivated account."""
+    _change(email, {"active": True}, reason)
+
+
 @click.command("seed-demo")
 @click.option("--scale", type=click.IntRange(min=1, max=50), default=1, show_default=True,
               help="Multiply the park: N towers of units, N copies of each space, N times the residents.")
@@ -84,6 +134,8 @@ def serve_command(host, port):
 
 def register_cli(app: Flask) -> None:
     app.cli.add_command(create_user_command)
+    for command in (set_role_command, set_tier_command, deactivate_user_command, reactivate_user_command):
+        app.cli.add_command(command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(serve_command)
     from .cli_ops import backup_command, restore_command

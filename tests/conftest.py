@@ -200,6 +200,20 @@ def make_user(app):
 
 
 @pytest.fixture
+def make_company(app):
+    """Create a company record: make_company("Harbour Robotics", email_domain="harbour.example", ...)."""
+
+    def _make(name="Harbour Robotics", **fields):
+        from innocell.services.companies import create_company
+
+        company = create_company(db.session, {"name": name, **fields}, actor=None, now=FIXED_NOW)
+        db.session.commit()
+        return company
+
+    return _make
+
+
+@pytest.fixture
 def login(client):
     """Sign a user in through the real form: login(user, password="tram-harbour-7")."""
 

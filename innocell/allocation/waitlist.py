@@ -62,8 +62,19 @@ def rank_for_position(entries: Sequence[QueueEntry], entry_id: int, new_position
 
 
 def renumbered(ordered: Sequence[QueueEntry]) -> dict[int, float]:
-    """Manual ranks 1, 2, 3... keeping the given order (used when midpoints run out)."""
-    return {e.id: float(i) for i, e in enumerate(ordered, start=1)}
+    """Manual ranks keeping the given order, used when midpoints run out (entries that joined
+    at the same instant tie). Each stays as close to its natural value as the order allows
+    (at least one second after the previous), so ranks stay in the same space as the natural
+    order: an entry whose tier changes later (its manual rank cleared) still lands where its
+    new tier puts it among the renumbered ones."""
+    ranks: dict[int, float] = {}
+    previous: float | None = None
+    for entry in ordered:
+        value = natural_value(entry.tier, entry.joined_at)
+        if previous is not None and value < previous + 1.0:
+            value = previous + 1.0
+        ranks[entry.id] = previous = value
+    return ranks
 
 
 def position_of(entries: Iterable[QueueEntry], entry_id: int) -> tuple[int, list[QueueEntry]]:
@@ -75,9 +86,10 @@ def position_of(entries: Iterable[QueueEntry], entry_id: int) -> tuple[int, list
     raise KeyError(entry_id)
 
 
-def explain(entry: QueueEntry, ahead: Sequence[QueueEntry]) -> str:
-    """'Tier 2; 3 applicants ahead: 1 of tier 1, 2 of tier 2 who joined earlier.'"""
-    head = f"Tier {entry.tier}"
+def explain(entry: QueueEntry, ahead: Sequence[QueueEntry], tier_note: str = "") -> str:
+    """'Tier 2; 3 applicants ahead: 1 of tier 1, 2 of tier 2 who joined earlier.' A
+    `tier_note` follows the tier ('Tier 1 since 29 Nov 2026 (changed by an admin: ...)')."""
+    head = f"Tier {entry.tier}{tier_note}"
     if not ahead:
         return f"{head}; no one ahead: you are first in line."
     by_tier: dict[int, int] = {}

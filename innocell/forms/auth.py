@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from ..services.passwords import MIN_LENGTH, password_problem
 
@@ -31,7 +31,8 @@ class StrongPassword:
 class RegisterForm(FlaskForm):
     name = StringField("Full name", validators=[DataRequired(), Length(max=200)])
     email = EmailField("Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
-    company = StringField("Company", validators=[DataRequired(), Length(max=200)])
+    company = StringField("Company (if your email is not at your company's domain)",
+                          validators=[Optional(), Length(max=200)])
     password = PasswordField("Password", validators=[
         DataRequired(), Length(min=MIN_LENGTH, message=f"Use at least {MIN_LENGTH} characters."), StrongPassword()])
     confirm = PasswordField("Repeat password", validators=[DataRequired(), EqualTo("password", message="The passwords differ.")])

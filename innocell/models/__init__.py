@@ -15,6 +15,7 @@ from .housing import (
     WaitlistEntry,
 )
 from .ops import AuditEvent, CalendarFeed, IdempotencyKey, JobRun, Notification, ReportSnapshot
+from .people import COMPANY_STATUSES, LINK_PURPOSES, AccountLink, Company, SiteSetting
 from .spaces import (
     BOOKING_STATUSES,
     DEFAULT_OPENING_HOURS,
@@ -32,6 +33,7 @@ __all__ = [
     "APPLICATION_STATUSES", "LEASE_STATUSES", "OFFER_KINDS", "OFFER_STATUSES", "UNIT_TYPES",
     "AllocationRound", "HousingApplication", "Lease", "Offer", "Unit", "UnitOutage", "WaitlistEntry",
     "AuditEvent", "CalendarFeed", "IdempotencyKey", "JobRun", "Notification", "ReportSnapshot",
+    "COMPANY_STATUSES", "LINK_PURPOSES", "AccountLink", "Company", "SiteSetting",
     "BOOKING_STATUSES", "DEFAULT_OPENING_HOURS", "Authorisation", "Blackout", "Booking",
     "RecurringBlackout", "SlotRequest", "Space", "SpaceActivePeriod",
 ]

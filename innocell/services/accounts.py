@@ -11,8 +11,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ..models import ROLES, ApiToken, User
-from . import Conflict, RuleViolation, login_throttle
+from ..models import ROLES, ApiToken, Company, User
+from . import Conflict, NotFound, RuleViolation, login_throttle
+from . import companies as company_service
+from .companies import MAX_TIER
 from .login_throttle import EMAIL_MAX, attempt_email, attempt_ip
 from .login_throttle import Throttled, ThrottlePolicy  # noqa: F401  (the web layer imports them from here)
 from .notifications import notify
@@ -22,6 +24,7 @@ from .tx import transaction
 
 _hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
 _DUMMY: dict = {}
+NO_PASSWORD = "!invited"  # no password verifies against it (not an argon2 hash)
 
 
 def hash_password(password: str) -> str:
@@ -42,34 +45,51 @@ def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
-def _violations(*, email: str, password: str, role: str, priority_tier) -> list[dict]:
+def _violations(*, email: str, password: str | None, role: str, priority_tier, invited: bool = False) -> list[dict]:
     violations = []
     if "@" not in email or email.startswith("@") or email.endswith("@") or len(email) > EMAIL_MAX \
             or not email.isprintable():
         violations.append({"rule": "email", "message": "Enter a valid email address."})
     if role not in ROLES:
         violations.append({"rule": "role", "message": f"Role must be one of {', '.join(ROLES)}."})
-    problem = password_problem(password, email)
+    problem = None if invited else password_problem(password, email)
     if problem:
         violations.append({"rule": "password", "message": problem})
-    if not isinstance(priority_tier, int) or priority_tier < 1:
-        violations.append({"rule": "priority_tier", "message": "Priority tier is a whole number from 1 (first)."})
+    if isinstance(priority_tier, bool) or not isinstance(priority_tier, int) or not 1 <= priority_tier <= MAX_TIER:
+        violations.append({"rule": "priority_tier",
+                           "message": f"Priority tier is a whole number from 1 (first) to {MAX_TIER}."})
     return violations
 
 
 @transaction
-def create_user(session: Session, *, email: str, password: str, role: str, now: datetime, name: str | None = None,
-                company: str | None = None, priority_tier: int = 3) -> User:
+def create_user(session: Session, *, email: str, password: str | None, role: str, now: datetime,
+                name: str | None = None, company: str | Company | None = None, priority_tier: int | None = None,
+                verified: bool = True, invited: bool = False, pending_approval: bool = False,
+                requested_company: str | None = None) -> User:
     """Create an account; refuses an existing email (409) or invalid fields, a weak password
-    included (422, see services.passwords)."""
+    included (422, see services.passwords).
+
+    `company` is a Company or a name (made a company record when the park has none of that
+    name: the command line and the demo name companies as text). The tier defaults to the
+    company's default tier, else 3. An operator's account counts as `verified`; a registered
+    one confirms its email by a link. An `invited` account has no password until the person
+    chooses one from the invitation link; one `pending_approval` cannot sign in until approved."""
     email = normalise_email(email)
-    violations = _violations(email=email, password=password, role=role, priority_tier=priority_tier)
+    if isinstance(company, str) or company is None:
+        company = company_service.resolve(session, company, now=now)
+    if priority_tier is None:
+        priority_tier = company.default_priority_tier if company is not None else 3
+    violations = _violations(email=email, password=password, role=role, priority_tier=priority_tier,
+                             invited=invited)
     if violations:
         raise RuleViolation(violations[0]["message"], violations=violations)
     if session.execute(select(User.id).where(User.email == email)).first():
         raise Conflict(f"An account with the email {email} already exists.")
-    user = User(email=email, name=(name or email.split("@")[0]).strip(), role=role, company=company or None,
-                priority_tier=priority_tier, password_hash=hash_password(password), active=True,
+    user = User(email=email, name=(name or email.split("@")[0]).strip(), role=role,
+                company_id=company.id if company is not None else None, priority_tier=priority_tier,
+                password_hash=NO_PASSWORD if invited else hash_password(password), active=not pending_approval,
+                pending_approval=pending_approval, requested_company=requested_company,
+                email_verified_at=now if verified else None, invited_at=now if invited else None,
                 session_token=secrets.token_hex(16), created_at=now)
     session.add(user)
     session.flush()
@@ -78,11 +98,13 @@ def create_user(session: Session, *, email: str, password: str, role: str, now: 
 
 @transaction
 def register_resident(session: Session, *, email: str, password: str, now: datetime, name: str | None = None,
-                      company: str | None = None) -> User | None:
+                      company: str | Company | None = None, **account) -> User | None:
     """Self-registration that never says whether an email has an account: invalid fields are
     refused alike (422), but for a taken email nothing is created, the password is hashed all
     the same (equal time) and the owner is told in their inbox (once a day at most). Returns
-    the new user, or None when the email was taken; the page answers the same either way."""
+    the new user, or None when the email was taken; the page answers the same either way.
+    Who may register at all is services.registration's policy; `account` passes its terms
+    (priority_tier, verified, pending_approval, requested_company) to create_user."""
     email = normalise_email(email)
     violations = _violations(email=email, password=password, role="resident", priority_tier=3)
     if violations:
@@ -90,13 +112,13 @@ def register_resident(session: Session, *, email: str, password: str, now: datet
     owner = session.execute(select(User).where(User.email == email)).scalar_one_or_none()
     if owner is None:
         return create_user(session, email=email, password=password, role="resident", now=now, name=name,
-                           company=company)
+                           company=company, **account)
     hash_password(password)  # the same work as creating the account, so timing tells nothing
     notify(session, user_id=owner.id, kind="account_registration_attempt", now=now,
            subject="Someone tried to create an InnoCell account with your email",
            body="Someone used your email address on the registration page. No new account was created. "
-                "If it was you, sign in with your existing account. If you forgot your password, ask the "
-                "park office to reset it. If it was not you, you need do nothing.",
+                "If it was you, sign in with your existing account. If you forgot your password, use "
+                "'Forgot your password?' on the sign-in page. If it was not you, you need do nothing.",
            dedupe_key=f"registration-attempt:{owner.id}:{now.date().isoformat()}")
     return None
 
@@ -150,6 +172,8 @@ def _record_attempt(session: Session, *, key: str, address: str, now: datetime, 
     login_throttle.check(session, email=key, ip=address, now=now, policy=policy)
     if user is not None and _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
+    if user is not None:
+        user.last_login_at = now
     login_throttle.record(session, email=key, ip=address, now=now, ok=user is not None)
 
 
@@ -195,10 +219,12 @@ def _digest(token: str) -> str:
 
 
 @transaction
-def issue_token(session: Session, user: User, *, now: datetime, hours: int) -> tuple[str, ApiToken]:
+def issue_token(session: Session, user: User, *, now: datetime, hours: int, name: str | None = None) -> tuple[str, ApiToken]:
     """A new bearer token; only its hash is stored, the plain value is returned once."""
     plain = secrets.token_urlsafe(32)
-    row = ApiToken(user_id=user.id, token_hash=_digest(plain), created_at=now, expires_at=now + timedelta(hours=hours))
+    name = " ".join(name.split())[:100] or None if isinstance(name, str) else None
+    row = ApiToken(user_id=user.id, token_hash=_digest(plain), created_at=now, expires_at=now + timedelta(hours=hours),
+                   name=name)
     session.add(row)
     session.flush()
     return plain, row
@@ -223,3 +249,45 @@ def revoke_token(session: Session, plain: str, *, now: datetime) -> bool:
 def get_user_by_email(session: Session, email: str) -> User | None:
     """The account with this email (case and surrounding spaces ignored), or None."""
     return session.execute(select(User).where(User.email == normalise_email(email))).scalar_one_or_none()
+
+
+def live_tokens(session: Session, user_id: int, *, now: datetime) -> list[ApiToken]:
+    """The account's API tokens that still work, newest first."""
+    return list(session.execute(select(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None),
+                                                       ApiToken.expires_at > now)
+                                .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())).scalars())
+
+
+@transaction
+def revoke_own_token(session: Session, user: User, token_id: int, *, now: datetime) -> ApiToken:
+    """Revoke one of the user's tokens by its id (another's id is 'not found')."""
+    row = session.get(ApiToken, token_id) if isinstance(token_id, int) else None
+    if row is None or row.user_id != user.id:
+        raise NotFound("You have no such API token.")
+    if row.revoked_at is None:
+        row.revoked_at = now
+    return row
+
+
+def change_own_password(session: Session, user: User, *, current: str, new_password: str, now: datetime,
+                        ip: str | None, policy: ThrottlePolicy) -> int:
+    """The signed-in person changes their password, giving the current one: a wrong one
+    counts as a failed sign-in (throttled like one), so a borrowed session cannot guess it.
+    Then change_password: every other session ends and every API token is revoked."""
+    key, address = attempt_email(user.email), attempt_ip(ip)
+    login_throttle.check(session, email=key, ip=address, now=now, policy=policy)
+    if not _verify(user.password_hash, current or ""):
+        _record_attempt(session, key=key, address=address, now=now, user=None, password="", policy=policy)
+        raise RuleViolation("The current password is not right.",
+                            violations=[{"rule": "current", "message": "The current password is not right."}])
+    return change_password(session, user, new_password, now=now)
+
+
+@transaction
+def rename(session: Session, user: User, name: str) -> User:
+    name = " ".join((name or "").split())
+    if not name or len(name) > 200:
+        raise RuleViolation("Give your name (at most 200 characters).",
+                            violations=[{"rule": "name", "message": "Give your name (at most 200 characters)."}])
+    user.name = name
+    return user

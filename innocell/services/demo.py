@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..allocation.dates import add_months
-from ..models import Booking, HousingApplication, Lease, Space, Unit, User, WaitlistEntry
+from ..models import Booking, Company, HousingApplication, Lease, Space, Unit, User, WaitlistEntry
 from .accounts import hash_password
 from .tx import transaction
 
@@ -57,6 +57,10 @@ SPACES = (
 
 COMPANIES = ("NanoBio Labs", "QuantaSense", "Harbour Robotics", "GreenCell Energy", "MedAI Diagnostics",
              "FinLedger", "AquaGen", "Kowloon Devices", "Lion Rock Analytics", "Peak Materials")
+# Company records: status, default tier, email domain (people there may register themselves).
+COMPANY_RECORDS = {name: ("incubatee" if i < 4 else ("alumnus" if i == 9 else "tenant"), 1 if i < 4 else 3,
+                          name.lower().replace(" ", "") + ".demo") for i, name in enumerate(COMPANIES)}
+COMPANY_RECORDS.update({name: ("park", 3, None) for name in ("InnoCell", "InnoCell Facilities", "InnoCell Finance")})
 FIRST = ("Alex", "Bonnie", "Chris", "Dana", "Eason", "Faye", "Gigi", "Hugo", "Ivy", "Jason", "Karen", "Leo",
          "Mandy", "Nick", "Olivia", "Paco", "Queenie", "Ray", "Sandy", "Tommy", "Vivian", "Wing", "Yan", "Zoe")
 LAST = ("Chan", "Wong", "Lee", "Cheung", "Lau", "Ng", "Ho", "Leung", "Tang", "Lam", "Yip", "Tsang", "Kwok", "Mak")
@@ -73,14 +77,24 @@ def seed(session: Session, *, now: datetime, tz: ZoneInfo, scale: int = 1) -> di
     today = now.astimezone(tz).date()
     counts = {"users": 0, "units": 0, "spaces": 0, "leases": 0, "bookings": 0, "applications": 0, "waitlist": 0}
 
-    # Accounts: the four demo logins, then generated residents sharing one hash (argon2 is slow on purpose).
+    # Companies, then accounts: the four demo logins, then generated residents sharing one hash
+    # (argon2 is slow on purpose). Demo accounts count as verified.
+    companies: dict[str, Company] = {}
+    for name, (status, default_tier, domain) in COMPANY_RECORDS.items():
+        companies[name] = session.execute(select(Company).where(Company.name_key == name.lower())).scalar_one_or_none() \
+            or Company(name=name, name_key=name.lower(), status=status, default_priority_tier=default_tier,
+                       email_domain=domain, billing_contact_name=f"Accounts, {name}",
+                       billing_contact_email=f"accounts@{domain}" if domain else None, created_at=now, updated_at=now)
+        session.add(companies[name])
+    session.flush()
     users: dict[str, User] = {}
     for role, email, password, name, company, tier in DEMO_LOGINS:
         if session.execute(select(User).where(User.email == email)).scalar_one_or_none():
             users[role] = session.execute(select(User).where(User.email == email)).scalar_one()
             continue
-        user = User(email=email, name=name, role=role, company=company, priority_tier=tier,
-                    password_hash=hash_password(password), session_token=secrets.token_hex(16), created_at=now)
+        user = User(email=email, name=name, role=role, company_id=companies[company].id, priority_tier=tier,
+                    password_hash=hash_password(password), session_token=secrets.token_hex(16), created_at=now,
+                    email_verified_at=now)
         session.add(user)
         users[role] = user
         counts["users"] += 1
@@ -91,8 +105,10 @@ def seed(session: Session, *, now: datetime, tz: ZoneInfo, scale: int = 1) -> di
         first, last = rng.choice(FIRST), rng.choice(LAST)
         tier = 1 if i % 7 == 0 else (2 if i % 3 == 0 else 3)
         user = User(email=f"{first.lower()}.{last.lower()}.{i}@residents.demo", name=f"{first} {last}",
-                    role="resident", company=rng.choice(COMPANIES), priority_tier=tier, password_hash=shared_hash,
-                    session_token=secrets.token_hex(16), created_at=now - timedelta(days=rng.randint(30, 900)))
+                    role="resident", company_id=companies[rng.choice(COMPANIES)].id, priority_tier=tier,
+                    password_hash=shared_hash, session_token=secrets.token_hex(16),
+                    created_at=now - timedelta(days=rng.randint(30, 900)))
+        user.email_verified_at = user.created_at
         session.add(user)
         residents.append(user)
     counts["users"] += n_residents

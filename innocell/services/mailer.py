@@ -103,7 +103,7 @@ SKIPPED = "skipped"
 
 @transaction
 def claim(session: Session, notification_id: int, now: datetime, *, max_attempts: int, smtp: SmtpSettings | None,
-          smtp_error: str | None, mail_from: str) -> Outgoing | str | None:
+          smtp_error: str | None, mail_from: str, public_url: str = "") -> Outgoing | str | None:
     """Take the row for sending: None when another sender won it; SKIPPED when it is not to be
     emailed (no SMTP, or a reminder the resident opted out of: marked 'skipped' in the same
     transaction); else the message, to be sent once this claim has committed."""
@@ -123,21 +123,29 @@ def claim(session: Session, notification_id: int, now: datetime, *, max_attempts
     opted_out = note.kind in REMINDER_KINDS and not user.email_reminders
     if smtp is None or opted_out:
         why = "reminder emails turned off" if opted_out else (smtp_error or "no SMTP_URL configured")
-        log.info("Email not sent (%s) to %s: %s", why, user.email, note.subject)
+        log.info("Email not sent (%s) to %s: %s", why, recipient(note, user), note.subject)
         note.email_status = SKIPPED
         note.last_error = smtp_error if (smtp_error and not opted_out) else None
         return SKIPPED
-    return Outgoing(build_message(note, user, mail_from), note.email_attempts, user.email)
+    message = build_message(note, user, mail_from, public_url)
+    return Outgoing(message, note.email_attempts, message["To"])
 
 
-def build_message(note: Notification, user: User, mail_from: str) -> EmailMessage:
+def recipient(note: Notification, user: User) -> str:
+    """The notice's own address (an emailed link), else the person's contact email, else
+    their sign-in email."""
+    return note.to_email or user.contact_email or user.email
+
+
+def build_message(note: Notification, user: User, mail_from: str, public_url: str = "") -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = mail_from
-    msg["To"] = user.email
+    msg["To"] = recipient(note, user)
     msg["Subject"] = note.subject
     body = note.body or note.subject
     if note.link:
-        body += f"\n\n{note.link}"
+        link = public_url.rstrip("/") + note.link if note.link.startswith("/") and public_url else note.link
+        body += f"\n\n{link}"
     msg.set_content(body + "\n\nYou can read all your notices in your InnoCell inbox.\n")
     return msg
 
@@ -175,7 +183,7 @@ def send_pending(session: Session, now: datetime, config) -> dict:
     counts = {"sent": 0, "skipped": 0, "retrying": 0, "failed": 0}
     for note_id in due_ids(session, now, max_attempts=max_attempts):
         outgoing = claim(session, note_id, now, max_attempts=max_attempts, smtp=smtp, smtp_error=smtp_error,
-                         mail_from=mail_from)
+                         mail_from=mail_from, public_url=str(config.get("PUBLIC_URL") or ""))
         if outgoing is None:
             continue  # another sender has it
         if outgoing == SKIPPED:

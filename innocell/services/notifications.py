@@ -17,12 +17,17 @@ from .stored_text import fit
 
 # Kinds a resident may choose not to receive by email (the inbox still shows them).
 REMINDER_KINDS = ("reminder",)
+# Notices that carry a single-use link (services/account_links.py): with SMTP configured the
+# link goes by email only, so the inbox proves nothing about the mailbox; without SMTP (the
+# demo) the inbox shows it.
+LINK_KINDS = ("password_reset", "invitation", "email_verification", "contact_email")
 
 
 def notify(session: Session, *, user_id: int, kind: str, subject: str, body: str, now: datetime,
-           link: str | None = None, dedupe_key: str | None = None) -> Notification | None:
+           link: str | None = None, dedupe_key: str | None = None, to_email: str | None = None) -> Notification | None:
     """Queue a notice for a user. With a dedupe_key the notice is written at most once: a
-    second call with the same key (e.g. a re-run job) adds nothing and returns None."""
+    second call with the same key (e.g. a re-run job) adds nothing and returns None.
+    `to_email` sends it to that address instead of the person's (an emailed link)."""
     if dedupe_key is not None:
         exists = session.execute(select(Notification.id).where(Notification.dedupe_key == dedupe_key)).first()
         if exists:
@@ -32,7 +37,7 @@ def notify(session: Session, *, user_id: int, kind: str, subject: str, body: str
             if isinstance(pending, Notification) and pending.dedupe_key == dedupe_key:
                 return None
     note = Notification(user_id=user_id, kind=kind, subject=fit(subject, 300), body=body, link=link,
-                        dedupe_key=dedupe_key, created_at=now)
+                        dedupe_key=dedupe_key, created_at=now, to_email=to_email)
     session.add(note)
     return note
 

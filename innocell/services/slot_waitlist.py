@@ -25,6 +25,7 @@ from . import Conflict, Forbidden, NotFound, RuleViolation, ServiceError, bookin
 from .bookings import clean_title, fmt_span
 from .notifications import notify
 from .roles import BOOKER_ROLES, MANAGER_ROLES, STAFF_ROLES
+from .standing import require_good_standing
 from .tx import transaction
 
 STALE_CLAIM = timedelta(minutes=10)
@@ -36,6 +37,7 @@ def join_slot_waitlist(session: Session, *, user, space_id: int, start: datetime
     """Queue a request for a taken slot."""
     if user.role not in BOOKER_ROLES:
         raise Forbidden("Your role can look at bookings but not make them.")
+    require_good_standing(user, "book")
     bookings.validate_times(start, end)
     title = clean_title(title)
     if not isinstance(space_id, int) or isinstance(space_id, bool) or session.get(Space, space_id) is None:

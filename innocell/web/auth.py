@@ -9,7 +9,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..extensions import db
 from ..forms.auth import LoginForm, LogoutForm, RegisterForm
 from ..services import RuleViolation
-from ..services.accounts import Throttled, ThrottlePolicy, authenticate, register_resident, sign_out
+from ..services import registration
+from ..services.accounts import Throttled, ThrottlePolicy, authenticate, sign_out
 from ..timeutil import utcnow
 
 bp = Blueprint("auth", __name__)
@@ -68,22 +69,32 @@ def logout():
 
 @bp.route("/register", methods=["GET", "POST"])
 def register():
-    """The answer to a valid form is the same whether or not the email already has an account
-    (its owner is told in their inbox instead), so the page does not reveal who is registered."""
+    """Under the admin's registration policy (services.registration). The answer to a valid
+    form is the same whether or not the email already has an account (its owner is told in
+    their inbox instead), so the page does not reveal who is registered."""
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = RegisterForm()
+    rule = registration.policy(db.session)
+    if rule == "invitation":
+        return render_template("auth/register.html", form=None, policy=rule), 403 if request.method == "POST" else 200
     if form.validate_on_submit():
         try:
-            register_resident(db.session, email=form.email.data, password=form.password.data, now=utcnow(),
-                              name=form.name.data, company=form.company.data)
+            registration.register(db.session, email=form.email.data, password=form.password.data, now=utcnow(),
+                                  name=form.name.data, company=form.company.data)
         except RuleViolation as exc:
             for violation in exc.extra.get("violations", []):
                 field = form[violation["rule"]] if violation["rule"] in ("email", "password") else form.email
                 field.errors.append(violation["message"])
-            return render_template("auth/register.html", form=form)
-        flash(f"Thank you. If {form.email.data.strip().lower()} was new to InnoCell, its resident account is "
-              "ready: sign in below. If it already had an account, we have left a note in that account's inbox "
-              "and nothing else has changed.", "success")
+            return render_template("auth/register.html", form=form, policy=rule)
+        email = form.email.data.strip().lower()
+        if rule == "approval":
+            flash(f"Thank you. If {email} was new to InnoCell, its account waits for the park office's approval "
+                  "(we email you when it is approved) and we sent a link to confirm the address. If it already had "
+                  "an account, we have left a note in that account's inbox and nothing else has changed.", "success")
+        else:
+            flash(f"Thank you. If {email} was new to InnoCell, its resident account is ready: sign in below, and "
+                  "open the link we sent to confirm the address before you book or apply. If it already had an "
+                  "account, we have left a note in that account's inbox and nothing else has changed.", "success")
         return redirect(url_for("auth.login"))
-    return render_template("auth/register.html", form=form)
+    return render_template("auth/register.html", form=form, policy=rule)

@@ -38,7 +38,7 @@ def index():
         unread=notification_service.unread_count(db.session, user.id),
         slot_requests=requests_[:50], positions=positions,
         checkin_due=no_show_service.checkin_due(db.session, user.id, now),
-        can_book=user.role in BOOKERS,
+        can_book=user.role in BOOKERS, link_kinds=notification_service.LINK_KINDS,
     )
 
 

@@ -33,7 +33,7 @@ TREND_MONTHS = 12
 WEEKDAY_LABELS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 PALETTE = ("#0b6e4f", "#2f6fb3", "#c26a00", "#8a3ffc", "#b3261e", "#5f6b7a")
 GROUP_LABELS = {"unit_type": "unit type", "unit": "unit", "floor": "floor", "space": "space", "kind": "kind",
-                "month": "month"}
+                "month": "month", "company": "company"}
 
 
 # --------------------------------------------------------------------------- parameters

@@ -326,10 +326,12 @@ def test_freeze_month_stores_every_report_and_grouping_once(session, make_user):
     reports.freeze(session, report="utilisation", month=date(2026, 11, 1), group="kind", actor=finance,
                    now=NOW, tz=HK)
     made = reports.freeze_month(session, month=date(2026, 11, 7), actor=finance, now=NOW, tz=HK)
-    assert made == 5  # occupancy ×3, utilisation by space, revenue (by kind was frozen before)
+    # occupancy ×4 (by company too), utilisation by space and by company, revenue (by kind was frozen before)
+    assert made == 7
     stored = {(s.report, s.grouping) for s in session.query(ReportSnapshot).all()}
     assert stored == {("occupancy", "unit_type"), ("occupancy", "unit"), ("occupancy", "floor"),
-                      ("utilisation", "space"), ("utilisation", "kind"), ("revenue", "month")}
+                      ("occupancy", "company"), ("utilisation", "space"), ("utilisation", "kind"),
+                      ("utilisation", "company"), ("revenue", "month")}
     with pytest.raises(Conflict):
         reports.freeze_month(session, month=date(2026, 11, 1), actor=finance, now=NOW, tz=HK)
     revenue = reports.report(session, "revenue", start=date(2026, 11, 1), end=date(2026, 12, 1), group=None, tz=HK)

@@ -82,3 +82,15 @@ def test_position_beyond_the_end_means_last():
     rank = rank_for_position(entries, 1, 99)
     entries = [QueueEntry(1, 1, entries[0].joined_at, rank), entries[1]]
     assert [x.id for x in order(entries)] == [2, 1]
+
+
+def test_renumbering_entries_that_joined_together_keeps_the_order_and_the_tiers_meaning():
+    """Three joined at the same instant (ties leave no midpoint). After a renumbering, an entry
+    whose tier later rises to 1 (its manual rank cleared) goes first, as its tier says."""
+    same = datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)
+    first, second, third = QueueEntry(1, 2, same), QueueEntry(2, 2, same), QueueEntry(3, 3, same)
+    ranks = renumbered([first, third, second])  # a manager put the third second
+    assert ranks[1] < ranks[3] < ranks[2]
+    ranked = [QueueEntry(e.id, e.tier, e.joined_at, ranks[e.id]) for e in (first, second)]
+    promoted = QueueEntry(3, 1, same)  # tier 1 now, manual place cleared
+    assert [e.id for e in order(ranked + [promoted])] == [3, 1, 2]

@@ -43,7 +43,8 @@ REGISTRATION = {"name": "Wing Chan", "email": "Wing@Harbour.example", "company":
                 "password": "long-enough-1", "confirm": "long-enough-1"}
 
 
-def test_registration_creates_a_resident_with_an_argon2id_hash_who_then_signs_in(client):
+def test_registration_creates_a_resident_with_an_argon2id_hash_who_then_signs_in(client, make_company):
+    make_company("Harbour Robotics", email_domain="harbour.example")  # the default policy: park companies' domains
     response = client.post("/register", data=REGISTRATION)
 
     # Not signed in straight away: the answer must not differ from a taken email's (below).
@@ -58,7 +59,8 @@ def test_registration_creates_a_resident_with_an_argon2id_hash_who_then_signs_in
     assert home.status_code == 200 and "Wing Chan" in home.get_data(as_text=True)
 
 
-def test_registration_with_a_taken_email_or_bad_fields_writes_no_account(client, make_user):
+def test_registration_with_a_taken_email_or_bad_fields_writes_no_account(client, make_user, make_company):
+    make_company("Harbour Robotics", email_domain="harbour.example")
     make_user(email="wing@harbour.example")
     before = _users()
 

@@ -102,7 +102,8 @@ def _flash(client) -> str:
     return match.group(1)
 
 
-def test_registration_answers_alike_for_a_new_and_a_taken_email_and_tells_the_owner(app, make_user):
+def test_registration_answers_alike_for_a_new_and_a_taken_email_and_tells_the_owner(app, make_user, make_company):
+    make_company("Harbour Robotics", email_domain="harbour.example")  # the default policy: park companies' domains
     owner = make_user(email="taken@harbour.example")
     answers = {}
     for email in ("taken@harbour.example", "fresh@harbour.example"):

@@ -18,6 +18,7 @@ from wtforms.fields.core import UnboundField
 
 import innocell.forms.auth
 import innocell.forms.housing
+import innocell.forms.people
 import innocell.forms.spaces
 from innocell.extensions import db
 from innocell.services import demo
@@ -77,7 +78,7 @@ PATH_PART = st.sampled_from(["1", "2", "3", "0", str(2**31 - 1), str(2**31), str
 
 def _form_fields() -> tuple[str, ...]:
     names: set[str] = set()
-    for module in (innocell.forms.auth, innocell.forms.housing, innocell.forms.spaces):
+    for module in (innocell.forms.auth, innocell.forms.housing, innocell.forms.people, innocell.forms.spaces):
         for value in vars(module).values():
             if isinstance(value, type) and issubclass(value, FlaskForm):
                 for klass in value.__mro__:

@@ -126,8 +126,9 @@ def test_freeze_a_month_then_see_frozen_against_today(tower, app, client, make_u
 
     response = client.post("/reports/freeze", data={"month": key})
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/reports/frozen/{key}")
-    assert session.query(ReportSnapshot).count() == 6
-    assert session.query(AuditEvent).filter_by(action="report.freeze", actor_id=finance.id).count() == 6
+    # every report by every grouping: occupancy ×4, utilisation ×3 (by company too), revenue
+    assert session.query(ReportSnapshot).count() == 8
+    assert session.query(AuditEvent).filter_by(action="report.freeze", actor_id=finance.id).count() == 8
 
     # a record changes afterwards: the spare suite is let for the whole month
     session.add(Lease(unit_id=session.query(Unit).filter_by(code="07-02").one().id, user_id=tower["resident"].id,
@@ -144,7 +145,7 @@ def test_freeze_a_month_then_see_frozen_against_today(tower, app, client, make_u
     # freezing again is refused with a message
     again = client.post("/reports/freeze", data={"month": key}, follow_redirects=True)
     assert "already frozen" in again.get_data(as_text=True)
-    assert session.query(ReportSnapshot).count() == 6
+    assert session.query(ReportSnapshot).count() == 8
 
 
 def test_freezing_an_open_month_or_as_a_manager_is_refused(tower, app, client, make_user, login, session):

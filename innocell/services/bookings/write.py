@@ -25,6 +25,7 @@ from ..notifications import notify
 from ..roles import BOOKER_ROLES, MANAGER_ROLES
 from ..settings import zone
 from ..spaces import locked_space
+from ..standing import require_good_standing
 from ..tx import transaction
 from .check import evaluate, suggestions_for
 from .common import UTC, clean_title, fmt_span, validate_times
@@ -55,6 +56,7 @@ def _prepare(session: Session, user: User, space_id, start: datetime, end: datet
     validate_times(start, end)
     if user.role not in BOOKER_ROLES:
         raise Forbidden("Your role can look at bookings but not make them.")
+    require_good_standing(user, "book")
     title = clean_title(title)
     return locked_space(session, space_id), title, zone()
 

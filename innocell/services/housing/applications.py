@@ -12,6 +12,7 @@ from ...allocation.dates import add_months
 from ...allocation.rounds import human_date
 from ...models import UNIT_TYPES, HousingApplication, Offer, Unit, User, WaitlistEntry
 from .. import Conflict, Forbidden, NotFound
+from ..standing import require_good_standing
 from ..tx import transaction
 from .common import MAX_OCCUPANTS, OPEN_APPLICATIONS, Violations, as_date, as_int, is_staff, local_day
 
@@ -50,6 +51,7 @@ def _preferences(session: Session, unit_type, preferred_unit_ids, v: Violations)
 @transaction
 def submit_application(session: Session, *, user: User, unit_type, move_in, term_months, term_nights=0,
                        occupants=1, preferred_unit_ids=(), now: datetime) -> HousingApplication:
+    require_good_standing(user, "apply for housing")
     v = Violations()
     if unit_type not in UNIT_TYPES:
         v.add("unit_type", f"The unit type must be one of {', '.join(UNIT_TYPES)}.")

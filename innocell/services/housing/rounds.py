@@ -14,6 +14,7 @@ from ...models import AllocationRound, HousingApplication, Unit, User, WaitlistE
 from ..audit import record
 from ..notifications import notify
 from ..settings import setting
+from ..standing import tier_note
 from ..tx import transaction
 from .common import local_day, money, stay_end, term_label
 from .leases import claims
@@ -32,14 +33,16 @@ def _weights_dict(w: rounds_core.Weights) -> dict:
 
 
 def _round_applications(session: Session) -> list[HousingApplication]:
-    """Open applications a round considers: submitted ones, and waitlisted ones still waiting."""
+    """Open applications a round considers: submitted ones, and waitlisted ones still waiting;
+    not those of deactivated accounts (kept for when the account is reactivated)."""
     waiting_app_ids = select(WaitlistEntry.application_id).where(WaitlistEntry.status == "waiting",
                                                                  WaitlistEntry.application_id.is_not(None))
+    active_ids = select(User.id).where(User.active.is_(True))
     return list(session.execute(
         select(HousingApplication).where(or_(
             HousingApplication.status == "submitted",
             and_(HousingApplication.status == "waitlisted", HousingApplication.id.in_(waiting_app_ids)),
-        )).order_by(HousingApplication.id)).scalars())
+        ), HousingApplication.user_id.in_(active_ids)).order_by(HousingApplication.id)).scalars())
 
 
 def _round_inputs(session: Session, now: datetime):
@@ -72,6 +75,12 @@ def _round_inputs(session: Session, now: datetime):
     return rows, users, applicants, units, candidates
 
 
+def _tier_changed(user: User | None) -> dict:
+    """{"tier_note": " since 29 Nov 2026 (changed by an admin: ...)"} after an admin changed the tier."""
+    note = tier_note(user)
+    return {"tier_note": note} if note else {}
+
+
 def _round_payload(result: rounds_core.RoundResult, rows, users, units) -> dict:
     apps = {a.id: a for a in rows}
     unit_by_id = {u.id: u for u in units}
@@ -84,7 +93,7 @@ def _round_payload(result: rounds_core.RoundResult, rows, users, units) -> dict:
             "start": a.start.isoformat(), "end": a.end.isoformat(),
             "unit_code": unit.code, "unit_type": unit.unit_type, "user_id": app.user_id,
             "user_name": user.name if user else None, "priority_tier": user.priority_tier if user else None,
-            "weight": a.weight, "preferred_rank": (list(app.preferred_unit_ids or []).index(unit.id) + 1
+            **_tier_changed(user), "weight": a.weight, "preferred_rank": (list(app.preferred_unit_ids or []).index(unit.id) + 1
                                                    if unit.id in (app.preferred_unit_ids or []) else None),
             "monthly_rent": money(unit.monthly_rent),
         })
@@ -94,7 +103,7 @@ def _round_payload(result: rounds_core.RoundResult, rows, users, units) -> dict:
         user = users.get(app.user_id)
         unassigned.append({"application_id": u.application_id, "reason": u.reason, "user_id": app.user_id,
                            "user_name": user.name if user else None, "unit_type": app.unit_type,
-                           "priority_tier": user.priority_tier if user else None})
+                           "priority_tier": user.priority_tier if user else None, **_tier_changed(user)})
     return {"assignments": assignments, "unassigned": unassigned, "score": result.score,
             "weights": _weights_dict(weights())}
 

@@ -12,6 +12,7 @@ from ...allocation import waitlist as waitlist_core
 from ...models import UNIT_TYPES, HousingApplication, User, WaitlistEntry
 from .. import Conflict, NotFound
 from ..audit import record
+from ..standing import tier_note
 from ..tx import transaction
 from .common import Violations, as_int, is_staff
 
@@ -29,9 +30,11 @@ def queue_entry(entry: WaitlistEntry) -> waitlist_core.QueueEntry:
 
 
 def waiting(session: Session, unit_type: str) -> list[WaitlistEntry]:
-    """The waiting entries of a unit type, in no particular order."""
-    return list(session.execute(select(WaitlistEntry).where(WaitlistEntry.unit_type == unit_type,
-                                                            WaitlistEntry.status == "waiting")).scalars())
+    """The waiting entries of a unit type, in no particular order. A deactivated person's
+    entry keeps its row and place but is not in the queue until the account is reactivated."""
+    return list(session.execute(select(WaitlistEntry).join(User, User.id == WaitlistEntry.user_id)
+                                .where(WaitlistEntry.unit_type == unit_type, WaitlistEntry.status == "waiting",
+                                       User.active.is_(True))).scalars())
 
 
 def _explain(entry: WaitlistEntry, queue: list[waitlist_core.QueueEntry]) -> tuple[int | None, int | None, str]:
@@ -40,8 +43,10 @@ def _explain(entry: WaitlistEntry, queue: list[waitlist_core.QueueEntry]) -> tup
         if entry.status == "removed" and entry.reason:
             text = f"{text[:-1]}: {entry.reason}"
         return None, None, text
+    if not any(q.id == entry.id for q in queue):
+        return None, None, "The account is deactivated: this entry keeps its place but gets no offer until it is reactivated."
     position, ahead = waitlist_core.position_of(queue, entry.id)
-    return position, len(ahead), waitlist_core.explain(queue_entry(entry), ahead)
+    return position, len(ahead), waitlist_core.explain(queue_entry(entry), ahead, tier_note=tier_note(entry.user))
 
 
 def waitlist_position(session: Session, entry: WaitlistEntry) -> tuple[int | None, int | None, str]:
@@ -89,7 +94,9 @@ def join_waitlist(session: Session, *, application: HousingApplication, now: dat
     entry = session.execute(select(WaitlistEntry).where(WaitlistEntry.application_id == application.id,
                                                         WaitlistEntry.status == "waiting")).scalars().first()
     if entry is None:
-        user = session.get(User, application.user_id)
+        # Locked: a tier change committing meanwhile (services.people) is either seen here or
+        # moves this entry too once this transaction commits.
+        user = session.get(User, application.user_id, with_for_update=True, populate_existing=True)
         entry = WaitlistEntry(user_id=application.user_id, application_id=application.id,
                               unit_type=application.unit_type, priority_tier=user.priority_tier if user else 3,
                               joined_at=since, status="waiting")
@@ -122,6 +129,8 @@ def reorder_waitlist(session: Session, entry_id: int, *, new_position, reason: s
     entry = session.get(WaitlistEntry, entry_id, populate_existing=True)
     if entry.status != "waiting":
         raise Conflict(f"This entry is {entry.status}; only waiting entries can be moved.")
+    if not entry.user.active:
+        raise Conflict("This person's account is deactivated; reactivate it before moving the entry.")
     entries = waiting(session, entry.unit_type)
     queue = [queue_entry(e) for e in entries]
     old_position, _ = waitlist_core.position_of(queue, entry.id)

@@ -35,11 +35,13 @@ class ReportSpec:
         return tuple(key for key, kind in self.fields if kind != RATE)
 
 
+COMPANY = "company"  # grouped by the holder's company (by_company.py)
+
 SPECS = {
-    "occupancy": ReportSpec("occupancy", usage.OCCUPANCY_GROUPS, (
+    "occupancy": ReportSpec("occupancy", usage.OCCUPANCY_GROUPS + (COMPANY,), (
         ("available_unit_nights", INT), ("occupied_unit_nights", INT), ("occupancy_rate", RATE),
         ("rent_due", MONEY)), {"occupancy_rate": ("occupied_unit_nights", "available_unit_nights")}),
-    "utilisation": ReportSpec("utilisation", usage.UTILISATION_GROUPS, (
+    "utilisation": ReportSpec("utilisation", usage.UTILISATION_GROUPS + (COMPANY,), (
         ("open_hours", HOURS), ("booked_hours", HOURS), ("pending_hours", HOURS), ("utilisation_rate", RATE),
         ("fees", MONEY)), {"utilisation_rate": ("booked_hours", "open_hours")}),
     "revenue": ReportSpec("revenue", ("month",), (

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from ...allocation import usage
-from .common import check_group, check_period
+from . import by_company
+from .common import COMPANY, check_group, check_period
 from .records import HousingData, load_housing
 
 
@@ -19,14 +20,16 @@ def occupancy(session: Session, *, start: date, end: date, group: str = "unit_ty
     check_period(start, end)
     group = check_group("occupancy", group)
     data = load_housing(session, start, end)
-    return occupancy_rows(data, start, end, group)
+    return occupancy_rows(data, start, end, group, session)
 
 
-def occupancy_rows(data: HousingData, start: date, end: date, group: str) -> list[dict]:
+def occupancy_rows(data: HousingData, start: date, end: date, group: str, session: Session | None = None) -> list[dict]:
+    grouped = by_company.occupancy(session, data.units, data.outages, start, end) if group == COMPANY \
+        else usage.occupancy_by_group(data.units, data.outages, data.leases, start, end, group)
     return [{"group": label, "available_unit_nights": f.available_unit_nights,
              "occupied_unit_nights": f.occupied_unit_nights, "occupancy_rate": f.occupancy_rate,
              "rent_due": f.rent_due}
-            for label, f in usage.occupancy_by_group(data.units, data.outages, data.leases, start, end, group)]
+            for label, f in grouped]
 
 
 def occupancy_trend(session: Session, *, months: list[date]) -> dict:

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from ...allocation import usage
-from .common import check_group, check_period
+from . import by_company
+from .common import COMPANY, check_group, check_period
 from .records import load_spaces, stream_bookings, usages, was_active
 
 
@@ -21,14 +22,19 @@ def utilisation(session: Session, *, start: date, end: date, group: str = "space
     ws, we = usage.period_instants(start, end, tz)
     data = load_spaces(session, ws, we, tz)
     per = usages(data, ws, we, tz)
-    for booking in stream_bookings(session, ws, we):
-        if booking.space_id in per:
-            per[booking.space_id].add_booking(booking)
-    per_space = [(space, per[space.id].figures()) for space in data.spaces
-                 if was_active(space, ws, we) or per[space.id].used]
+    spaces = {space.id: space for space in data.spaces}
+    if group == COMPANY:
+        grouped = by_company.utilisation(session, per, lambda i, u: was_active(spaces[i], ws, we) or u.used, ws, we)
+    else:
+        for booking in stream_bookings(session, ws, we):
+            if booking.space_id in per:
+                per[booking.space_id].add_booking(booking)
+        per_space = [(space, per[space.id].figures()) for space in data.spaces
+                     if was_active(space, ws, we) or per[space.id].used]
+        grouped = usage.group_utilisation(per_space, group)
     return [{"group": label, "open_hours": f.open_hours, "booked_hours": f.booked_hours,
              "pending_hours": f.pending_hours, "utilisation_rate": f.utilisation_rate, "fees": f.fees}
-            for label, f in usage.group_utilisation(per_space, group)]
+            for label, f in grouped]
 
 
 def heat_map(session: Session, *, start: date, end: date, tz: ZoneInfo, space_id: int | None = None) -> usage.HeatMap:

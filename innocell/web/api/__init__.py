@@ -18,7 +18,7 @@ from ..entry import query_int  # noqa: F401  (the API's routes import it from he
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
-PUBLIC_ENDPOINTS = {"api.create_token"}
+PUBLIC_ENDPOINTS = {"api.create_token", "api.create_password_reset"}
 
 
 @bp.before_request
@@ -68,4 +68,4 @@ def json_body() -> dict:
     return data
 
 
-from . import core, housing, jobs, privacy, reports, spaces  # noqa: E402,F401  (routes)
+from . import core, housing, jobs, people, privacy, reports, spaces  # noqa: E402,F401  (routes)

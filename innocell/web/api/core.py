@@ -26,7 +26,8 @@ def create_token():
         return jsonify(body), exc.status, {"Retry-After": str(exc.retry_after)}
     if user is None:
         return jsonify({"error": "unauthorized", "message": "Wrong email or password."}), 401
-    token, row = issue_token(db.session, user, now=now, hours=current_app.config["API_TOKEN_HOURS"])
+    name = data.get("name") if isinstance(data.get("name"), str) else None
+    token, row = issue_token(db.session, user, now=now, hours=current_app.config["API_TOKEN_HOURS"], name=name)
     from ...timeutil import iso_local, local_zone
 
     return jsonify({"token": token, "expires_at": iso_local(row.expires_at, local_zone())}), 201
