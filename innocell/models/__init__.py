@@ -24,6 +24,7 @@ from .spaces import (
     RecurringBlackout,
     SlotRequest,
     Space,
+    SpaceKind,
 )
 
 __all__ = [
@@ -32,5 +33,5 @@ __all__ = [
     "AllocationRound", "HousingApplication", "Lease", "Offer", "Unit", "UnitOutage", "WaitlistEntry",
     "AuditEvent", "JobRun", "Notification", "ReportSnapshot",
     "BOOKING_STATUSES", "DEFAULT_OPENING_HOURS", "Authorisation", "Blackout", "Booking",
-    "RecurringBlackout", "SlotRequest", "Space",
+    "RecurringBlackout", "SlotRequest", "Space", "SpaceKind",
 ]

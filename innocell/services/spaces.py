@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from ..allocation.availability import Occupancy
 from ..allocation.hours import WEEKDAYS, validate_opening_hours
 from ..models import DEFAULT_OPENING_HOURS, Booking, Space, User
-from . import BadRequest, Conflict, NotFound, RuleViolation
+from . import BadRequest, Conflict, NotFound, RuleViolation, space_kinds
 from .audit import record
 from .guard import lock_resource
 from .settings import setting
@@ -67,10 +67,12 @@ _INT_FIELDS = {
     "max_minutes": (1, None, "The longest booking"),
     "buffer_minutes": (0, None, "The buffer"),
     "max_days_ahead": (0, 3650, "The booking horizon"),
+    "late_cancel_hours": (0, 24 * 30, "The late-cancellation window in hours"),
 }
+_MONEY_FIELDS = {"hourly_rate": "The hourly rate", "late_cancel_fee": "The late-cancellation fee"}
 _BOOL_FIELDS = ("requires_approval", "active", "requires_authorisation", "requires_checkin", "closed_on_holidays")
 _TEXT_FIELDS = {"code": (40, True), "name": (200, True), "kind": (40, True), "description": (5000, False)}
-EDITABLE = set(_INT_FIELDS) | set(_BOOL_FIELDS) | set(_TEXT_FIELDS) | {"opening_hours", "hourly_rate"}
+EDITABLE = set(_INT_FIELDS) | set(_BOOL_FIELDS) | set(_TEXT_FIELDS) | set(_MONEY_FIELDS) | {"opening_hours"}
 
 
 def _clean(data: dict, base: dict) -> tuple[dict, list[dict]]:
@@ -120,17 +122,18 @@ def _clean(data: dict, base: dict) -> tuple[dict, list[dict]]:
                 bad(field, f"'{field}' must be true or false.")
                 continue
             values[field] = value
-        elif field == "hourly_rate":
+        elif field in _MONEY_FIELDS:
+            label = _MONEY_FIELDS[field]
             if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-                bad(field, "The hourly rate must be a number.")
+                bad(field, f"{label} must be a number.")
                 continue
             try:
                 rate = Decimal(str(value))
             except InvalidOperation:
-                bad(field, "The hourly rate must be a number.")
+                bad(field, f"{label} must be a number.")
                 continue
             if not rate.is_finite() or rate < 0 or rate >= Decimal("100000000"):
-                bad(field, "The hourly rate must be a number of at least 0.")
+                bad(field, f"{label} must be a number of at least 0.")
                 continue
             values[field] = rate.quantize(Decimal("0.01"))
         elif field == "opening_hours":
@@ -156,6 +159,15 @@ def _clean(data: dict, base: dict) -> tuple[dict, list[dict]]:
     return values, violations
 
 
+def _check_kind(session: Session, data: dict, values: dict, violations: list[dict]) -> None:
+    """A space's kind is one of the managed keys (space_kinds); checked when it is given."""
+    if "kind" not in data or any(v["rule"] == "kind" for v in violations):
+        return
+    problem = space_kinds.unknown_kind_violation(session, values.get("kind"))
+    if problem is not None:
+        violations.append(problem)
+
+
 def _defaults() -> dict:
     return {
         "code": None, "name": None, "kind": None, "description": "",
@@ -163,7 +175,8 @@ def _defaults() -> dict:
         "slot_minutes": 30, "min_minutes": 30, "max_minutes": 480, "buffer_minutes": 0,
         "max_days_ahead": int(setting("BOOKING_HORIZON_DAYS")), "hourly_rate": Decimal("0"),
         "requires_approval": False, "active": True, "requires_authorisation": False,
-        "requires_checkin": False, "closed_on_holidays": False,
+        "requires_checkin": False, "closed_on_holidays": False, "late_cancel_hours": 0,
+        "late_cancel_fee": Decimal("0"),
     }
 
 
@@ -179,6 +192,7 @@ def create_space(session: Session, data: dict, *, actor: User, now: datetime) ->
     for field in ("code", "name", "kind"):
         if field not in data:
             violations.append({"rule": field, "message": f"'{field}' is required."})
+    _check_kind(session, data, values, violations)
     if violations:
         raise RuleViolation("The space was not saved: " + " ".join(v["message"] for v in violations),
                             violations=violations)
@@ -198,6 +212,7 @@ def update_space(session: Session, space_id: int, data: dict, *, actor: User, no
         raise BadRequest("Send the changes as a JSON object.")
     space = locked_space(session, space_id)
     values, violations = _clean(data, _current(space))
+    _check_kind(session, data, values, violations)
     if violations:
         raise RuleViolation("The space was not saved: " + " ".join(v["message"] for v in violations),
                             violations=violations)
