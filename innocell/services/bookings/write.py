@@ -172,10 +172,17 @@ def shorten(booking: Booking, new_end: datetime, *, now: datetime, reason: str) 
     return True
 
 
-def _is_late(space: Space, booking: Booking, now: datetime) -> bool:
-    """Inside the space's late-cancellation window (off when late_cancel_hours is 0)."""
+def is_late(space: Space, booking: Booking, now: datetime) -> bool:
+    """Whether cancelling now is inside the space's late-cancellation window (off when
+    late_cancel_hours is 0); pages warn with it before the holder confirms."""
     hours = space.late_cancel_hours or 0
     return hours > 0 and booking.start_at - now < timedelta(hours=hours)
+
+
+def ends_early_at(booking: Booking, now: datetime) -> datetime | None:
+    """Where cancelling now would end this booking if it is under way (None: not begun, so it
+    would be cancelled whole; or already over)."""
+    return end_early_at(booking.start_at, booking.end_at, now, booking.space.slot_minutes, zone())
 
 
 @transaction
@@ -213,7 +220,7 @@ def cancel(session: Session, booking_id: int, *, actor: User, now: datetime, rea
     booking.cancelled_at = now
     booking.cancelled_by_id = actor.id
     booking.cancel_reason = reason or ("Cancelled by the holder" if by_holder else "Cancelled by a manager")
-    if by_holder and _is_late(space, booking, now):
+    if by_holder and is_late(space, booking, now):
         booking.late_cancel = True
         booking.late_cancel_fee = space.late_cancel_fee or Decimal("0")
     if not by_holder:

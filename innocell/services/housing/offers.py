@@ -25,6 +25,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from ...allocation import homes as homes_core
+from ...allocation.dates import add_months
 from ...allocation.rounds import human_date
 from ...models import HousingApplication, Lease, Offer, Unit, User, WaitlistEntry
 from .. import BadRequest, Conflict, Forbidden, NotFound
@@ -32,7 +33,7 @@ from ..guard import lock_person, lock_resource
 from ..notifications import notify
 from ..settings import zone
 from ..tx import transaction
-from .common import LIVE_LEASES, OPEN_APPLICATIONS, is_staff
+from .common import LIVE_LEASES, OPEN_APPLICATIONS, is_staff, term_label
 from .leases import check_free, check_one_home, end_lease, homes_of, insert_lease
 
 OFFER_SUBJECTS = {
@@ -159,6 +160,14 @@ def _answerable(session: Session, offer_id, user: User, now: datetime, *,
         deadline = offer.expires_at.astimezone(tz).strftime("%d %b %Y %H:%M")
         raise Conflict(f"This offer expired on {deadline}; it cannot be answered any more.")
     return offer, units[offer.unit_id]
+
+
+def offer_term(offer: Offer) -> str:
+    """The offered stay as people say it: '12 months', '6 months and 3 nights', '40 nights'."""
+    months = 0
+    while add_months(offer.start_date, months + 1) <= offer.end_date:
+        months += 1
+    return term_label(months, (offer.end_date - add_months(offer.start_date, months)).days)
 
 
 def transfer_ends(session: Session, offer: Offer) -> list[tuple[homes_core.Home, date]]:

@@ -62,4 +62,4 @@ def json_body() -> dict:
     return data
 
 
-from . import core, housing, jobs, reports, spaces  # noqa: E402,F401  (routes)
+from . import core, housing, jobs, reports, space_kinds, spaces  # noqa: E402,F401  (routes)
