@@ -131,11 +131,8 @@ class LeaseForm(_Period, FlaskForm):
                                 validators=[Optional(), NumberRange(min=0, message="Rent cannot be negative.")])
     allow_overlap = BooleanField("Allow it to overlap the resident's other lease (e.g. a handover night when "
                                  "moving units)")
-    overlap_reason = StringField("Reason for the overlap (recorded)", validators=[Optional(), Length(max=300)])
-
-    def validate_overlap_reason(self, field):
-        if self.allow_overlap.data and not (field.data or "").strip():
-            raise ValidationError("Say why the resident may hold two leases over these nights; it is recorded.")
+    overlap_reason = StringField("Reason for the overlap (recorded)", validators=[Optional(), Length(max=300)],
+                                 description="Needed when the overlap is allowed; the service says so beside it.")
 
 
 class TerminateForm(FlaskForm):
