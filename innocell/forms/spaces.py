@@ -227,7 +227,8 @@ class SpaceForm(FlaskForm):
             "requires_authorisation": bool(self.requires_authorisation.data),
             "requires_checkin": bool(self.requires_checkin.data),
             "closed_on_holidays": bool(self.closed_on_holidays.data),
-            "late_cancel_hours": self.late_cancel_hours.data or 0, "late_cancel_fee": str(self.late_cancel_fee.data or 0),
+            "late_cancel_hours": self.late_cancel_hours.data or 0,
+            "late_cancel_fee": str(self.late_cancel_fee.data or 0),
         }
 
 

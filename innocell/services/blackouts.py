@@ -101,7 +101,8 @@ def add_recurring_blackout(session: Session, space_id: int, *, weekday: int, sta
         windows = weekly_windows([WeeklyWindow(weekday, start_time, end_time, valid_from, valid_until)],
                                  now - timedelta(days=1), last + timedelta(days=1), tz)
         for b in upcoming:
-            starts = [ws for ws, we in windows if ws < b.end_at and b.start_at < we]
+            # Windows already over when the rule is added cut nothing (the time was used).
+            starts = [ws for ws, we in windows if ws < b.end_at and b.start_at < we and we > now]
             if starts:
                 affected.append(b)
                 cut_at[b.id] = min(starts)

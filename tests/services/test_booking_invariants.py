@@ -4,7 +4,7 @@ booked when a booking under way is ended (by its holder, a manager, a blackout),
 cancellations, and the managed list of space kinds."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -206,6 +206,17 @@ def test_a_weekly_blackout_into_a_booking_under_way(session, alice, manager, new
                                         now=hk(1, 10))
     booking = session.get(Booking, running.id)
     assert (booking.status, booking.end_at) == ("confirmed", hk(1, 12))
+
+
+def test_a_weekly_window_already_over_today_cuts_nothing(session, alice, manager, new_space, now):
+    lab = new_space()
+    running = svc.book(session, user=alice, space_id=lab.id, start=hk(1, 8), end=hk(1, 13), now=hk(1, 7))
+    _, affected = blackout_svc.add_recurring_blackout(
+        session, lab.id, weekday=1, start_time="08:30", end_time="09:00", valid_from=None, valid_until=None,
+        reason="Cleaning", actor=manager, now=hk(1, 10))
+    assert affected == []
+    booking = session.get(Booking, running.id)
+    assert (booking.status, booking.end_at, booking.ended_early_at) == ("confirmed", hk(1, 13), None)
 
 
 # --- late cancellations ---------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ space form), "End now" for a booking under way (page and DELETE), late cancellat
 the accept confirmation page, transfers labelled, and a manager's recorded lease overlap."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
