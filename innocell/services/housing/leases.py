@@ -259,13 +259,16 @@ def end_lease(session: Session, lease: Lease, on: date, *, reason: str, now: dat
     """End a lease early, inside the caller's transaction: it keeps the nights before `on` (none
     when `on` is on or before its start: called off before move-in), and an open renewal offer
     for it expires. Returns the old end."""
+    # The renewal offers first, locked, then the lease: the order the offer expiry job takes
+    # (it locks due offers, then sets their leases 'ending'), so the two never wait in a cycle.
+    renewals = list(session.execute(select(Offer).where(Offer.lease_id == lease.id, Offer.kind == "renewal",
+                                                        Offer.status == "open").with_for_update()).scalars())
     old_end = lease.end_date
     lease.end_date = max(on, lease.start_date)
     lease.status = "terminated"
     lease.terminated_at = now
     lease.termination_reason = reason.strip()[:300]
-    for offer in session.execute(select(Offer).where(Offer.lease_id == lease.id, Offer.kind == "renewal",
-                                                     Offer.status == "open")).scalars():
+    for offer in renewals:
         offer.status = "expired"
         offer.responded_at = now
     return old_end
