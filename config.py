@@ -36,6 +36,11 @@ DEFAULTS: dict[str, object] = {
     "BOOKING_MAX_SCAN_HOURS": 24 * 7,  # longest booking + buffer the overlap scan must look back over
     "QUOTA_HOURS_PER_WEEK": {"wet_lab": 40, "dry_lab": 40, "meeting_room": 20, "event_space": 16, "gym": 14, "music_room": 10},
     "QUOTA_DEFAULT_HOURS_PER_WEEK": 40,
+    # Bookings one resident may hold at the same instant, per kind (labs: one at a time).
+    # Like the quotas above, these seed the managed list of kinds (space_kinds) and are the
+    # defaults for a kind added without its own limits; afterwards the kind's row decides.
+    "SIMULTANEOUS_BOOKINGS": {"wet_lab": 1, "dry_lab": 1},
+    "SIMULTANEOUS_DEFAULT_BOOKINGS": 2,
     "SUGGESTION_COUNT": 5,
     "NO_SHOW_GRACE_MINUTES": 15,
     "REMINDER_HOURS": 24,

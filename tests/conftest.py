@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 import innocell.services.accounts as accounts_service
+from innocell.services import space_kinds
 from innocell import create_app
 from innocell.extensions import db
 
@@ -157,6 +158,9 @@ def app(app_config, backend):
     else:
         _truncate_all(application)
     with application.app_context():
+        # The managed space kinds, as migration 0004 seeds them (create_all makes no rows).
+        space_kinds.seed_kinds(db.session, now=FIXED_NOW)
+        db.session.remove()
         yield application
         db.session.remove()
         db.engine.dispose()
@@ -211,6 +215,25 @@ def make_company(app):
         return company
 
     return _make
+
+
+@pytest.fixture
+def set_kind(app):
+    """Change a managed space kind's row (its limits now come from there, not config.py):
+    set_kind("wet_lab", quota_hours=3, simultaneous=2)."""
+
+    def _set(key, **values):
+        from sqlalchemy import select
+
+        from innocell.models import SpaceKind
+
+        kind = db.session.execute(select(SpaceKind).where(SpaceKind.key == key)).scalar_one()
+        for name, value in values.items():
+            setattr(kind, name, value)
+        db.session.commit()
+        return kind
+
+    return _set
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from .intervals import merge, overlaps
 UTC = timezone.utc
 
 RULES = ("past", "too_far_ahead", "outside_opening_hours", "off_grid", "too_short", "too_long", "quota",
-         "inactive_space", "not_authorised")
+         "simultaneous", "inactive_space", "not_authorised")
 # Violations no other start time or space of the same length can cure.
 LENGTH_RULES = frozenset({"off_grid", "too_short", "too_long"})
 
@@ -69,11 +69,16 @@ class UserContext:
     """What the rules need to know about the person booking.
 
     `used_minutes` maps a local ISO week (year, week) to the minutes this user already has
-    booked (non-cancelled) in spaces of this kind; only weeks the request touches matter."""
+    booked (non-cancelled) in spaces of this kind; only weeks the request touches matter.
+    `own_bookings` are the user's other live bookings of this kind, [start, end) pairs, around
+    the request (and the earlier occurrences of the same request); `simultaneous_limit` is how
+    many the kind lets one person hold at the same instant (None: no limit, e.g. staff)."""
 
     quota_minutes: int | None = None  # None: no quota applies (staff)
     used_minutes: dict = field(default_factory=dict, hash=False, compare=False)
     authorised: bool = True
+    simultaneous_limit: int | None = None
+    own_bookings: list = field(default_factory=list, hash=False, compare=False)
 
 
 @dataclass
@@ -174,6 +179,37 @@ def week_minutes(intervals: Iterable[tuple[datetime, datetime]], tz: ZoneInfo) -
     return totals
 
 
+# ---------------------------------------------------------------------------- the person's holdings
+
+
+def simultaneous_peak(intervals: Iterable[tuple[datetime, datetime]], start: datetime,
+                      end: datetime) -> tuple[int, datetime]:
+    """(the most of `intervals` in use at one instant of [start, end), the first such instant)."""
+    events = []
+    for s, e in intervals:
+        a, b = max(s, start), min(e, end)
+        if a < b:
+            events += [(a, 1), (b, -1)]
+    events.sort(key=lambda ev: (ev[0], ev[1]))  # ends before starts at the same instant
+    level = peak = 0
+    at = start
+    for instant, delta in events:
+        level += delta
+        if level > peak:
+            peak, at = level, instant
+    return peak, at
+
+
+def end_early_at(start: datetime, end: datetime, now: datetime, slot_minutes: int, tz: ZoneInfo) -> datetime | None:
+    """Where a booking under way ends when it is ended now: the first point of the space's grid
+    at or after `now`, never later than its end. None when it has not begun (nothing was used:
+    it can be cancelled whole) or is already over."""
+    if not start < now < end:
+        return None
+    points = grid_points(now, now + timedelta(minutes=slot_minutes), slot_minutes, tz)
+    return min(points[0], end) if points else end
+
+
 # ---------------------------------------------------------------------------- rules
 
 
@@ -251,6 +287,15 @@ def rule_violations(spec: SpaceSpec, start: datetime, end: datetime, now: dateti
                                        f"{fmt_minutes(used)} booked, so {fmt_minutes(left)} is left and this "
                                        f"booking needs {fmt_minutes(minutes)}."})
                 break
+    if user.simultaneous_limit is not None:
+        busiest = simultaneous_peak(user.own_bookings, start, end)
+        if busiest[0] + 1 > user.simultaneous_limit:
+            limit = user.simultaneous_limit
+            kind = (spec.kind or "space").replace("_", " ")
+            out.append({"rule": "simultaneous",
+                        "message": f"You may hold {limit} {kind} booking{'s' if limit != 1 else ''} at the same "
+                                   f"time. At {fmt_local(busiest[1], tz)} you already hold {busiest[0]}, so this "
+                                   f"booking would make {busiest[0] + 1}."})
     if not spec.active:
         out.append({"rule": "inactive_space", "message": f"{name} is not open for booking at the moment."})
     if spec.requires_authorisation and not user.authorised:

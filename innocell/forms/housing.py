@@ -129,6 +129,10 @@ class LeaseForm(_Period, FlaskForm):
     end = DateField("End (move-out day)", validators=[InputRequired(message="Choose the move-out day.")])
     monthly_rent = DecimalField("Monthly rent (HK$, empty: the unit's rent)", places=2,
                                 validators=[Optional(), NumberRange(min=0, message="Rent cannot be negative.")])
+    allow_overlap = BooleanField("Allow it to overlap the resident's other lease (e.g. a handover night when "
+                                 "moving units)")
+    overlap_reason = StringField("Reason for the overlap (recorded)", validators=[Optional(), Length(max=300)],
+                                 description="Needed when the overlap is allowed; the service says so beside it.")
 
 
 class TerminateForm(FlaskForm):

@@ -19,7 +19,6 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from . import select_choices
@@ -45,11 +44,9 @@ _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
 
 
 def kind_label(kind: str) -> str:
+    """A kind's label without the database: the seeded labels, else the key made readable
+    (pages read the managed labels through web.display.kind_label)."""
     return KIND_LABELS.get(kind, kind.replace("_", " ").capitalize())
-
-
-def kind_choices(kinds) -> list[SelectChoice]:
-    return select_choices((k, kind_label(k)) for k in kinds)
 
 
 def parse_windows(text: str) -> list[list[str]]:
@@ -164,8 +161,8 @@ class RejectForm(FlaskForm):
 class SpaceForm(FlaskForm):
     code = StringField("Code", validators=[DataRequired(), Length(max=40)], description="Short and unique, e.g. WL-04.")
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    kind = StringField("Kind", validators=[DataRequired(), Length(max=40)],
-                       description="e.g. wet_lab, dry_lab, meeting_room, event_space, gym, music_room.")
+    kind = SelectField("Kind", validators=[DataRequired(message="Choose the kind of space.")],
+                       description="One of the managed kinds; its quota and simultaneous limit apply.")
     description = TextAreaField("Description", validators=[Optional(), Length(max=4000)])
     capacity = IntegerField("Capacity", default=1, validators=[InputRequired(), NumberRange(min=1, max=1000)],
                             description="How many bookings may overlap (benches, seats).")
@@ -181,6 +178,12 @@ class SpaceForm(FlaskForm):
     requires_authorisation = BooleanField("Only authorised (trained) users may book")
     requires_checkin = BooleanField("Holders must check in")
     closed_on_holidays = BooleanField("Closed on Hong Kong public holidays")
+    late_cancel_hours = IntegerField("Late-cancellation window (hours)", default=0,
+                                     validators=[Optional(), NumberRange(min=0, max=720)],
+                                     description="A holder's cancellation less than this many hours before the start "
+                                                 "is recorded as late; 0 or empty: no window.")
+    late_cancel_fee = DecimalField("Late-cancellation fee (HK$)", default=0, places=2,
+                                   validators=[Optional(), NumberRange(min=0, max=1000000)])
     hours_mon = StringField("Monday")
     hours_tue = StringField("Tuesday")
     hours_wed = StringField("Wednesday")
@@ -225,7 +228,36 @@ class SpaceForm(FlaskForm):
             "requires_authorisation": bool(self.requires_authorisation.data),
             "requires_checkin": bool(self.requires_checkin.data),
             "closed_on_holidays": bool(self.closed_on_holidays.data),
+            "late_cancel_hours": self.late_cancel_hours.data or 0,
+            "late_cancel_fee": str(self.late_cancel_fee.data or 0),
         }
+
+
+class SpaceKindForm(FlaskForm):
+    """A managed kind of space; the key is set once, when the kind is added."""
+
+    key = StringField("Key", validators=[DataRequired(message="Give the key, e.g. wet_lab."), Length(max=40)],
+                      description="Lower-case letters, digits and underscores, e.g. wet_lab; it cannot change later.")
+    label = StringField("Label", validators=[DataRequired(message="Give the name people read, e.g. Wet labs."),
+                                             Length(max=100)])
+    quota_hours = DecimalField("Weekly quota (hours)", places=2,
+                               validators=[InputRequired(message="Give the hours a resident may book a week."),
+                                           NumberRange(min=0, max=168)],
+                               description="Hours a resident may book a week in spaces of this kind.")
+    simultaneous = IntegerField("Bookings at the same time", validators=[
+        InputRequired(message="Say how many bookings one resident may hold at once."), NumberRange(min=1, max=100)],
+        description="How many bookings of this kind one resident may hold at the same instant.")
+
+    def to_data(self, *, with_key: bool) -> dict:
+        data = {"label": self.label.data.strip(), "quota_hours": str(self.quota_hours.data),
+                "simultaneous": self.simultaneous.data}
+        if with_key:
+            data["key"] = self.key.data.strip()
+        return data
+
+
+class EditSpaceKindForm(SpaceKindForm):
+    key = None  # the key is fixed once the kind exists
 
 
 class BlackoutForm(FlaskForm):

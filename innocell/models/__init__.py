@@ -26,6 +26,7 @@ from .spaces import (
     SlotRequest,
     Space,
     SpaceActivePeriod,
+    SpaceKind,
 )
 
 __all__ = [
@@ -35,5 +36,5 @@ __all__ = [
     "AuditEvent", "CalendarFeed", "IdempotencyKey", "JobRun", "Notification", "ReportSnapshot",
     "COMPANY_STATUSES", "LINK_PURPOSES", "AccountLink", "Company", "SiteSetting",
     "BOOKING_STATUSES", "DEFAULT_OPENING_HOURS", "Authorisation", "Blackout", "Booking",
-    "RecurringBlackout", "SlotRequest", "Space", "SpaceActivePeriod",
+    "RecurringBlackout", "SlotRequest", "Space", "SpaceActivePeriod", "SpaceKind",
 ]

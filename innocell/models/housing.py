@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Date,
     Float,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    false,
     func,
     text,
 )
@@ -72,7 +74,9 @@ class Lease(db.Model):
     """A claim on a unit over [start_date, end_date). A terminated lease keeps the nights it
     really occupied (end_date moves to the termination date; to start_date, zero nights,
     when it is called off before move-in). PostgreSQL's exclusion
-    constraint forbids two occupying leases of a unit to overlap."""
+    constraints forbid two occupying leases of a unit to overlap, and two leases of one person
+    (one home a night) unless a manager recorded the overlap as allowed (`overlap_allowed`,
+    e.g. a handover night when moving units, with `overlap_reason`, audited)."""
 
     __tablename__ = "leases"
     __table_args__ = (
@@ -88,6 +92,13 @@ class Lease(db.Model):
             using="gist",
             name="ex_leases_no_overlap",
         ).ddl_if(dialect="postgresql"),
+        ExcludeConstraint(
+            (text("user_id"), "="),
+            (func.daterange(text("start_date"), text("end_date"), text("'[)'")), "&&"),
+            where=text("status IN ('active','ending','ended','terminated') AND NOT overlap_allowed"),
+            using="gist",
+            name="ex_leases_person_no_overlap",
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -101,6 +112,8 @@ class Lease(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     terminated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     termination_reason: Mapped[str | None] = mapped_column(String(300))
+    overlap_allowed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    overlap_reason: Mapped[str | None] = mapped_column(String(300))
 
     unit: Mapped[Unit] = relationship()
     user: Mapped[User] = relationship()
@@ -127,8 +140,11 @@ class HousingApplication(db.Model):
     reason: Mapped[str | None] = mapped_column(String(500))  # why unassigned, last round
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A transfer request: the dates overlap this lease of the applicant, which an accepted offer ends.
+    transfer_from_lease_id: Mapped[int | None] = mapped_column(ForeignKey("leases.id"))
 
     user: Mapped[User] = relationship()
+    transfer_from: Mapped[Lease | None] = relationship(foreign_keys=[transfer_from_lease_id])
 
 
 class AllocationRound(db.Model):

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    false,
     func,
     text,
 )
@@ -37,6 +38,24 @@ from .types import UTCDateTime
 BOOKING_STATUSES = ("pending", "confirmed", "cancelled")
 
 DEFAULT_OPENING_HOURS = {day: [["08:00", "22:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+
+
+class SpaceKind(db.Model):
+    """A kind of space (wet lab, meeting room...): a managed list, so a space's `kind` is one of
+    these keys, and the person's limits per kind (weekly quota, simultaneous bookings) live here."""
+
+    __tablename__ = "space_kinds"
+    __table_args__ = (
+        CheckConstraint("quota_hours >= 0", name="ck_space_kinds_quota"),
+        CheckConstraint("simultaneous >= 1", name="ck_space_kinds_simultaneous"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), unique=True)
+    label: Mapped[str] = mapped_column(String(100))
+    quota_hours: Mapped[Decimal] = mapped_column(Numeric(6, 2))  # a resident's hours a week in spaces of the kind
+    simultaneous: Mapped[int] = mapped_column(Integer)  # bookings one resident may hold at the same instant
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Space(db.Model):
@@ -68,6 +87,10 @@ class Space(db.Model):
     closed_on_holidays: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # A holder's cancellation less than this many hours before the start is a late cancellation
+    # (recorded on the booking with the fee below); 0: no late-cancellation window.
+    late_cancel_hours: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    late_cancel_fee: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("0"), server_default="0")
 
 
 class Blackout(db.Model):
@@ -152,6 +175,14 @@ class Booking(db.Model):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Ended early while under way (by its holder, a manager, a blackout or a no-show release):
+    # the used part [start_at, end_at) stays booked and billed; booked_end_at keeps the end as booked.
+    ended_early_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    booked_end_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(300))
+    # Cancelled by its holder inside the space's late-cancellation window, and the fee then.
+    late_cancel: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    late_cancel_fee: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
 
     space: Mapped[Space] = relationship()
     user: Mapped[User] = relationship(foreign_keys=[user_id])

@@ -1,6 +1,7 @@
 """Blackouts: times a space cannot be booked (one-off, or every week), set and lifted by
 managers. Adding one cancels the bookings it covers (bookings.cancel_for_blackout) in the
-same transaction, under the space's lock, so no booking slips in between; each action is
+same transaction, under the space's lock, so no booking slips in between; a booking already
+under way is ended early instead (the part before the blackout stays booked). Each action is
 audited. The booking check reads live blackouts itself (bookings/reads.py)."""
 from __future__ import annotations
 
@@ -45,7 +46,8 @@ def add_blackout(session: Session, space_id: int, *, start: datetime, end: datet
     session.add(blackout)
     session.flush()
     affected = bookings.live_bookings_within(session, space.id, start, end, now)
-    bookings.cancel_for_blackout(session, space, affected, reason=reason, actor=actor, now=now)
+    bookings.cancel_for_blackout(session, space, affected, reason=reason, actor=actor, now=now,
+                                 cut_at={b.id: start for b in affected})
     record(session, actor_id=actor.id, action="blackout.create", target_type="blackout", target_id=blackout.id,
            now=now, reason=reason or None, space_id=space.id, start=start.isoformat(), end=end.isoformat(),
            cancelled_bookings=[b.id for b in affected])
@@ -93,12 +95,18 @@ def add_recurring_blackout(session: Session, space_id: int, *, weekday: int, sta
     session.flush()
     upcoming = bookings.upcoming_bookings(session, space.id, now)
     affected: list[Booking] = []
+    cut_at = {}
     if upcoming:
         last = max(b.end_at for b in upcoming)
         windows = weekly_windows([WeeklyWindow(weekday, start_time, end_time, valid_from, valid_until)],
                                  now - timedelta(days=1), last + timedelta(days=1), tz)
-        affected = [b for b in upcoming if any(ws < b.end_at and b.start_at < we for ws, we in windows)]
-    bookings.cancel_for_blackout(session, space, affected, reason=reason, actor=actor, now=now)
+        for b in upcoming:
+            # Windows already over when the rule is added cut nothing (the time was used).
+            starts = [ws for ws, we in windows if ws < b.end_at and b.start_at < we and we > now]
+            if starts:
+                affected.append(b)
+                cut_at[b.id] = min(starts)
+    bookings.cancel_for_blackout(session, space, affected, reason=reason, actor=actor, now=now, cut_at=cut_at)
     record(session, actor_id=actor.id, action="blackout.recurring.create", target_type="space", target_id=space.id,
            now=now, reason=reason or None, weekday=weekday, start_time=start_time, end_time=end_time,
            cancelled_bookings=[b.id for b in affected])

@@ -1,6 +1,8 @@
 """Realistic demo data in the park's shape: a 17-floor tower of about 511 units in four
 types, labs and rooms with opening hours, residents of several companies and tiers,
-leases, bookings, open applications and a waitlist. Deterministic for a given `now`."""
+leases, bookings, open applications and a waitlist. Deterministic for a given `now`.
+The data keeps every rule the allocator keeps: no unit let twice a night, one home a person a
+night, no space over capacity, no resident over a kind's simultaneous limit."""
 from __future__ import annotations
 
 import random
@@ -13,7 +15,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..allocation.dates import add_months
+from ..allocation.intervals import overlaps
 from ..models import Booking, Company, HousingApplication, Lease, Space, Unit, User, WaitlistEntry
+from . import space_kinds
 from .accounts import hash_password
 from .tx import transaction
 
@@ -130,6 +134,7 @@ def seed(session: Session, *, now: datetime, tz: ZoneInfo, scale: int = 1) -> di
     session.add_all(units)
     counts["units"] = len(units)
 
+    space_kinds.seed_kinds(session, now=now)  # the managed kinds (migration 0004 seeds them too)
     spaces: list[Space] = []
     for copy in range(1, scale + 1):
         for (code, name, kind, cap, hours, slot, mn, mx, buf, rate, approval, auth, checkin, hol) in SPACES:
@@ -149,6 +154,8 @@ def seed(session: Session, *, now: datetime, tz: ZoneInfo, scale: int = 1) -> di
     # so a year of history reads like a running building rather than one filling up.
     tenants = iter(residents)
     current_tenants: list[User] = []
+    moved_in: dict[int, object] = {}  # a current tenant's move-in day
+    earlier_tenants: set[int] = set()  # people who already hold one of the leases before
     resident_unit = next(u for u in units if u.unit_type == "solo" and u.code.endswith("-16"))
     for unit in units:
         if unit is resident_unit:
@@ -161,11 +168,17 @@ def seed(session: Session, *, now: datetime, tz: ZoneInfo, scale: int = 1) -> di
             break
         current_tenants.append(tenant)
         start = add_months(today.replace(day=1), -rng.randint(1, 11))
+        moved_in[tenant.id] = start
         session.add(Lease(unit_id=unit.id, user_id=tenant.id, start_date=start, end_date=add_months(start, 12),
                           monthly_rent=unit.monthly_rent, status="active", created_at=now))
         counts["leases"] += 1
-        if rng.random() < 0.85:
-            session.add(Lease(unit_id=unit.id, user_id=rng.choice(current_tenants).id,
+        # The lease before: a tenant who has since moved to their current unit, so that lease
+        # ended before their current one began (one home a night).
+        movers = [t for t in current_tenants if moved_in[t.id] >= start and t.id not in earlier_tenants]
+        if rng.random() < 0.85 and movers:
+            mover = rng.choice(movers)
+            earlier_tenants.add(mover.id)
+            session.add(Lease(unit_id=unit.id, user_id=mover.id,
                               start_date=add_months(start, -12), end_date=start,
                               monthly_rent=unit.monthly_rent - Decimal(200), status="ended",
                               created_at=now - timedelta(days=400)))
@@ -202,8 +215,11 @@ def seed(session: Session, *, now: datetime, tz: ZoneInfo, scale: int = 1) -> di
                                   status="waiting"))
         counts["waitlist"] += 1
 
-    # Bookings: the next two weeks, back to back at most, inside opening hours.
+    # Bookings: the next two weeks, back to back at most, inside opening hours; nobody over a
+    # kind's simultaneous limit.
     bookers = residents[:60] + [users["resident"]]
+    held: dict[tuple[int, str], list[tuple[datetime, datetime]]] = {}
+    limits = {kind: space_kinds.limits(session, kind)[1] for kind in {s.kind for s in spaces}}
     for space in spaces:
         if space.requires_authorisation:
             continue
@@ -224,7 +240,13 @@ def seed(session: Session, *, now: datetime, tz: ZoneInfo, scale: int = 1) -> di
                     break
                 start_utc, end_utc = cursor.astimezone(ZoneInfo("UTC")), end.astimezone(ZoneInfo("UTC"))
                 status = "confirmed" if not space.requires_approval else ("pending" if offset >= 0 else "confirmed")
-                session.add(Booking(space_id=space.id, user_id=rng.choice(bookers).id, start_at=start_utc,
+                booker = rng.choice(bookers)
+                mine = held.setdefault((booker.id, space.kind), [])
+                if sum(overlaps(s, e, start_utc, end_utc) for s, e in mine) >= limits[space.kind]:
+                    cursor = end + timedelta(minutes=space.buffer_minutes)
+                    continue
+                mine.append((start_utc, end_utc))
+                session.add(Booking(space_id=space.id, user_id=booker.id, start_at=start_utc,
                                     end_at=end_utc, hold_end_at=end_utc + timedelta(minutes=space.buffer_minutes),
                                     exclusive=space.capacity == 1, status=status,
                                     title=rng.choice(("Assay run", "PCR batch", "Team stand-up", "Investor call",

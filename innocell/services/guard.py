@@ -6,6 +6,10 @@ that follows cannot double-book.
   one writer, so the check and the insert run alone. `with_for_update()` is a no-op there.
 - PostgreSQL: `SELECT ... FOR UPDATE` on the resource row; READ COMMITTED gives the
   statements after the lock a snapshot that includes the winner's commit.
+
+Rules about a person (one home a night, bookings held at the same instant, the weekly quota)
+are checked under the person's lock too. The order is fixed: the person's users row first,
+then the resource row (unit or space), so two writers never wait on each other in a cycle.
 """
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..models import User
 from .tx import begin_guarded
 
 T = TypeVar("T")
@@ -30,6 +35,17 @@ def lock_resource(session: Session, model: type[T], resource_id: int) -> T | Non
     begin_guarded(session)
     stmt = select(model).where(model.id == resource_id).with_for_update().execution_options(populate_existing=True)
     return session.execute(stmt).scalar_one_or_none()
+
+
+def lock_person(session: Session, user_id: int):
+    """Begin the guarded write and lock the person's users row (before any resource row)."""
+    return lock_resource(session, User, user_id)
+
+
+def violated_constraint(exc: IntegrityError) -> str | None:
+    """The name of the constraint PostgreSQL says the write broke, when it says."""
+    diag = getattr(getattr(exc, "orig", None), "diag", None)
+    return getattr(diag, "constraint_name", None)
 
 
 def is_overlap_violation(exc: IntegrityError) -> bool:

@@ -1,9 +1,11 @@
 """Check-in and no-show release for spaces that require a check-in.
 
 A confirmed booking of such a space not checked in NO_SHOW_GRACE_MINUTES after its start is
-released while it is still running (status cancelled, reason 'no-show'), so its remaining time
-is free for others (and for the slot waitlist); its holder is notified. Bookings that already
-ended before any run saw them are left as they are. Check-in opens CHECKIN_EARLY_MINUTES before
+released while it is still running, so its remaining time is free for others; its holder is
+notified. Time that was held is time that was used: the release ends the booking early (its
+end moves to the first grid point at or after the release, the part before stays booked and
+billed, status stays confirmed, `end_reason` 'no-show'). Bookings that already ended before
+any run saw them are left as they are. Check-in opens CHECKIN_EARLY_MINUTES before
 the start and closes at the end (or once the booking was released); pages offer it (and list
 it in the inbox) from CHECKIN_EARLY_MINUTES before the start to the end of the grace period."""
 from __future__ import annotations
@@ -14,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from ..allocation.rules import end_early_at
 from ..models import Booking, Space
 from ..timeutil import to_local
 from . import Conflict, NotFound
@@ -34,7 +37,8 @@ def _grace() -> timedelta:
 def can_check_in(booking: Booking, now: datetime) -> bool:
     """Whether a page offers check-in for this booking now: a confirmed booking of a check-in
     space, not yet checked in, from CHECKIN_EARLY_MINUTES before its start to the end of the grace."""
-    if not booking.space.requires_checkin or booking.checked_in_at is not None or booking.status != "confirmed":
+    if (not booking.space.requires_checkin or booking.checked_in_at is not None or booking.status != "confirmed"
+            or booking.ended_early_at is not None):
         return False
     early = timedelta(minutes=CHECKIN_EARLY_MINUTES)
     return booking.start_at - early <= now <= booking.start_at + _grace() and now < booking.end_at
@@ -46,7 +50,7 @@ def checkin_due(session: Session, user_id: int, now: datetime) -> list[Booking]:
     return list(session.execute(
         select(Booking).join(Space, Space.id == Booking.space_id)
         .where(Booking.user_id == user_id, Booking.status == "confirmed", Booking.checked_in_at.is_(None),
-               Space.requires_checkin.is_(True), Booking.start_at <= now + early,
+               Booking.ended_early_at.is_(None), Space.requires_checkin.is_(True), Booking.start_at <= now + early,
                Booking.start_at >= now - _grace(), Booking.end_at > now)
         .order_by(Booking.start_at)
     ).scalars())
@@ -67,6 +71,10 @@ def check_in(session: Session, booking_id: int, *, user, now: datetime,
         raise Conflict("This booking is not confirmed yet; you can check in once a manager approves it.")
     if booking.checked_in_at is not None:
         return booking
+    if booking.ended_early_at is not None:
+        if booking.end_reason == NO_SHOW_REASON:
+            raise Conflict("This booking was released because nobody checked in within the grace period.")
+        raise Conflict("This booking was ended early; check-in is closed.")
     if now < booking.start_at - timedelta(minutes=early_minutes):
         raise Conflict(f"Check-in opens {early_minutes} minutes before the booking starts.")
     if now >= booking.end_at:
@@ -74,12 +82,13 @@ def check_in(session: Session, booking_id: int, *, user, now: datetime,
     # Conditional: a no-show release racing this check-in wins or loses as a whole.
     result = session.execute(
         update(Booking)
-        .where(Booking.id == booking_id, Booking.status == "confirmed", Booking.checked_in_at.is_(None))
+        .where(Booking.id == booking_id, Booking.status == "confirmed", Booking.checked_in_at.is_(None),
+               Booking.ended_early_at.is_(None))
         .values(checked_in_at=now)
         .execution_options(synchronize_session=False)
     )
     session.refresh(booking)
-    if result.rowcount != 1 and booking.status == "cancelled":
+    if result.rowcount != 1 and booking.end_reason == NO_SHOW_REASON:
         raise Conflict("This booking was released because nobody checked in within the grace period.")
     return booking
 
@@ -89,23 +98,31 @@ def due_booking_ids(session: Session, now: datetime, grace_minutes: int) -> list
         select(Booking.id)
         .join(Space, Space.id == Booking.space_id)
         .where(Space.requires_checkin.is_(True), Booking.status == "confirmed", Booking.checked_in_at.is_(None),
-               Booking.start_at <= now - timedelta(minutes=grace_minutes), Booking.end_at > now)
+               Booking.ended_early_at.is_(None), Booking.start_at <= now - timedelta(minutes=grace_minutes),
+               Booking.end_at > now)
         .order_by(Booking.start_at, Booking.id)
     ).scalars())
 
 
 @transaction
 def release(session: Session, booking_id: int, *, now: datetime, grace_minutes: int, tz: ZoneInfo) -> bool:
-    """Release one no-show booking under its space's lock; True when this call released it."""
+    """Release one no-show booking under its space's lock; True when this call released it.
+    The part before the release stays booked (see the module docstring)."""
     booking = session.get(Booking, booking_id)
     if booking is None:
         return False
-    lock_resource(session, Space, booking.space_id)
+    space = lock_resource(session, Space, booking.space_id)
+    booking = session.get(Booking, booking_id, populate_existing=True)
+    new_end = end_early_at(booking.start_at, booking.end_at, now, space.slot_minutes, tz) or booking.end_at
+    buffer = booking.hold_end_at - booking.end_at
+    # Conditional: a check-in racing this release wins or loses as a whole.
     result = session.execute(
         update(Booking)
         .where(Booking.id == booking_id, Booking.status == "confirmed", Booking.checked_in_at.is_(None),
-               Booking.start_at <= now - timedelta(minutes=grace_minutes), Booking.end_at > now)
-        .values(status="cancelled", cancelled_at=now, cancel_reason=NO_SHOW_REASON, cancelled_by_id=None)
+               Booking.ended_early_at.is_(None), Booking.start_at <= now - timedelta(minutes=grace_minutes),
+               Booking.end_at > now)
+        .values(end_at=new_end, hold_end_at=new_end + buffer,
+                booked_end_at=booking.end_at, ended_early_at=now, end_reason=NO_SHOW_REASON)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
@@ -115,6 +132,8 @@ def release(session: Session, booking_id: int, *, now: datetime, grace_minutes: 
     notify(session, user_id=booking.user_id, kind="no_show", now=now,
            subject=f"Booking released: {booking.space.name} {start:%a %d %b %H:%M}",
            body=(f"Nobody checked in to your booking of {booking.space.name} starting {start:%a %d %b %H:%M} "
-                 f"within {grace_minutes} minutes of its start, so it was released for others."),
+                 f"within {grace_minutes} minutes of its start, so the rest of it, from "
+                 f"{to_local(booking.end_at, tz):%H:%M}, was released for others. The time until then stays "
+                 f"booked to you."),
            link="/inbox", dedupe_key=f"no-show:{booking.id}")
     return True

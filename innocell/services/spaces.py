@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..allocation.hours import WEEKDAYS, validate_opening_hours
 from ..models import DEFAULT_OPENING_HOURS, Booking, Space, User
-from . import BadRequest, Conflict, NotFound, RuleViolation
+from . import BadRequest, Conflict, NotFound, RuleViolation, space_kinds
 from . import space_changes as changes
 from .audit import record
 from .guard import lock_resource
@@ -71,10 +71,12 @@ _INT_FIELDS = {
     "max_minutes": (1, None, "The longest booking"),
     "buffer_minutes": (0, None, "The buffer"),
     "max_days_ahead": (1, 3650, "The booking horizon"),
+    "late_cancel_hours": (0, 24 * 30, "The late-cancellation window in hours"),
 }
+_MONEY_FIELDS = {"hourly_rate": "The hourly rate", "late_cancel_fee": "The late-cancellation fee"}
 _BOOL_FIELDS = ("requires_approval", "active", "requires_authorisation", "requires_checkin", "closed_on_holidays")
 _TEXT_FIELDS = {"code": (40, True), "name": (200, True), "kind": (40, True), "description": (5000, False)}
-EDITABLE = set(_INT_FIELDS) | set(_BOOL_FIELDS) | set(_TEXT_FIELDS) | {"opening_hours", "hourly_rate"}
+EDITABLE = set(_INT_FIELDS) | set(_BOOL_FIELDS) | set(_TEXT_FIELDS) | set(_MONEY_FIELDS) | {"opening_hours"}
 
 
 def _clean(data: dict, base: dict) -> tuple[dict, list[dict]]:
@@ -124,9 +126,9 @@ def _clean(data: dict, base: dict) -> tuple[dict, list[dict]]:
                 bad(field, f"'{field}' must be true or false.")
                 continue
             values[field] = value
-        elif field == "hourly_rate":
+        elif field in _MONEY_FIELDS:
             try:
-                values[field] = fields.money(value, label="hourly rate")
+                values[field] = fields.money(value, label=_MONEY_FIELDS[field].removeprefix("The ").lower())
             except ValueError as exc:
                 bad(field, str(exc))
                 continue
@@ -153,6 +155,15 @@ def _clean(data: dict, base: dict) -> tuple[dict, list[dict]]:
     return values, violations
 
 
+def _check_kind(session: Session, data: dict, values: dict, violations: list[dict]) -> None:
+    """A space's kind is one of the managed keys (space_kinds); checked when it is given."""
+    if "kind" not in data or any(v["rule"] == "kind" for v in violations):
+        return
+    problem = space_kinds.unknown_kind_violation(session, values.get("kind"))
+    if problem is not None:
+        violations.append(problem)
+
+
 def _defaults() -> dict:
     return {
         "code": None, "name": None, "kind": None, "description": "",
@@ -160,7 +171,8 @@ def _defaults() -> dict:
         "slot_minutes": 30, "min_minutes": 30, "max_minutes": 480, "buffer_minutes": 0,
         "max_days_ahead": int(setting("BOOKING_HORIZON_DAYS")), "hourly_rate": Decimal("0"),
         "requires_approval": False, "active": True, "requires_authorisation": False,
-        "requires_checkin": False, "closed_on_holidays": False,
+        "requires_checkin": False, "closed_on_holidays": False, "late_cancel_hours": 0,
+        "late_cancel_fee": Decimal("0"),
     }
 
 
@@ -176,6 +188,7 @@ def create_space(session: Session, data: dict, *, actor: User, now: datetime) ->
     for field in ("code", "name", "kind"):
         if field not in data:
             violations.append({"rule": field, "message": f"'{field}' is required."})
+    _check_kind(session, data, values, violations)
     if violations:
         raise RuleViolation("The space was not saved: " + " ".join(v["message"] for v in violations),
                             violations=violations)
@@ -216,6 +229,7 @@ def change_space(session: Session, space_id: int, data: dict, *, actor: User,
     data, confirm = _confirmed(data)
     space = locked_space(session, space_id)
     values, violations = _clean(data, _current(space))
+    _check_kind(session, data, values, violations)
     if violations:
         raise RuleViolation("The space was not saved: " + " ".join(v["message"] for v in violations),
                             violations=violations)

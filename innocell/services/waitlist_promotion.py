@@ -10,7 +10,12 @@
   offered term; a unit whose lease is 'ending' is free from that lease's end. The first
   waiting entry of its type (manual rank, tier, time joined, id: allocation.waitlist.order)
   that has no open offer and has not already let an offer of this unit go gets a 'waitlist'
-  offer open OFFER_RESPONSE_DAYS, for its application's term (else RENEWAL_TERM_MONTHS).
+  offer open OFFER_RESPONSE_DAYS, for its application's term (else RENEWAL_TERM_MONTHS). The
+  answer-by time is never after the move-in day, so the stay starts on the first day that
+  begins once the offer window has closed (or later, when the unit or the application says
+  so): nobody's lease starts before they could have said yes. An entry
+  without an application whose holder already has a lease over those dates is passed over (one
+  home a night); one with an application is offered as a transfer (housing.offers).
 
 Each unit is one transaction (@transaction): the unit is locked and re-checked, the entry is
 claimed (waiting -> offered, conditional UPDATE, so a runner promoting another unit of the
@@ -27,10 +32,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from ..allocation import homes as homes_core
 from ..allocation.dates import add_months
 from ..allocation.waitlist import order
 from ..models import Lease, Offer, Unit, UnitOutage, WaitlistEntry
 from .guard import lock_resource
+from .housing.leases import homes_of
 from .housing.offers import make_offer
 from .housing.waitlists import queue_entry, waiting
 from .tx import transaction
@@ -55,6 +62,13 @@ def free_from(session: Session, unit: Unit, today: date) -> date | None:
     if open_offer is not None:
         return None
     return max([today] + [end for _, end in leases])
+
+
+def first_day_after(instant: datetime, tz: ZoneInfo) -> date:
+    """The first local day that begins at or after `instant`."""
+    local = instant.astimezone(tz)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return local.date() if local == midnight else local.date() + timedelta(days=1)
 
 
 def _term(entry: WaitlistEntry, start: date, config) -> tuple[date, date]:
@@ -101,6 +115,7 @@ def promote_unit(session: Session, unit_id: int, *, now: datetime, tz: ZoneInfo,
     start = free_from(session, unit, today)
     if start is None:
         return None
+    answer_by = now + timedelta(days=int(config["OFFER_RESPONSE_DAYS"]))
     for entry in queue(session, unit.unit_type):
         busy = session.execute(select(Offer.id).where(Offer.user_id == entry.user_id, Offer.status == "open")).first()
         if busy is not None:
@@ -111,9 +126,12 @@ def promote_unit(session: Session, unit_id: int, *, now: datetime, tz: ZoneInfo,
         ).first()
         if passed is not None:
             continue
-        offer_start, offer_end = _term(entry, start, config)
+        offer_start, offer_end = _term(entry, max(start, first_day_after(answer_by, tz)), config)
         if _outage_overlaps(session, unit.id, offer_start, offer_end):
             return None
+        if entry.application_id is None and homes_core.clashes(
+                homes_of(session, entry.user_id, offer_start, offer_end), offer_start, offer_end):
+            continue
         claimed = session.execute(
             update(WaitlistEntry).where(WaitlistEntry.id == entry.id, WaitlistEntry.status == "waiting")
             .values(status="offered").execution_options(synchronize_session=False)
@@ -122,7 +140,7 @@ def promote_unit(session: Session, unit_id: int, *, now: datetime, tz: ZoneInfo,
             continue
         return make_offer(session, kind="waitlist", user_id=entry.user_id, unit_id=unit.id, start=offer_start,
                           end=offer_end, monthly_rent=unit.monthly_rent,
-                          expires_at=now + timedelta(days=int(config["OFFER_RESPONSE_DAYS"])), now=now,
+                          expires_at=answer_by, now=now,
                           application_id=entry.application_id, waitlist_entry_id=entry.id)
     return None
 

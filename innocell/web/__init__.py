@@ -12,8 +12,8 @@ from .errors import register_errors, wants_json
 
 # Blueprint modules, each owned by one area of the product.
 BLUEPRINT_MODULES = (
-    "auth", "health", "main", "spaces", "manage_spaces", "housing", "manage_housing", "inbox", "manage_jobs", "reports",
-    "privacy", "calendar_feed", "account", "admin_people", "admin_companies",
+    "auth", "health", "main", "spaces", "manage_spaces", "manage_kinds", "housing", "manage_housing", "inbox",
+    "manage_jobs", "reports", "privacy", "calendar_feed", "account", "admin_people", "admin_companies",
 )
 
 # The pages ship no script; the only code that may run is an inline event handler listed here,

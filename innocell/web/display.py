@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 
+from ..extensions import db
 from ..forms.housing import unit_type_label
-from ..forms.spaces import kind_label
+from ..forms.spaces import kind_label as default_kind_label
 from ..services import reports as report_service
+from ..services import space_kinds as space_kind_service
 from ..timeutil import local_zone, parse_instant, to_local
 
 UTC = timezone.utc
@@ -100,6 +102,23 @@ def signed(value, kind: str) -> str:
     if kind in (report_service.MONEY, report_service.HOURS):
         return f"{Decimal(value):+,.2f}"
     return f"{value:+,}"
+
+
+def kind_label(kind: str | None) -> str:
+    """A space kind as people read it: its label in the managed list (read once a request)."""
+    if not kind:
+        return ""
+    labels = g.get("kind_labels")
+    if labels is None:
+        labels = g.kind_labels = space_kind_service.labels(db.session)
+    return labels.get(kind) or default_kind_label(kind)
+
+
+def kind_labeller():
+    """kind_label with the managed list read now: for a file that streams after the request's
+    context has gone."""
+    labels = space_kind_service.labels(db.session)
+    return lambda kind: (labels.get(kind) or default_kind_label(kind)) if kind else ""
 
 
 def endpoint_exists(name: str) -> bool:

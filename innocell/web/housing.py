@@ -19,7 +19,14 @@ from ..services.housing.applications import (
     withdraw_application,
 )
 from ..services.housing.leases import get_lease, list_leases
-from ..services.housing.offers import accept_offer, decline_offer, get_offer, list_offers
+from ..services.housing.offers import (
+    accept_offer,
+    decline_offer,
+    get_offer,
+    list_offers,
+    offer_term,
+    transfer_ends,
+)
 from ..services.housing.units import list_units, unit_type_summary
 from ..services.housing.waitlists import waitlist
 from ..timeutil import local_zone, to_local, utcnow
@@ -163,12 +170,17 @@ def apply():
             except ServiceError as exc:
                 attach_error(form, exc)
             else:
+                transfer = (f" It is a transfer from unit {application.transfer_from.unit.code}: accepting an offer "
+                            "ends that lease the day the new one starts." if application.transfer_from else "")
                 flash(f"Application sent: a {application.unit_type} unit from {day_text(application.move_in)} "
-                      f"for {term_text(application.term_months, application.term_nights)}. "
+                      f"for {term_text(application.term_months, application.term_nights)}.{transfer} "
                       "You will hear from us after the next allocation round.", "success")
                 return redirect(url_for("housing.index"))
     status = 422 if request.method == "POST" else 200
-    return render_template("housing/apply.html", form=form, summary=summary_rows(db.session, today, now)), status
+    homes = [lease for lease in list_leases(db.session, viewer=user)
+             if lease.status in ("active", "ending") and lease.end_date > today]
+    return render_template("housing/apply.html", form=form, summary=summary_rows(db.session, today, now),
+                           homes=homes), status
 
 
 # ---------------------------------------------------------------- withdraw
@@ -214,12 +226,20 @@ def offer(offer_id: int):
                            form=ConfirmForm(), refusal=None)
 
 
-@bp.post("/housing/offers/<int:offer_id>/accept")
+@bp.route("/housing/offers/<int:offer_id>/accept", methods=["GET", "POST"])
 @roles_required(*RESIDENTS)
 def accept(offer_id: int):
+    """GET: what accepting commits to (unit, dates, term, rent, and for a transfer the lease it
+    ends), with the button that accepts; POST: accept (the API stays one call)."""
     user = principal()
     now = utcnow()
     form = ConfirmForm()
+    if request.method == "GET":
+        found = _my_offer(user, offer_id)
+        if found.status != "open":
+            return redirect(url_for("housing.offer", offer_id=offer_id))
+        return render_template("housing/accept.html", offer=found, form=form, term=offer_term(found),
+                               ends=transfer_ends(db.session, found), deadline=offer_deadline_text(found, now))
     if not form.validate_on_submit():
         abort(400)
     try:

@@ -302,8 +302,10 @@ def lease_new():
         if unit_found is not None and resident is not None:
             try:
                 lease = create_lease(db.session, unit_id=unit_found.id, user_id=resident.id,
-                                        start=form.start.data, end=form.end.data,
-                                        monthly_rent=form.monthly_rent.data, actor=user, now=now)
+                                     start=form.start.data, end=form.end.data,
+                                     monthly_rent=form.monthly_rent.data, actor=user, now=now,
+                                     allow_overlap=bool(form.allow_overlap.data),
+                                     overlap_reason=(form.overlap_reason.data or "").strip() or None)
             except ServiceError as exc:
                 attach_error(form, exc)
             else:

@@ -27,6 +27,7 @@ from ..services import accounts as account_service
 from ..services import authorisations as authorisation_service
 from ..services import blackouts as blackout_service
 from ..services import bookings as booking_service
+from ..services import space_kinds as space_kind_service
 from ..services import spaces as space_service
 from ..timeutil import local_zone, to_local, utcnow
 from .access import MANAGERS, principal, roles_required
@@ -94,6 +95,8 @@ def edit_space(space_id: int):
 def _space_form(space):
     """Create (space None) or edit a space; every refusal re-renders the form with its reasons."""
     form = SpaceForm(obj=space if request.method == "GET" else None)
+    form.kind.choices = select_choices((k.key, f"{k.label} ({k.key})")
+                                       for k in space_kind_service.list_kinds(db.session))
     if request.method == "GET":
         form.fill_hours(space.opening_hours if space else {d: [["08:00", "22:00"]] for d in WEEKDAY_KEYS})
     general: list[str] = []
@@ -179,7 +182,7 @@ def add_blackout(space_id: int):
         if hit:
             form.confirm.data = "yes"
             return render_template("manage_spaces/blackout_confirm.html", space=space, form=form, bookings=hit,
-                                   start=start, end=end)
+                                   start=start, end=end, now=now)
     try:
         blackout, affected = blackout_service.add_blackout(db.session, space_id, start=start, end=end,
                                                            reason=form.reason.data.strip(), actor=user, now=now)

@@ -20,7 +20,7 @@ from ..services import reports as report_service
 from ..services.tx import release
 from ..timeutil import local_zone, parse_date, utcnow
 from .access import REPORT_READERS, principal, roles_required
-from .display import kind_label, unit_type_label
+from .display import kind_labeller, unit_type_label
 
 from .paging import Page, page_number  # noqa: E402
 
@@ -134,7 +134,7 @@ def group_labeller(group: str):
     if group == "unit_type":
         return unit_type_label
     if group == "kind":
-        return kind_label
+        return kind_labeller()
     if group == "space":
         names = report_service.space_names(db.session)
         return lambda code: names.get(code, "")
@@ -147,7 +147,7 @@ def group_labeller(group: str):
 
 
 def labels_for(group: str | None = None) -> exports.Labels:
-    return exports.Labels(kind=kind_label, unit_type=unit_type_label, group=group_labeller(group or ""))
+    return exports.Labels(kind=kind_labeller(), unit_type=unit_type_label, group=group_labeller(group or ""))
 
 
 def build_export(name: str, args, tz) -> exports.Export:

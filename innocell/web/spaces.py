@@ -16,9 +16,8 @@ from ..forms.spaces import (
     SuggestionForm,
     WEEKDAY_KEYS,
     WEEKDAY_NAMES,
-    kind_choices,
-    kind_label,
 )
+from ..forms import select_choices
 from ..services import Conflict, NotFound, RuleViolation, ServiceError
 from ..services import blackouts as blackout_service
 from ..services import bookings as booking_service
@@ -26,7 +25,7 @@ from ..services import no_show as no_show_service
 from ..services import spaces as space_service
 from ..timeutil import local_zone, parse_date, to_local, utcnow
 from .access import principal, roles_required
-from .display import as_instant, endpoint_exists, local_time
+from .display import as_instant, endpoint_exists, kind_label, local_time
 
 bp = Blueprint("spaces", __name__)
 
@@ -84,7 +83,7 @@ def index():
     kinds = _kinds(spaces)
     searched = bool(request.args)
     form = FindSpaceForm(formdata=request.args if searched else None)
-    form.kind.choices = kind_choices(kinds)
+    form.kind.choices = select_choices((k, kind_label(k)) for k in kinds)
     if not searched:
         tomorrow = to_local(now, local_zone()).date() + timedelta(days=1)
         form.date.data, form.start.data = tomorrow, time(10, 0)
@@ -299,6 +298,7 @@ def booking(booking_id: int):
     item = _own_booking(booking_id)
     can_cancel = item.status != "cancelled" and as_instant(item.end_at) > now
     return render_template("spaces/booking.html", booking=item, now=now, can_cancel=can_cancel,
+                           running=booking_service.ends_early_at(item, now) is not None,
                            can_check_in=no_show_service.can_check_in(item, now) and endpoint_exists("inbox.check_in"),
                            new=request.args.get("new"))
 
@@ -306,6 +306,8 @@ def booking(booking_id: int):
 @bp.route("/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])
 @roles_required(*BOOKERS)
 def cancel(booking_id: int):
+    """Cancel a booking that has not begun, or end one under way ("End now": the used part
+    stays booked); the page says which, and what it costs, before the holder confirms."""
     user = principal()
     now = utcnow()
     item = _own_booking(booking_id)
@@ -315,10 +317,18 @@ def cancel(booking_id: int):
         return redirect(url_for("spaces.booking", booking_id=item.id))
     if form.validate_on_submit():
         try:
-            booking_service.cancel(db.session, item.id, actor=user, now=now, reason=(form.reason.data or "").strip() or None)
+            done = booking_service.cancel(db.session, item.id, actor=user, now=now,
+                                          reason=(form.reason.data or "").strip() or None)
         except ServiceError as exc:
             flash(exc.message, "error")
             return redirect(url_for("spaces.booking", booking_id=item.id))
-        flash("Booking cancelled; the slot is free for others again.", "success")
+        if done.status == "cancelled":
+            flash("Booking cancelled; the slot is free for others again."
+                  + (" It was a late cancellation." if done.late_cancel else ""), "success")
+        else:
+            flash(f"Booking ended at {local_time(done.end_at, '%H:%M')}; the time until then stays booked and the "
+                  "rest is free for others.", "success")
         return redirect(url_for("spaces.booking", booking_id=item.id))
-    return render_template("spaces/cancel.html", booking=item, form=form)
+    return render_template("spaces/cancel.html", booking=item, form=form,
+                           ends_at=booking_service.ends_early_at(item, now),
+                           late=item.user_id == user.id and booking_service.is_late(item.space, item, now))

@@ -85,7 +85,12 @@ def test_manager_runs_a_round_and_residents_see_their_offer_or_waitlist_place(li
     box = page.locator(f"[data-testid=offer-{offer_id}]")
     assert unit_code in box.inner_text() and "Answer by" in box.inner_text()
     with page.expect_navigation():
-        box.get_by_role("button", name=f"Accept unit {unit_code}").click()
+        box.get_by_role("link", name=f"Accept unit {unit_code}…").click()
+    # What accepting commits to, before the click that accepts.
+    commitment = page.locator("[data-testid=accept-commitment]").inner_text()
+    assert unit_code in commitment and "a month" in commitment
+    with page.expect_navigation():
+        page.locator("[data-testid=confirm-accept]").click()
     assert re.search(r"/housing/leases/\d+$", page.url), page.url
     assert page.locator("[data-testid=lease-title]").inner_text().startswith(f"My lease: unit {unit_code}")
     assert "Offer accepted" in page.locator(".flash").inner_text()

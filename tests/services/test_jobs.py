@@ -196,10 +196,13 @@ def test_lease_end_marks_it_ended_and_frees_the_unit(app, session, residents, un
     assert len(notices(session, "lease_ended", alice.id)) == 1
     assert run(app, session, "lease_end", at_end + timedelta(hours=1)).counts["ended"] == 0
 
-    # The unit is free: the waitlist offers it from that day, and a manager could let it.
+    # The unit is free: the waitlist offers it, from the first day after the week Bob has to
+    # answer (the answer-by time is never after the move-in day), and a manager could let it.
     assert run(app, session, "waitlist", at_end).counts["offered"] == 1
     offer = session.execute(select(Offer)).scalar_one()
-    assert (offer.kind, offer.unit_id, offer.user_id, offer.start_date) == ("waitlist", home.id, bob.id, date(2026, 12, 5))
+    assert (offer.kind, offer.unit_id, offer.user_id, offer.start_date) == ("waitlist", home.id, bob.id,
+                                                                            date(2026, 12, 13))
+    assert offer.expires_at == at_end + timedelta(days=7) <= hk(13, 0)
     assert offer.waitlist_entry_id == waiting.id
 
 
@@ -217,7 +220,9 @@ def test_waitlist_offer_goes_to_the_first_entry_then_the_next_on_expiry_and_decl
     assert (offer.user_id, offer.unit_id, offer.kind, offer.waitlist_entry_id) == (carol.id, free.id, "waitlist",
                                                                                    e_carol.id)
     assert offer.expires_at == NOW + timedelta(days=7)
-    assert offer.end_date == date(2027, 12, 1)  # no application: the default 12-month term
+    # It starts the day after the week to answer ends (Tue 8 Dec 10:00): never answered after move-in.
+    assert offer.start_date == date(2026, 12, 9)
+    assert offer.end_date == date(2027, 12, 9)  # no application: the default 12-month term
     assert session.get(WaitlistEntry, e_carol.id).status == "offered"
     assert len(notices(session, "offer_waitlist", carol.id)) == 1
     # The unit is held by the open offer: nobody else is offered it.
@@ -282,15 +287,19 @@ def test_no_show_releases_the_booking_and_notifies_the_holder(app, session, resi
 
     assert run(app, session, "no_show", hk(1, 10, 44)).counts["released"] == 0  # within the 15-minute grace
     assert run(app, session, "no_show", hk(1, 10, 45)).counts["released"] == 1
+    # Time that was held is time that was used: the part before the release (to the next
+    # point of the 30-minute grid) stays booked and billed, the rest is free.
     released = session.get(Booking, absent.id)
-    assert (released.status, released.cancel_reason) == ("cancelled", "no-show")
+    assert (released.status, released.end_reason, released.ended_early_at) == ("confirmed", "no-show", hk(1, 10, 45))
+    assert (released.start_at, released.end_at, released.booked_end_at) == (hk(1, 10, 30), hk(1, 11), hk(1, 12))
     assert session.get(Booking, present.id).status == "confirmed"
     assert session.get(Booking, no_gate.id).status == "confirmed"
     assert [n.user_id for n in notices(session, "no_show")] == [alice.id]
     assert run(app, session, "no_show", hk(1, 10, 50)).counts["released"] == 0
 
     # The time is free for someone else at once; the released holder can no longer check in.
-    booking_svc.book(session, user=carol, space_id=gated.id, start=hk(1, 11), end=hk(1, 12), now=hk(1, 10, 50))
+    dan = residents[3]  # Carol already holds a wet lab then (one lab at a time)
+    booking_svc.book(session, user=dan, space_id=gated.id, start=hk(1, 11), end=hk(1, 12), now=hk(1, 10, 50))
     with pytest.raises(Conflict):
         no_show_svc.check_in(session, absent.id, user=alice, now=hk(1, 10, 55))
 
@@ -311,8 +320,8 @@ def test_check_in_window_and_ownership(session, residents, space):
     assert done.checked_in_at == hk(1, 13, 50)
 
 
-def test_slot_waitlist_books_the_first_valid_request_through_every_rule(app, session, residents, space):
-    app.config["QUOTA_HOURS_PER_WEEK"] = {"wet_lab": 3}
+def test_slot_waitlist_books_the_first_valid_request_through_every_rule(app, set_kind, session, residents, space):
+    set_kind("wet_lab", quota_hours=3)
     alice, bob, carol = residents[:3]
     lab, other = space(), space()
     taken = booking_svc.book(session, user=alice, space_id=lab.id, start=hk(3, 10), end=hk(3, 12), now=NOW)

@@ -88,7 +88,7 @@ def _assert_each_effect_once(session, people):
     assert len({o.user_id for o in waitlist_offers}) == 3 and len({o.unit_id for o in waitlist_offers}) == 3
     assert count(session, Notification, Notification.kind == "reminder") == 4
     assert count(session, Booking, Booking.reminder_sent_at.is_not(None)) == 4
-    assert count(session, Booking, Booking.cancel_reason == "no-show") == 1
+    assert count(session, Booking, Booking.end_reason == "no-show") == 1  # released: ended early, not erased
     assert count(session, Notification, Notification.kind == "no_show") == 1
     assert count(session, Notification, Notification.kind == "offer_renewal") == 4
     assert count(session, Notification, Notification.kind == "offer_waitlist") == 3

@@ -14,7 +14,8 @@ from sqlalchemy.engine import make_url
 from innocell import create_app
 from innocell.extensions import db
 
-EXCLUSIONS = {"ex_bookings_no_overlap": "bookings", "ex_leases_no_overlap": "leases"}
+EXCLUSIONS = {"ex_bookings_no_overlap": "bookings", "ex_leases_no_overlap": "leases",
+              "ex_leases_person_no_overlap": "leases"}
 
 
 @pytest.fixture

@@ -43,8 +43,9 @@ def hk(y, mo, d, h=0, mi=0):
 # --------------------------------------------------------------------------- housing
 
 
-def make_housing(session, user, seed: int):
-    """Random units, outages and leases around February 2028; returns plain copies."""
+def make_housing(session, user, seed: int, tenant=None):
+    """Random units, outages and leases around February 2028; returns plain copies. Each unit's
+    leases are held by one tenant of its own (`tenant()` makes one; one home a person a night)."""
     rng = random.Random(seed)
     base = date(2027, 12, 1)
     units, plain_units, outages, leases = [], [], defaultdict(list), defaultdict(list)
@@ -64,12 +65,13 @@ def make_housing(session, user, seed: int):
             session.add(UnitOutage(unit_id=unit.id, start_date=a, end_date=b, reason="paint", created_at=NOW))
             outages[unit.id].append((a, b))
         cursor = base - timedelta(days=rng.randrange(0, 60))
+        holder = tenant() if tenant is not None else user
         for _ in range(rng.randrange(0, 4)):  # consecutive, non-overlapping leases
             a = cursor + timedelta(days=rng.randrange(0, 20))
             b = a + timedelta(days=rng.randrange(1, 120))
             rent = Decimal(rng.randrange(800000, 3000000)) / 100
             status = rng.choice(["active", "ending", "ended", "terminated"])
-            session.add(Lease(unit_id=unit.id, user_id=user.id, start_date=a, end_date=b, monthly_rent=rent,
+            session.add(Lease(unit_id=unit.id, user_id=holder.id, start_date=a, end_date=b, monthly_rent=rent,
                               status=status, created_at=NOW))
             leases[unit.id].append(usage.LeaseInfo(unit.id, a, b, rent, status))
             cursor = b
@@ -80,7 +82,7 @@ def make_housing(session, user, seed: int):
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_occupancy_on_real_rows_equals_night_by_night_count(session, make_user, seed):
     user = make_user()
-    units, outages, leases = make_housing(session, user, seed)
+    units, outages, leases = make_housing(session, user, seed, tenant=make_user)
     start, end = date(2028, 1, 17), date(2028, 3, 9)  # crosses the leap day
     for group in ("unit_type", "unit", "floor"):
         expected: dict[str, list] = {}
@@ -100,7 +102,7 @@ def test_occupancy_on_real_rows_equals_night_by_night_count(session, make_user, 
 
 def test_revenue_months_equal_brute_force_rent_and_fees(session, make_user):
     user = make_user()
-    units, outages, leases = make_housing(session, user, 7)
+    units, outages, leases = make_housing(session, user, 7, tenant=make_user)
     start, end = date(2028, 1, 10), date(2028, 3, 20)
     rows = reports.revenue(session, start=start, end=end, tz=HK)
     assert [r["group"] for r in rows] == ["2028-01", "2028-02", "2028-03"]
@@ -240,7 +242,7 @@ def test_heat_map_sums_to_the_utilisation_totals(session, make_user):
 
 
 def test_vacancy_and_waitlist_from_rows(session, make_user):
-    user = make_user()
+    user, other_tenant = make_user(), make_user()
     free = Unit(code="A", unit_type="solo", floor=1, monthly_rent=Decimal("9000"), created_at=NOW)
     let = Unit(code="B", unit_type="solo", floor=1, monthly_rent=Decimal("9000"), created_at=NOW)
     session.add_all([free, let])
@@ -250,7 +252,7 @@ def test_vacancy_and_waitlist_from_rows(session, make_user):
               monthly_rent=Decimal("9000"), status="ended", created_at=NOW),
         Lease(unit_id=free.id, user_id=user.id, start_date=date(2027, 1, 1), end_date=date(2027, 7, 1),
               monthly_rent=Decimal("9000"), status="active", created_at=NOW),
-        Lease(unit_id=let.id, user_id=user.id, start_date=date(2026, 6, 1), end_date=date(2027, 6, 1),
+        Lease(unit_id=let.id, user_id=other_tenant.id, start_date=date(2026, 6, 1), end_date=date(2027, 6, 1),
               monthly_rent=Decimal("9000"), status="active", created_at=NOW),
         WaitlistEntry(user_id=user.id, unit_type="suite", joined_at=NOW - timedelta(days=3), status="waiting"),
         WaitlistEntry(user_id=user.id, unit_type="suite", joined_at=NOW - timedelta(days=9), status="waiting"),
@@ -289,7 +291,7 @@ def test_a_frozen_month_keeps_its_figures_and_shows_the_change(session, make_use
     other = Unit(code="01-02", unit_type="solo", floor=1, monthly_rent=Decimal("9000"), created_at=NOW)
     session.add(other)
     session.flush()
-    session.add(Lease(unit_id=other.id, user_id=finance.id, start_date=date(2026, 11, 21),
+    session.add(Lease(unit_id=other.id, user_id=make_user().id, start_date=date(2026, 11, 21),
                       end_date=date(2027, 2, 1), monthly_rent=Decimal("9000"), status="active", created_at=NOW))
     session.commit()
     result = reports.report(session, "occupancy", start=nov, end=date(2026, 12, 1), group="unit_type", tz=HK)

@@ -145,8 +145,8 @@ def test_each_rule_is_a_422(alice_api, new_space, space_fields, start, end, rule
     assert bookings_in_db() == 0
 
 
-def test_quota_is_a_422(app, alice_api, new_space):
-    app.config["QUOTA_HOURS_PER_WEEK"] = {"wet_lab": 2}
+def test_quota_is_a_422(set_kind, alice_api, new_space):
+    set_kind("wet_lab", quota_hours=2)
     lab = new_space()
     assert book(alice_api, lab, f"{day()}T10:00", f"{day()}T11:30").status_code == 201
     response = book(alice_api, lab, f"{day()}T12:00", f"{day()}T13:00")

@@ -75,14 +75,15 @@ def test_duplicate_code_is_409(manager_api):
 
 
 @pytest.mark.parametrize("body, fields", [
-    ({"code": "X", "name": "X", "kind": "k", "capacity": 0}, {"capacity"}),
-    ({"code": "X", "name": "X", "kind": "k", "capacity": "2"}, {"capacity"}),
-    ({"code": "X", "name": "X", "kind": "k", "opening_hours": {"mon": [["25:00", "26:00"]]}}, {"opening_hours"}),
-    ({"code": "X", "name": "X", "kind": "k", "opening_hours": {"funday": []}}, {"opening_hours"}),
-    ({"code": "X", "name": "X", "kind": "k", "min_minutes": 120, "max_minutes": 60}, {"max_minutes"}),
-    ({"code": "X", "name": "X", "kind": "k", "requires_approval": "yes"}, {"requires_approval"}),
-    ({"name": "X", "kind": "k"}, {"code"}),
-    ({"code": "X", "name": "X", "kind": "k", "hourly_rate": -1}, {"hourly_rate"}),
+    ({"code": "X", "name": "X", "kind": "wet_lab", "capacity": 0}, {"capacity"}),
+    ({"code": "X", "name": "X", "kind": "wet_lab", "capacity": "2"}, {"capacity"}),
+    ({"code": "X", "name": "X", "kind": "wet_lab", "opening_hours": {"mon": [["25:00", "26:00"]]}}, {"opening_hours"}),
+    ({"code": "X", "name": "X", "kind": "wet_lab", "opening_hours": {"funday": []}}, {"opening_hours"}),
+    ({"code": "X", "name": "X", "kind": "wet_lab", "min_minutes": 120, "max_minutes": 60}, {"max_minutes"}),
+    ({"code": "X", "name": "X", "kind": "wet_lab", "requires_approval": "yes"}, {"requires_approval"}),
+    ({"name": "X", "kind": "wet_lab"}, {"code"}),
+    ({"code": "X", "name": "X", "kind": "wet_lab", "hourly_rate": -1}, {"hourly_rate"}),
+    ({"code": "X", "name": "X", "kind": "Wet lab"}, {"kind"}),  # not one of the managed kinds' keys
 ])
 def test_bad_fields_are_422_with_violations(manager_api, body, fields):
     response = manager_api.post("/api/v1/spaces", json=body)
@@ -103,7 +104,7 @@ def test_malformed_bodies(manager_api):
 def test_roles_on_space_writes(api, make_user, resident_api, manager_api):
     finance_api = api(make_user("finance"))
     for client in (resident_api, finance_api):
-        assert client.post("/api/v1/spaces", json={"code": "Z", "name": "Z", "kind": "k"}).status_code == 403
+        assert client.post("/api/v1/spaces", json={"code": "Z", "name": "Z", "kind": "wet_lab"}).status_code == 403
     space = create(manager_api)
     for client in (resident_api, finance_api):
         assert client.patch(f"/api/v1/spaces/{space['id']}", json={"name": "Y"}).status_code == 403
@@ -111,7 +112,7 @@ def test_roles_on_space_writes(api, make_user, resident_api, manager_api):
                                json={"start": f"{future_day()}T10:00", "end": f"{future_day()}T11:00"})
         assert response.status_code == 403 and response.get_json()["error"] == "forbidden"
     admin_api = api(make_user("admin"))
-    assert admin_api.post("/api/v1/spaces", json={"code": "A", "name": "A", "kind": "k"}).status_code == 201
+    assert admin_api.post("/api/v1/spaces", json={"code": "A", "name": "A", "kind": "wet_lab"}).status_code == 201
 
 
 def test_unauthenticated_is_401(client):
@@ -233,7 +234,7 @@ def test_session_writes_need_csrf(app, client, login, make_user):
     """A browser session may call the API, but a write needs the CSRF header."""
     login(make_user("manager"))
     app.config["WTF_CSRF_ENABLED"] = True
-    response = client.post("/api/v1/spaces", json={"code": "C", "name": "C", "kind": "k"})
+    response = client.post("/api/v1/spaces", json={"code": "C", "name": "C", "kind": "wet_lab"})
     assert response.status_code == 400
     assert db.session.execute(select(func.count(Booking.id))).scalar_one() == 0
     assert spaces_in_db() == 0

@@ -322,9 +322,8 @@ def test_leases_list_filters(client, login, manager, units, lease, make_user, se
 @pytest.fixture
 def twin_queue(session, manager, make_user, units):
     """Three residents waiting for a twin (both twins let for years): tiers 1, 2, 3."""
-    holder = make_user("resident")
-    for code in ("01-03", "02-01"):
-        hs.create_lease(session, unit_id=units[code].id, user_id=holder.id, start=date(2026, 1, 1),
+    for code in ("01-03", "02-01"):  # two tenants: one home a person a night
+        hs.create_lease(session, unit_id=units[code].id, user_id=make_user("resident").id, start=date(2026, 1, 1),
                         end=date(2030, 1, 1), actor=manager, now=FIXED_NOW)
     people = [make_user("resident", name=f"Waiting {tier}", priority_tier=tier) for tier in (1, 2, 3)]
     for person in people:

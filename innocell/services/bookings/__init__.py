@@ -3,7 +3,8 @@
 - common.py   the shape of a request (times, title), the overlap scan bound, spans for people
 - reads.py    bounded reads of what occupies a space (holds, blackouts, holidays)
 - check.py    the check and its suggestions (writes nothing)
-- write.py    book, book weekly, cancel, approve, reject, cancel what a blackout covers
+- write.py    book, book weekly, cancel (or end early once begun), approve, reject, free what a
+              blackout covers
 - queries.py  lists of bookings as a viewer may see them
 - week.py     availability, free spaces, the week calendar
 
@@ -23,11 +24,12 @@ from .queries import (
     upcoming_bookings,
 )
 from .week import availability, free_spaces, week_view
-from .write import approve, book, book_recurring, cancel, cancel_for_blackout, reject
+from .write import approve, book, book_recurring, cancel, cancel_for_blackout, ends_early_at, is_late, reject
 
 __all__ = [
     "CheckResult", "approve", "availability", "book", "book_recurring", "cancel", "cancel_for_blackout", "check",
-    "clean_title", "count_bookings", "fmt_span", "free_spaces", "get_booking", "list_bookings",
+    "clean_title", "count_bookings", "ends_early_at", "fmt_span", "free_spaces", "get_booking", "is_late",
+    "list_bookings",
     "live_bookings_within", "pending_bookings", "reject", "suggestions_for", "upcoming_bookings", "validate_times",
     "week_view",
 ]

@@ -22,6 +22,7 @@ from ...allocation.rules import (
 from ...allocation.suggestions import suggest
 from ...models import Booking, Space, User
 from ..authorisations import may_use
+from .. import space_kinds
 from ..settings import setting, zone
 from ..spaces import get_space
 from .common import scan_bound, validate_times
@@ -44,16 +45,10 @@ class CheckResult:
 # ---------------------------------------------------------------------------- the person's side
 
 
-def _quota_minutes(user: User, kind: str) -> int | None:
-    if user.role != "resident":
-        return None
-    per_kind = setting("QUOTA_HOURS_PER_WEEK") or {}
-    hours = per_kind.get(kind, setting("QUOTA_DEFAULT_HOURS_PER_WEEK"))
-    return int(round(float(hours) * 60))
-
-
-def _used_minutes(session: Session, user: User, kind: str, start: datetime, end: datetime, tz: ZoneInfo) -> dict:
-    """Minutes per local ISO week the user holds in spaces of `kind`, over the weeks [start, end) touches."""
+def _own_bookings(session: Session, user: User, kind: str, start: datetime, end: datetime,
+                  tz: ZoneInfo) -> list[tuple[datetime, datetime]]:
+    """The user's live bookings of spaces of `kind` over the local ISO weeks [start, end) touches
+    (which covers every booking overlapping [start, end) itself), as (start, end) pairs."""
     week_from = week_start_of(start, tz)
     week_to = week_start_of(end, tz) + timedelta(days=8)
     rows = session.execute(
@@ -61,27 +56,29 @@ def _used_minutes(session: Session, user: User, kind: str, start: datetime, end:
             Booking.user_id == user.id, Space.kind == kind, Booking.status != "cancelled",
             Booking.start_at >= week_from - scan_bound(), Booking.start_at < week_to, Booking.end_at > week_from)
     ).all()
-    return week_minutes([(s, e) for s, e in rows], tz)
+    return [(s, e) for s, e in rows]
 
 
-def _quota(session: Session, user: User, kind: str, start: datetime, end: datetime, tz: ZoneInfo,
-           extra: list[tuple[datetime, datetime]] = ()) -> tuple[int | None, dict]:
-    """(weekly quota in minutes or None, minutes used per week incl. `extra` not yet written)."""
-    quota = _quota_minutes(user, kind)
-    if quota is None:
-        return None, {}
-    used = _used_minutes(session, user, kind, start, end, tz)
-    for week, minutes in week_minutes(list(extra), tz).items():
-        used[week] = used.get(week, 0) + minutes
-    return quota, used
+def person_context(session: Session, user: User, kind: str, start: datetime, end: datetime, tz: ZoneInfo,
+                   extra: list[tuple[datetime, datetime]] = ()) -> dict:
+    """The person's limits in spaces of `kind` (from the kind's row) and what they already hold
+    there, as UserContext fields. `extra` are intervals of the same request not yet written (the
+    earlier occurrences of a series): they count against the quota and the simultaneous limit.
+    Staff have neither limit."""
+    if user.role != "resident":
+        return {}
+    quota_hours, simultaneous = space_kinds.limits(session, kind)
+    own = _own_bookings(session, user, kind, start, end, tz) + list(extra)
+    return {"quota_minutes": int(round(float(quota_hours) * 60)), "used_minutes": week_minutes(own, tz),
+            "simultaneous_limit": simultaneous, "own_bookings": own}
 
 
 def _contexts(session: Session, user: User, spaces: list[Space], start: datetime, end: datetime, now: datetime,
               tz: ZoneInfo, extra: list[tuple[datetime, datetime]] = ()) -> dict[int, UserContext]:
-    """The person's rule context per space (all of one kind): one quota, and `may_use` per space."""
-    quota, used = _quota(session, user, spaces[0].kind, start, end, tz, extra)
-    return {s.id: UserContext(quota_minutes=quota, used_minutes=used, authorised=may_use(session, user, s, now))
-            for s in spaces}
+    """The person's rule context per space (all of one kind): one set of limits, and `may_use`
+    per space."""
+    person = person_context(session, user, spaces[0].kind, start, end, tz, extra)
+    return {s.id: UserContext(authorised=may_use(session, user, s, now), **person) for s in spaces}
 
 
 # ---------------------------------------------------------------------------- the check
@@ -105,9 +102,10 @@ def judge(state: SpaceState, ctx: UserContext, start: datetime, end: datetime, n
     return violations, core_conflicts(state.spec, start, end, state.holds, state.blackouts)
 
 
-def person_context(session: Session, user: User, space: Space, start: datetime, end: datetime, now: datetime,
-                   tz: ZoneInfo) -> UserContext:
-    """The person's rule context for any request on `space` inside [start, end)."""
+def user_context(session: Session, user: User, space: Space, start: datetime, end: datetime, now: datetime,
+                 tz: ZoneInfo) -> UserContext:
+    """The person's rule context for any request on `space` inside [start, end) (the week view
+    judges every cell with it)."""
     return _contexts(session, user, [space], start, end, now, tz)[space.id]
 
 

@@ -17,7 +17,7 @@ from ...models import Booking, Space, User
 from .. import BadRequest
 from ..settings import zone
 from ..spaces import get_space
-from .check import evaluate, judge, person_context
+from .check import evaluate, judge, user_context
 from .common import UTC, scan_bound, validate_times
 from .reads import blackout_windows, holds, holidays_for, space_state, spec_of
 
@@ -104,7 +104,7 @@ def week_view(session: Session, space_id: int, *, week_start: date, user: User, 
     slot, length = spec.slot_minutes, spec.grid_length
     first -= first % slot
     state = space_state(session, space, span_start, span_end + length, tz)
-    ctx = person_context(session, user, space, span_start, span_end + length, now, tz)
+    ctx = user_context(session, user, space, span_start, span_end + length, now, tz)
     closed_dates = list(state.holidays) if space.closed_on_holidays else []
     opens = open_windows(space.opening_hours or {}, span_start, span_end, tz, closed_dates=closed_dates)
     mine = list(session.execute(

@@ -1,9 +1,12 @@
 """The guarded write around the pure allocation core: book, book weekly, cancel, approve,
 reject, and cancel what a blackout covers. Each is one @transaction.
 
-Every write locks the space first (`spaces.locked_space`: BEGIN IMMEDIATE on SQLite,
-SELECT ... FOR UPDATE on PostgreSQL), then reads the claims that overlap the window, checks
-with the pure core and inserts; racing writers for one space serialise there. On PostgreSQL
+A new booking locks the booker's users row, then the space (`guard.lock_person`, then
+`spaces.locked_space`: BEGIN IMMEDIATE on SQLite, SELECT ... FOR UPDATE on PostgreSQL; person
+before resource, the fixed order), then reads the claims that overlap the window and the
+person's own bookings of the kind, checks with the pure core and inserts: racing writers for
+one space serialise on the space, and one person's racing bookings in several spaces on the
+person (quota, simultaneous bookings). Cancelling and deciding lock the space only. On PostgreSQL
 the exclusion constraint `ex_bookings_no_overlap` backs up capacity-one spaces; its SQLSTATE
 23P01 is answered as a conflict.
 """
@@ -11,16 +14,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ...allocation.rules import end_early_at
 from ...models import Booking, Space, User
 from ...timeutil import iso_local
 from .. import BadRequest, Conflict, Forbidden, RuleViolation
 from ..audit import record
-from ..guard import is_overlap_violation, lock_resource
+from ..guard import is_overlap_violation, lock_person, lock_resource
 from ..notifications import notify
 from ..roles import BOOKER_ROLES, MANAGER_ROLES
 from ..settings import zone
@@ -52,12 +57,14 @@ def _insert(session: Session, bookings: list[Booking]) -> None:
 
 def _prepare(session: Session, user: User, space_id, start: datetime, end: datetime,
              title: str) -> tuple[Space, str, ZoneInfo]:
-    """Validate the request's shape, then lock the space for the rest of the transaction."""
+    """Validate the request's shape, then lock the person and the space (in that order) for the
+    rest of the transaction."""
     validate_times(start, end)
     if user.role not in BOOKER_ROLES:
         raise Forbidden("Your role can look at bookings but not make them.")
     require_good_standing(user, "book")
     title = clean_title(title)
+    lock_person(session, user.id)
     return locked_space(session, space_id), title, zone()
 
 
@@ -151,8 +158,40 @@ def _locked_booking(session: Session, booking_id, viewer: User) -> tuple[Booking
     return booking, space
 
 
+def shorten(booking: Booking, new_end: datetime, *, now: datetime, reason: str) -> bool:
+    """End a booking under way at `new_end`: the used part [start, new_end) stays booked (status
+    unchanged, billed as booked time), the rest and its buffer are free at once. False when
+    there is nothing to free (it ends at `new_end` or earlier anyway)."""
+    if new_end >= booking.end_at:
+        return False
+    buffer = booking.hold_end_at - booking.end_at
+    booking.booked_end_at = booking.booked_end_at or booking.end_at
+    booking.end_at = new_end
+    booking.hold_end_at = new_end + buffer
+    booking.ended_early_at = now
+    booking.end_reason = reason[:300]
+    return True
+
+
+def is_late(space: Space, booking: Booking, now: datetime) -> bool:
+    """Whether cancelling now is inside the space's late-cancellation window (off when
+    late_cancel_hours is 0); pages warn with it before the holder confirms."""
+    hours = space.late_cancel_hours or 0
+    return hours > 0 and booking.start_at - now < timedelta(hours=hours)
+
+
+def ends_early_at(booking: Booking, now: datetime) -> datetime | None:
+    """Where cancelling now would end this booking if it is under way (None: not begun, so it
+    would be cancelled whole; or already over)."""
+    return end_early_at(booking.start_at, booking.end_at, now, booking.space.slot_minutes, zone())
+
+
 @transaction
 def cancel(session: Session, booking_id: int, *, actor: User, now: datetime, reason: str | None = None) -> Booking:
+    """Cancel a booking that has not begun (whole; inside the space's late-cancellation window a
+    holder's cancellation is recorded as late, with the fee). A booking that has begun is ended
+    early instead: its end moves to the first grid point at or after now, the used part stays
+    booked and billed, the rest is free at once."""
     booking = get_booking(session, booking_id, viewer=actor)
     if booking.user_id != actor.id and actor.role not in MANAGER_ROLES:
         raise Forbidden("Only the holder or a manager can cancel this booking.")
@@ -163,11 +202,29 @@ def cancel(session: Session, booking_id: int, *, actor: User, now: datetime, rea
     if booking.end_at <= now:
         raise Conflict("This booking has already ended; it stays in the records.")
     reason = (reason or "").strip()[:300] or None
+    by_holder = actor.id == booking.user_id
+    new_end = end_early_at(booking.start_at, booking.end_at, now, space.slot_minutes, tz)
+    if new_end is not None:
+        ended = shorten(booking, new_end, now=now,
+                        reason=reason or ("Ended early by the holder" if by_holder else "Ended early by a manager"))
+        if ended and not by_holder:
+            notify(session, user_id=booking.user_id, kind="booking_ended_early",
+                   subject=f"Your booking of {space.name} was ended early",
+                   body=f"A manager ended your booking of {space.name} at {booking.end_at.astimezone(tz):%H:%M} "
+                        f"({fmt_span(booking.start_at, booking.end_at, tz)} stays booked)"
+                        + (f": {reason}" if reason else "."),
+                   now=now, link="/bookings", dedupe_key=f"booking-ended-early-{booking.id}")
+            record(session, actor_id=actor.id, action="booking.end_early", target_type="booking",
+                   target_id=booking.id, now=now, reason=reason, end=booking.end_at.isoformat())
+        return booking
     booking.status = "cancelled"
     booking.cancelled_at = now
     booking.cancelled_by_id = actor.id
-    booking.cancel_reason = reason or ("Cancelled by the holder" if actor.id == booking.user_id else "Cancelled by a manager")
-    if actor.id != booking.user_id:
+    booking.cancel_reason = reason or ("Cancelled by the holder" if by_holder else "Cancelled by a manager")
+    if by_holder and is_late(space, booking, now):
+        booking.late_cancel = True
+        booking.late_cancel_fee = space.late_cancel_fee or Decimal("0")
+    if not by_holder:
         notify(session, user_id=booking.user_id, kind="booking_cancelled",
                subject=f"Your booking of {space.name} was cancelled",
                body=f"A manager cancelled your booking of {space.name} on {fmt_span(booking.start_at, booking.end_at, tz)}"
@@ -226,11 +283,27 @@ def reject(session: Session, booking_id: int, *, actor: User, now: datetime, rea
 
 @transaction
 def cancel_for_blackout(session: Session, space: Space, bookings: list[Booking], *, reason: str, actor: User,
-                        now: datetime) -> list[Booking]:
-    """Cancel the bookings a blackout covers and notify their holders (the blackout services
-    call this inside their transaction, under the space's lock)."""
+                        now: datetime, cut_at: dict[int, datetime] | None = None) -> list[Booking]:
+    """Free what a blackout covers and notify the holders (the blackout services call this inside
+    their transaction, under the space's lock). `cut_at` maps a booking to where the blackout
+    starts on it: a booking already under way keeps the part before that (or, when the blackout
+    began earlier, up to the first grid point at or after now) and stays booked; any other is
+    cancelled whole."""
     tz = zone()
+    cut_at = cut_at or {}
     for booking in bookings:
+        cut = cut_at.get(booking.id)
+        if cut is not None and booking.start_at < now:
+            new_end = cut if cut > now else end_early_at(booking.start_at, booking.end_at, now, space.slot_minutes, tz)
+            if new_end is not None and shorten(booking, new_end, now=now,
+                                               reason=f"Blackout: {reason}" if reason else "Blackout"):
+                notify(session, user_id=booking.user_id, kind="booking_ended_early",
+                       subject=f"Your booking of {space.name} ends early",
+                       body=(f"Your booking of {space.name} now ends at {booking.end_at.astimezone(tz):%H:%M} "
+                             f"({fmt_span(booking.start_at, booking.end_at, tz)} stays booked) because the space is "
+                             f"unavailable after that{': ' + reason if reason else ''}. We are sorry for the trouble."),
+                       now=now, link="/bookings", dedupe_key=f"booking-ended-early-{booking.id}")
+            continue
         booking.status = "cancelled"
         booking.cancelled_at = now
         booking.cancelled_by_id = actor.id

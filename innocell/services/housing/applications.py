@@ -1,6 +1,10 @@
 """Housing applications: a resident asks for a unit type from a move-in day for a term (months
 for a lease, nights for a short stay), naming up to MAX_PREFERENCES units; one open application
-per resident. Allocation rounds (rounds.py) turn them into offers or waitlist places."""
+per resident. Allocation rounds (rounds.py) turn them into offers or waitlist places.
+
+An application whose dates overlap the applicant's own lease is a transfer request: it records
+that lease (`transfer_from_lease_id`, shown as "transfer from unit X"), and accepting an offer
+made for it ends that lease the day the new one starts (offers.accept_offer)."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -8,13 +12,15 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ...allocation import homes as homes_core
 from ...allocation.dates import add_months
 from ...allocation.rounds import human_date
 from ...models import UNIT_TYPES, HousingApplication, Offer, Unit, User, WaitlistEntry
 from .. import Conflict, Forbidden, NotFound
 from ..standing import require_good_standing
 from ..tx import transaction
-from .common import MAX_OCCUPANTS, OPEN_APPLICATIONS, Violations, as_date, as_int, is_staff, local_day
+from .common import MAX_OCCUPANTS, OPEN_APPLICATIONS, Violations, as_date, as_int, is_staff, local_day, stay_end
+from .leases import homes_of
 
 MAX_PREFERENCES = 5
 MAX_TERM_MONTHS = 12
@@ -46,6 +52,12 @@ def _preferences(session: Session, unit_type, preferred_unit_ids, v: Violations)
             elif found[uid].unit_type != unit_type:
                 v.add("preferred_unit_ids", f"Unit {found[uid].code} is a {found[uid].unit_type}, not a {unit_type}.")
     return prefs
+
+
+def transfer_from(session: Session, user_id: int, start, end) -> int | None:
+    """The applicant's lease that a stay over [start, end) would overlap (a transfer), or None."""
+    found = homes_core.clashes(homes_of(session, user_id, start, end), start, end)
+    return found[0].lease_id if found else None
 
 
 @transaction
@@ -86,7 +98,9 @@ def submit_application(session: Session, *, user: User, unit_type, move_in, term
                        f"{human_date(existing.move_in)}, {existing.status}); withdraw it before applying again.")
     app = HousingApplication(user_id=user.id, unit_type=unit_type, move_in=move_in, term_months=months,
                              term_nights=nights, occupants=people, preferred_unit_ids=prefs, status="submitted",
-                             created_at=now, updated_at=now)
+                             created_at=now, updated_at=now,
+                             transfer_from_lease_id=transfer_from(session, user.id, move_in,
+                                                                  stay_end(move_in, months, nights)))
     session.add(app)
     session.flush()
     return app

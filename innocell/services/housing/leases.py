@@ -1,12 +1,19 @@
-"""Leases, and the claims that keep a unit to one occupier a night.
+"""Leases, and the claims that keep a unit to one occupier a night and a person to one home.
 
 The allocator for leases: a unit is a resource of capacity one, a lease claims it over the
 dates [start, end) (end exclusive, so back-to-back leases are fine). A unit is taken on a night
 by an occupying lease (active, ending, ended, and terminated ones over the nights they really
 occupied, as termination moves the end), by an open, unexpired offer (it holds the unit for its
-resident until answered), by an outage, or always when its status is out_of_service. Every
-lease write locks the unit row (guard.lock_resource) and checks the claims with the pure
-core's `overlaps`; PostgreSQL's exclusion constraint `ex_leases_no_overlap` is the backstop.
+resident until answered), by an outage, or always when its status is out_of_service.
+
+A person is a resource of capacity one too: at most one occupying lease a night (the pure
+core's `homes.clashes`), unless a manager records the new lease as an allowed overlap (a
+handover night when moving units) with a reason, audited.
+
+Every lease write locks the person's users row, then the unit row (guard.lock_person, then
+guard.lock_resource: the fixed order), and checks both with the pure core; PostgreSQL's
+exclusion constraints `ex_leases_no_overlap` (unit) and `ex_leases_person_no_overlap` (person,
+except allowed overlaps) are the backstop, answered as 409.
 """
 from __future__ import annotations
 
@@ -19,13 +26,15 @@ from sqlalchemy import and_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ...allocation import homes as homes_core
 from ...allocation.intervals import overlaps
 from ...allocation.rounds import human_date
 from ...models import Lease, Offer, Unit, UnitOutage, User
-from .. import Conflict, NotFound, RuleViolation
+from .. import Conflict, Forbidden, NotFound, RuleViolation
 from ..audit import record
-from ..guard import is_overlap_violation, lock_resource
+from ..guard import is_overlap_violation, lock_person, lock_resource, violated_constraint
 from ..notifications import notify
+from ..roles import MANAGER_ROLES
 from ..tx import transaction
 from .common import LIVE_LEASES, OCCUPYING, Violations, as_date, as_money, is_staff
 
@@ -119,32 +128,85 @@ def check_free(session: Session, unit: Unit, start: date, end: date, *, now: dat
         raise Conflict(conflict_message(unit, start, end, found), conflicts=[c.as_dict() for c in found])
 
 
+# --- one home a night ------------------------------------------------------------------------
+
+def homes_of(session: Session, user_id: int, start: date, end: date) -> list[homes_core.Home]:
+    """The person's leases that hold nights over [start, end) (read in the caller's transaction,
+    which should hold the person's lock when it goes on to write)."""
+    rows = session.execute(
+        select(Lease, Unit.code).join(Unit, Unit.id == Lease.unit_id)
+        .where(Lease.user_id == user_id, Lease.status.in_(OCCUPYING), Lease.start_date < end,
+               Lease.end_date > start, Lease.end_date > Lease.start_date)
+        .order_by(Lease.start_date, Lease.id)).all()
+    return [homes_core.Home(lease_id=lease.id, unit_code=code, start=lease.start_date, end=lease.end_date,
+                            unit_id=lease.unit_id) for lease, code in rows]
+
+
+def check_one_home(session: Session, user_id: int, start: date, end: date, *, whose: str = "You") -> None:
+    """Raise Conflict (409) naming the lease unless the person holds none over [start, end).
+    Reads only, so a caller may catch the refusal and go on in the same transaction."""
+    found = homes_core.clashes(homes_of(session, user_id, start, end), start, end)
+    if found:
+        raise Conflict(homes_core.clash_message(found, start, end, whose=whose),
+                       conflicts=[{"kind": "lease", "id": h.lease_id, "start": h.start.isoformat(),
+                                   "end": h.end.isoformat(), "message": f"holds {h.describe()}"} for h in found])
+
+
 # --- leases -----------------------------------------------------------------------------------
 
 def insert_lease(session: Session, unit: Unit, *, user_id: int, start: date, end: date, monthly_rent: Decimal,
-                 now: datetime, exclude_offer_id: int | None = None, previous_lease_id: int | None = None) -> Lease:
-    """The guarded insert, inside the caller's transaction, which holds the unit lock.
-    Raises Conflict when the unit is not free (the caller's transaction then rolls back)."""
+                 now: datetime, exclude_offer_id: int | None = None, previous_lease_id: int | None = None,
+                 overlap_reason: str | None = None, whose: str = "You") -> Lease:
+    """The guarded insert, inside the caller's transaction, which holds the person's lock and
+    then the unit's. Raises Conflict when the unit is not free, or the person already holds a
+    lease over the dates and no `overlap_reason` (a manager's recorded exception) allows it
+    (the caller's transaction then rolls back)."""
     check_free(session, unit, start, end, now=now, exclude_offer_id=exclude_offer_id)
+    if overlap_reason is None:
+        check_one_home(session, user_id, start, end, whose=whose)
     code = unit.code  # a failed flush expires every loaded object; the message needs the code
     lease = Lease(unit_id=unit.id, user_id=user_id, start_date=start, end_date=end, monthly_rent=monthly_rent,
-                  status="active", previous_lease_id=previous_lease_id, created_at=now)
+                  status="active", previous_lease_id=previous_lease_id, created_at=now,
+                  overlap_allowed=overlap_reason is not None, overlap_reason=overlap_reason)
     session.add(lease)
     try:
         session.flush()
     except IntegrityError as exc:
         if is_overlap_violation(exc):
+            if violated_constraint(exc) == "ex_leases_person_no_overlap":
+                raise Conflict(f"{whose} already {'hold' if whose == 'You' else 'holds'} a lease over some of "
+                               f"{human_date(start)} to {human_date(end)}, made by another request a moment "
+                               "ago. One person holds one home a night.") from None
             raise Conflict(f"Unit {code} was let over some of {human_date(start)} to {human_date(end)} "
                            "by another request a moment ago.") from None
         raise
     return lease
 
 
+def _overlap_reason(allow_overlap, overlap_reason, v: Violations) -> str | None:
+    """The manager's recorded exception to one home a night, or None."""
+    if allow_overlap in (None, False):
+        return None
+    if allow_overlap is not True:
+        v.add("allow_overlap", "allow_overlap must be true or false.")
+        return None
+    if not isinstance(overlap_reason, str) or not overlap_reason.strip():
+        v.add("overlap_reason", "Say why this lease may overlap the resident's other lease (e.g. a handover "
+                                "night when moving units); the reason is recorded.")
+        return None
+    if len(overlap_reason.strip()) > 300:
+        v.add("overlap_reason", "The reason can be at most 300 characters.")
+        return None
+    return overlap_reason.strip()
+
+
 @transaction
 def create_lease(session: Session, *, unit_id, user_id, start, end, monthly_rent=None, actor: User,
-                 now: datetime) -> Lease:
+                 now: datetime, allow_overlap=False, overlap_reason=None) -> Lease:
     """Record a lease directly (e.g. an existing tenant): 409 if it overlaps another lease,
-    an open offer or an outage of the unit; back-to-back is fine."""
+    an open offer or an outage of the unit, or another lease of the same person; back-to-back
+    is fine. A manager may let it overlap the person's other lease (`allow_overlap` with a
+    reason, e.g. a handover night), recorded on the lease and audited."""
     v = Violations()
     if isinstance(unit_id, bool) or not isinstance(unit_id, int):
         v.add("unit_id", "unit_id must be the id of a unit.")
@@ -157,19 +219,28 @@ def create_lease(session: Session, *, unit_id, user_id, start, end, monthly_rent
     rent = None
     if monthly_rent is not None:
         rent = as_money(monthly_rent, "monthly_rent", v)
+    reason = _overlap_reason(allow_overlap, overlap_reason, v)
     v.raise_if_any()
-    user = session.get(User, user_id)
+    if reason is not None and actor.role not in MANAGER_ROLES:
+        raise Forbidden("Only a manager can let a lease overlap the resident's other lease.")
+    user = lock_person(session, user_id)
     if user is None or not user.active:
         raise RuleViolation(f"There is no active account {user_id}.",
                             violations=[{"rule": "user_id", "message": f"There is no active account {user_id}."}])
     unit = lock_resource(session, Unit, unit_id)
     if unit is None:
         raise NotFound(f"There is no unit {unit_id}.")
+    overlapped = homes_core.clashes(homes_of(session, user.id, start, end), start, end) if reason else []
     lease = insert_lease(session, unit, user_id=user.id, start=start, end=end,
-                         monthly_rent=rent if rent is not None else unit.monthly_rent, now=now)
+                         monthly_rent=rent if rent is not None else unit.monthly_rent, now=now,
+                         overlap_reason=reason if overlapped else None, whose=user.name or "This resident")
     record(session, actor_id=actor.id, action="lease.create", target_type="lease", target_id=lease.id, now=now,
            unit=unit.code, user_id=user.id, start=start.isoformat(), end=end.isoformat(),
            monthly_rent=str(lease.monthly_rent))
+    if overlapped:
+        record(session, actor_id=actor.id, action="lease.allow_overlap", target_type="lease", target_id=lease.id,
+               now=now, reason=reason, overlaps=[h.lease_id for h in overlapped],
+               nights=[[max(start, h.start).isoformat(), min(end, h.end).isoformat()] for h in overlapped])
     notify(session, user_id=user.id, kind="lease_created", now=now,
            subject=f"Your lease of unit {unit.code} is recorded",
            body=f"Unit {unit.code} is yours from {human_date(start)} to {human_date(end)} (move-out day).",
@@ -182,6 +253,25 @@ def get_lease(session: Session, lease_id, *, viewer: User) -> Lease:
     if lease is None or (not is_staff(viewer) and lease.user_id != viewer.id):
         raise NotFound(f"There is no lease {lease_id}.")
     return lease
+
+
+def end_lease(session: Session, lease: Lease, on: date, *, reason: str, now: datetime) -> date:
+    """End a lease early, inside the caller's transaction: it keeps the nights before `on` (none
+    when `on` is on or before its start: called off before move-in), and an open renewal offer
+    for it expires. Returns the old end."""
+    # The renewal offers first, locked, then the lease: the order the offer expiry job takes
+    # (it locks due offers, then sets their leases 'ending'), so the two never wait in a cycle.
+    renewals = list(session.execute(select(Offer).where(Offer.lease_id == lease.id, Offer.kind == "renewal",
+                                                        Offer.status == "open").with_for_update()).scalars())
+    old_end = lease.end_date
+    lease.end_date = max(on, lease.start_date)
+    lease.status = "terminated"
+    lease.terminated_at = now
+    lease.termination_reason = reason.strip()[:300]
+    for offer in renewals:
+        offer.status = "expired"
+        offer.responded_at = now
+    return old_end
 
 
 @transaction
@@ -205,16 +295,7 @@ def terminate_lease(session: Session, lease_id: int, *, on, reason: str, actor: 
         raise RuleViolation(
             f"Lease {lease.id} ends on {human_date(lease.end_date)} anyway; choose an earlier date.",
             violations=[{"rule": "on", "message": "The termination date must be before the lease's end."}])
-    old_end = lease.end_date
-    lease.end_date = on
-    lease.status = "terminated"
-    lease.terminated_at = now
-    lease.termination_reason = reason.strip()[:300]
-    # A renewal offer for this lease no longer makes sense.
-    for offer in session.execute(select(Offer).where(Offer.lease_id == lease.id, Offer.kind == "renewal",
-                                                     Offer.status == "open")).scalars():
-        offer.status = "expired"
-        offer.responded_at = now
+    old_end = end_lease(session, lease, on, reason=reason, now=now)
     record(session, actor_id=actor.id, action="lease.terminate", target_type="lease", target_id=lease.id, now=now,
            reason=lease.termination_reason, unit=unit.code, old_end=old_end.isoformat(), new_end=on.isoformat())
     if on == lease.start_date:

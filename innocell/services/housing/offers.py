@@ -5,24 +5,36 @@ Renewals: accepting a renewal offer makes a NEW lease row from the old end date 
 `previous_lease_id` pointing at the renewed lease), so each term keeps its own rent and dates and
 the history reads term by term; the offer's `lease_id` stays the renewed lease. For allocation
 and waitlist offers, `lease_id` becomes the lease made on acceptance.
+
+One home a night: an offer is not made over dates the person already holds a lease on, and
+accepting one checks it again under the person's lock (taken before the unit's). The one
+exception is a transfer: an allocation or waitlist offer from an application whose dates overlap
+the applicant's own lease. Accepting it ends each overlapping lease of the person the day the
+new one starts (in the same transaction; the new lease continues the tenure of the one it
+replaces), so the round never leaves anyone with two homes.
+
+The answer-by time is never after the move-in day: an offer expires at the latest when the
+local day of its start begins.
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timezone
 from decimal import Decimal
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from ...allocation import homes as homes_core
+from ...allocation.dates import add_months
 from ...allocation.rounds import human_date
 from ...models import HousingApplication, Lease, Offer, Unit, User, WaitlistEntry
 from .. import BadRequest, Conflict, Forbidden, NotFound
-from ..guard import lock_resource
+from ..guard import lock_person, lock_resource
 from ..notifications import notify
 from ..settings import zone
 from ..tx import transaction
-from .common import LIVE_LEASES, OPEN_APPLICATIONS, is_staff
-from .leases import check_free, insert_lease
+from .common import LIVE_LEASES, OPEN_APPLICATIONS, is_staff, term_label
+from .leases import check_free, check_one_home, end_lease, homes_of, insert_lease
 
 OFFER_SUBJECTS = {
     "allocation": "You have been offered unit {code}",
@@ -31,11 +43,24 @@ OFFER_SUBJECTS = {
 }
 
 
+def answer_by_limit(start: date) -> datetime:
+    """The latest an offer starting on `start` may be answered: when the local move-in day begins."""
+    return datetime.combine(start, time.min, zone()).astimezone(timezone.utc)
+
+
+def is_transfer(offer_kind: str, application: HousingApplication | None) -> bool:
+    """An allocation or waitlist offer made for an application: if its dates overlap the person's
+    own lease, it is a transfer (accepting it ends that lease the day the new one starts)."""
+    return offer_kind != "renewal" and application is not None
+
+
 def add_offer(session: Session, *, kind: str, user_id: int, unit: Unit, start: date, end: date, monthly_rent,
               expires_at: datetime, now: datetime, application: HousingApplication | None = None,
               waitlist_entry: WaitlistEntry | None = None, lease_id: int | None = None,
               round_id: int | None = None) -> Offer:
-    """Write an offer the caller has checked (inside its transaction) and tell the resident."""
+    """Write an offer the caller has checked (inside its transaction) and tell the resident. The
+    answer-by time is cut to the start of the move-in day (`answer_by_limit`)."""
+    expires_at = min(expires_at, answer_by_limit(start))
     offer = Offer(kind=kind, user_id=user_id, unit_id=unit.id, start_date=start, end_date=end,
                   monthly_rent=monthly_rent, expires_at=expires_at, status="open", created_at=now,
                   lease_id=lease_id, application_id=application.id if application else None,
@@ -63,15 +88,16 @@ def make_offer(session: Session, *, kind: str, user_id: int, unit_id: int, start
                expires_at: datetime, now: datetime, lease_id: int | None = None, application_id: int | None = None,
                waitlist_entry_id: int | None = None, round_id: int | None = None) -> Offer:
     """Offer a unit over [start, end) to a resident until `expires_at` (renewal, waitlist or
-    allocation). Guarded like a lease: 409 if the unit is not free then (a renewal's own lease
-    ends at `start`, so it does not clash); every refusal comes before anything is written.
-    Notifies the resident."""
+    allocation), cut to the start of the move-in day. Guarded like a lease: 409 if the unit is
+    not free then (a renewal's own lease ends at `start`, so it does not clash), or the person
+    already holds a lease over the dates (unless the offer is a transfer: see the module
+    docstring); every refusal comes before anything is written. Notifies the resident."""
     if kind not in OFFER_SUBJECTS:
         raise BadRequest(f"Unknown offer kind {kind!r}.")
     if not (isinstance(start, date) and isinstance(end, date)) or end <= start:
         raise BadRequest("An offer needs dates with the end after the start.")
-    if expires_at <= now:
-        raise BadRequest("An offer must expire in the future.")
+    if min(expires_at, answer_by_limit(start)) <= now:
+        raise BadRequest("An offer must expire in the future, and before its move-in day begins.")
     unit = lock_resource(session, Unit, unit_id)
     if unit is None:
         raise NotFound(f"There is no unit {unit_id}.")
@@ -80,6 +106,8 @@ def make_offer(session: Session, *, kind: str, user_id: int, unit_id: int, start
     entry = session.get(WaitlistEntry, waitlist_entry_id) if waitlist_entry_id else None
     if entry is not None and application is None and entry.application_id:
         application = session.get(HousingApplication, entry.application_id)
+    if not is_transfer(kind, application):
+        check_one_home(session, user_id, start, end)
     return add_offer(session, kind=kind, user_id=user_id, unit=unit, start=start, end=end,
                      monthly_rent=Decimal(monthly_rent), expires_at=expires_at, now=now, application=application,
                      waitlist_entry=entry, lease_id=lease_id, round_id=round_id)
@@ -105,15 +133,21 @@ def list_offers(session: Session, *, viewer: User, status: str | None = None, ki
 
 # --- answers --------------------------------------------------------------------------------------
 
-def _answerable(session: Session, offer_id, user: User, now: datetime) -> tuple[Offer, Unit]:
-    """Lock the offer's unit and return the offer re-read under the lock, if `user` may still
+def _answerable(session: Session, offer_id, user: User, now: datetime, *,
+                for_accept: bool = False) -> tuple[Offer, Unit]:
+    """Lock the person, then the offer's unit (and, accepting a transfer, the units of the leases
+    it ends, all in id order), and return the offer re-read under the lock, if `user` may still
     answer it; otherwise raise."""
     offer = session.get(Offer, offer_id) if isinstance(offer_id, int) else None
     if offer is None or (offer.user_id != user.id and not is_staff(user)):
         raise NotFound(f"There is no offer {offer_id}.")
     if offer.user_id != user.id:
         raise Forbidden("Only the resident it was made to can answer an offer.")
-    unit = lock_resource(session, Unit, offer.unit_id)
+    lock_person(session, offer.user_id)
+    unit_ids = {offer.unit_id}
+    if for_accept:
+        unit_ids |= {h.unit_id for h, _ in transfer_ends(session, offer)}
+    units = {uid: lock_resource(session, Unit, uid) for uid in sorted(unit_ids)}
     # Lock the offer row too, so an answer and the expiry job (which locks due offers) cannot
     # both change it: whichever comes second re-reads the first one's outcome.
     offer = session.execute(select(Offer).where(Offer.id == offer.id).with_for_update()
@@ -125,7 +159,26 @@ def _answerable(session: Session, offer_id, user: User, now: datetime) -> tuple[
     if offer.expires_at <= now:
         deadline = offer.expires_at.astimezone(tz).strftime("%d %b %Y %H:%M")
         raise Conflict(f"This offer expired on {deadline}; it cannot be answered any more.")
-    return offer, unit
+    return offer, units[offer.unit_id]
+
+
+def offer_term(offer: Offer) -> str:
+    """The offered stay as people say it: '12 months', '6 months and 3 nights', '40 nights'."""
+    months = 0
+    while add_months(offer.start_date, months + 1) <= offer.end_date:
+        months += 1
+    return term_label(months, (offer.end_date - add_months(offer.start_date, months)).days)
+
+
+def transfer_ends(session: Session, offer: Offer) -> list[tuple[homes_core.Home, date]]:
+    """What accepting the offer ends: for a transfer, each lease of the person overlapping the
+    offered dates and the day it would end; nothing for any other offer. Reads only (the
+    confirmation page shows it before the resident accepts)."""
+    application = session.get(HousingApplication, offer.application_id) if offer.application_id else None
+    if not is_transfer(offer.kind, application):
+        return []
+    homes = homes_of(session, offer.user_id, offer.start_date, offer.end_date)
+    return homes_core.transfer_ends(homes, offer.start_date, offer.end_date)
 
 
 def _entries_of(session: Session, offer: Offer) -> list[WaitlistEntry]:
@@ -140,16 +193,25 @@ def _entries_of(session: Session, offer: Offer) -> list[WaitlistEntry]:
 @transaction
 def accept_offer(session: Session, offer_id: int, *, user: User, now: datetime) -> Lease:
     """Accept: an allocation or waitlist offer makes a lease; a renewal offer makes the next
-    lease, back to back with the renewed one. Conflict-checked under the unit lock: an offer
-    that has become impossible (the unit was let or taken out of service meanwhile) answers 409
-    with the reason and changes nothing."""
-    offer, unit = _answerable(session, offer_id, user, now)
+    lease, back to back with the renewed one. Conflict-checked under the person's lock and the
+    unit's: an offer that has become impossible (the unit was let or taken out of service
+    meanwhile, or the person holds another lease over the dates) answers 409 with the reason and
+    changes nothing. A transfer first ends the person's overlapping leases the day it starts."""
+    offer, unit = _answerable(session, offer_id, user, now, for_accept=True)
     previous = None
     if offer.kind == "renewal":
         previous = session.get(Lease, offer.lease_id) if offer.lease_id else None
         if previous is None or previous.status not in LIVE_LEASES:
             state = previous.status if previous is not None else "gone"
             raise Conflict(f"The lease this renewal was for is {state}; the renewal can no longer be accepted.")
+    ended = []
+    for home, on in transfer_ends(session, offer):
+        old = session.get(Lease, home.lease_id, populate_existing=True)
+        end_lease(session, old, on, reason=f"Moved to unit {unit.code} (transfer from {human_date(offer.start_date)})",
+                  now=now)
+        ended.append((home, on))
+        if on == offer.start_date and home.start < on:
+            previous = old  # the new lease continues this one's tenure
     try:
         lease = insert_lease(session, unit, user_id=offer.user_id, start=offer.start_date, end=offer.end_date,
                              monthly_rent=offer.monthly_rent, now=now, exclude_offer_id=offer.id,
@@ -172,10 +234,14 @@ def accept_offer(session: Session, offer_id: int, *, user: User, now: datetime) 
             other.responded_at = now
     for entry in _entries_of(session, offer):
         entry.status = "housed"
+    moved = "".join(f" Your lease of unit {home.unit_code} now ends on {human_date(on)}"
+                    + (" (called off before move-in)." if on <= home.start else " (move-out day).")
+                    for home, on in ended)
     notify(session, user_id=offer.user_id, kind="offer_accepted", now=now,
            subject=f"Unit {unit.code}: lease confirmed",
            body=f"Your lease of unit {unit.code} runs from {human_date(lease.start_date)} to "
-                f"{human_date(lease.end_date)} (move-out day) at HK${Decimal(lease.monthly_rent):,.2f} a month.",
+                f"{human_date(lease.end_date)} (move-out day) at HK${Decimal(lease.monthly_rent):,.2f} a month."
+                + moved,
            link="/housing", dedupe_key=f"offer-accepted:{offer.id}")
     return lease
 

@@ -10,12 +10,13 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from ...allocation import rounds as rounds_core
-from ...models import AllocationRound, HousingApplication, Unit, User, WaitlistEntry
+from ...models import AllocationRound, HousingApplication, Lease, Unit, User, WaitlistEntry
 from ..audit import record
 from ..notifications import notify
 from ..settings import setting
 from ..standing import tier_note
 from ..tx import transaction
+from .applications import transfer_from
 from .common import local_day, money, stay_end, term_label
 from .leases import claims
 from .offers import add_offer
@@ -52,7 +53,8 @@ def _round_inputs(session: Session, now: datetime):
         if rows else {}
     applicants = []
     for a in rows:
-        start = max(a.move_in, today)
+        # An offer starts tomorrow at the earliest: its answer-by time is before the move-in day.
+        start = max(a.move_in, today + timedelta(days=1))
         end = stay_end(start, a.term_months, a.term_nights)
         waited = max((today - local_day(a.created_at)).days, 0) if a.created_at else 0
         user = users.get(a.user_id)
@@ -81,7 +83,19 @@ def _tier_changed(user: User | None) -> dict:
     return {"tier_note": note} if note else {}
 
 
-def _round_payload(result: rounds_core.RoundResult, rows, users, units) -> dict:
+def _transfers(session: Session, result: rounds_core.RoundResult, rows) -> dict[int, str]:
+    """For each placed application that overlaps the applicant's own lease (a transfer): that
+    lease's unit code; the application records the lease."""
+    apps = {a.id: a for a in rows}
+    out = {}
+    for a in result.assignments:
+        lease_id = transfer_from(session, apps[a.application_id].user_id, a.start, a.end)
+        if lease_id is not None:
+            out[a.application_id] = session.get(Lease, lease_id).unit.code
+    return out
+
+
+def _round_payload(result: rounds_core.RoundResult, rows, users, units, transfers: dict[int, str]) -> dict:
     apps = {a.id: a for a in rows}
     unit_by_id = {u.id: u for u in units}
     assignments = []
@@ -96,6 +110,7 @@ def _round_payload(result: rounds_core.RoundResult, rows, users, units) -> dict:
             **_tier_changed(user), "weight": a.weight, "preferred_rank": (list(app.preferred_unit_ids or []).index(unit.id) + 1
                                                    if unit.id in (app.preferred_unit_ids or []) else None),
             "monthly_rent": money(unit.monthly_rent),
+            "transfer_from_unit": transfers.get(a.application_id),
         })
     unassigned = []
     for u in result.unassigned:
@@ -112,7 +127,7 @@ def preview_round(session: Session, *, actor: User, now: datetime) -> dict:
     """What a round would do now; writes nothing."""
     rows, users, applicants, units, candidates = _round_inputs(session, now)
     result = rounds_core.solve_round(applicants, candidates, weights())
-    payload = _round_payload(result, rows, users, units)
+    payload = _round_payload(result, rows, users, units, _transfers(session, result, rows))
     payload["id"] = None
     payload["committed"] = False
     return payload
@@ -128,7 +143,7 @@ def commit_round(session: Session, *, actor: User, now: datetime) -> AllocationR
         session.execute(select(Unit.id).where(Unit.unit_type.in_(types)).order_by(Unit.id).with_for_update()).all()
     rows, users, applicants, units, candidates = _round_inputs(session, now)
     result = rounds_core.solve_round(applicants, candidates, weights())
-    payload = _round_payload(result, rows, users, units)
+    payload = _round_payload(result, rows, users, units, _transfers(session, result, rows))
     rnd = AllocationRound(created_by_id=actor.id, created_at=now, committed=True, score=result.score,
                           params={"weights": _weights_dict(weights()), "applications": len(rows),
                                   "units": len(units)},
@@ -140,6 +155,7 @@ def commit_round(session: Session, *, actor: User, now: datetime) -> AllocationR
     unit_by_id = {u.id: u for u in units}
     for a in result.assignments:
         app, unit = apps[a.application_id], unit_by_id[a.unit_id]
+        app.transfer_from_lease_id = transfer_from(session, app.user_id, a.start, a.end)
         entry = session.execute(select(WaitlistEntry).where(WaitlistEntry.application_id == app.id,
                                                             WaitlistEntry.status == "waiting")).scalars().first()
         add_offer(session, kind="allocation", user_id=app.user_id, unit=unit, start=a.start, end=a.end,

@@ -101,8 +101,9 @@ def units_outage(unit_id: int):
 def leases_create():
     data = json_body()
     lease = create_lease(db.session, unit_id=data.get("unit_id"), user_id=data.get("user_id"),
-                             start=data.get("start"), end=data.get("end"), monthly_rent=data.get("monthly_rent"),
-                             actor=g.user, now=utcnow())
+                         start=data.get("start"), end=data.get("end"), monthly_rent=data.get("monthly_rent"),
+                         allow_overlap=data.get("allow_overlap", False), overlap_reason=data.get("overlap_reason"),
+                         actor=g.user, now=utcnow())
     return jsonify({"lease": lease_json(lease)}), 201
 
 

@@ -41,6 +41,8 @@ def lease_json(lease: Lease) -> dict:
         "unit_code": lease.unit.code if lease.unit is not None else None,
         "previous_lease_id": lease.previous_lease_id,
         "termination_reason": lease.termination_reason,
+        "overlap_allowed": bool(lease.overlap_allowed),
+        "overlap_reason": lease.overlap_reason,
     }
 
 
@@ -78,6 +80,11 @@ def application_json(app: HousingApplication, tz: ZoneInfo | None = None) -> dic
         "preferred_unit_ids": list(app.preferred_unit_ids or []),
         "reason": app.reason,
         "created_at": iso_local(app.created_at, tz or local_zone()),
+        # A transfer request: the dates overlap this lease of the applicant, which an accepted
+        # offer ends the day the new lease starts.
+        "transfer": app.transfer_from_lease_id is not None,
+        "transfer_from_lease_id": app.transfer_from_lease_id,
+        "transfer_from_unit": app.transfer_from.unit.code if app.transfer_from is not None else None,
     }
 
 

@@ -41,7 +41,17 @@ def space_json(space) -> dict:
         "requires_authorisation": bool(space.requires_authorisation),
         "requires_checkin": bool(space.requires_checkin),
         "closed_on_holidays": bool(space.closed_on_holidays),
+        "late_cancel_hours": space.late_cancel_hours or 0,
+        "late_cancel_fee": _number(space.late_cancel_fee),
     }
+
+
+def _number(value):
+    """An amount as JSON: a whole number when it is one, else a float; None stays None."""
+    if value is None:
+        return None
+    amount = float(value)
+    return int(amount) if amount == int(amount) else amount
 
 
 def booking_json(booking, tz) -> dict:
@@ -57,6 +67,13 @@ def booking_json(booking, tz) -> dict:
         "series_id": booking.series_id,
         "cancelled_at": iso_local(booking.cancelled_at, tz),
         "cancel_reason": booking.cancel_reason,
+        # Ended early while under way (the used part stays booked); `booked_end` as booked.
+        "ended_early_at": iso_local(booking.ended_early_at, tz),
+        "booked_end": iso_local(booking.booked_end_at, tz),
+        "end_reason": booking.end_reason,
+        # Cancelled by its holder inside the space's late-cancellation window, and the fee then.
+        "late_cancel": bool(booking.late_cancel),
+        "late_cancel_fee": _number(booking.late_cancel_fee),
     }
 
 
