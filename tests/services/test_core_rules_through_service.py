@@ -7,7 +7,7 @@ Times are Hong Kong wall-clock unless a test moves the park to London; "now" is 
 FIXED_NOW, Tue 1 Dec 2026 10:00 HK."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 import holidays as holidays_package
@@ -15,22 +15,17 @@ import pytest
 from sqlalchemy import func, select
 
 from innocell.models import Booking
-from innocell.services import BadRequest, Conflict, RuleViolation
+from innocell.services import Conflict, RuleViolation
 from innocell.services import bookings as svc
 from innocell.services import spaces as space_svc
 
 HK = ZoneInfo("Asia/Hong_Kong")
-LONDON = ZoneInfo("Europe/London")
 UTC = timezone.utc
 ALL_DAY = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 
 
 def hk(day, hour, minute=0, month=12, year=2026):
     return datetime(year, month, day, hour, minute, tzinfo=HK).astimezone(UTC)
-
-
-def london(day, hour, minute=0, month=3, year=2027, fold=0):
-    return datetime(year, month, day, hour, minute, tzinfo=LONDON, fold=fold).astimezone(UTC)
 
 
 @pytest.fixture
@@ -111,6 +106,14 @@ def test_new_years_day_closes_a_space_in_the_next_year(session, alice, new_space
                             end=hk(2, 0, month=1, year=2027), now=now) == []
     svc.book(session, user=alice, space_id=hall.id, start=hk(2, 10, month=1, year=2027),
              end=hk(2, 11, month=1, year=2027), now=now)
+    # The holiday begins at midnight in Hong Kong, while it is still 31 December in UTC.
+    night_hall = new_space(name="Night Hall", kind="event_space", closed_on_holidays=True, opening_hours=ALL_DAY)
+    assert svc.availability(session, night_hall.id, start=hk(31, 22), end=hk(1, 7, month=1, year=2027), now=now) == [
+        {"start": hk(31, 22), "end": hk(1, 0, month=1, year=2027), "capacity_left": 1}]
+    midnight = svc.check(session, user=alice, space_id=night_hall.id, start=hk(1, 0, month=1, year=2027),
+                         end=hk(1, 1, month=1, year=2027), now=now)
+    assert [v["rule"] for v in midnight.violations] == ["outside_opening_hours"]
+    assert name in midnight.violations[0]["message"]
 
 
 def test_holidays_are_closed_in_availability_and_suggestions(session, alice, new_space, now):
@@ -314,99 +317,20 @@ def test_quota_falls_back_to_the_default_hours(app, session, alice, new_space, n
     assert "30 min is left" in violations[0]["message"]
 
 
-# ---------------------------------------------------------------------------- the space's settings
-
-
-def test_every_setting_of_the_space_is_the_one_checked(session, alice, new_space, now):
-    lab = new_space(name="Dry Lab 2", opening_hours={"tue": [["09:00", "12:00"], ["13:00", "18:00"]]},
-                    slot_minutes=15, min_minutes=45, max_minutes=90, max_days_ahead=7)
-    ok = [(hk(1, 11), hk(1, 12, 0)), (hk(1, 13), hk(1, 13, 45)), (hk(1, 17, 15), hk(1, 18)),
-          (hk(8, 9), hk(8, 10, 30)), (hk(8, 10), hk(8, 11))]  # exactly 7 days ahead
-    for start, end in ok:
-        assert svc.check(session, user=alice, space_id=lab.id, start=start, end=end, now=now).ok, (start, end)
-    cases = [
-        ((hk(1, 9), hk(1, 10)), ["past"]),
-        ((hk(1, 11, 30), hk(1, 12, 30)), ["outside_opening_hours"]),
-        ((hk(1, 17, 30), hk(1, 18, 30)), ["outside_opening_hours"]),
-        ((hk(1, 13, 10), hk(1, 14)), ["off_grid"]),
-        ((hk(1, 13), hk(1, 13, 30)), ["too_short"]),
-        ((hk(1, 13), hk(1, 14, 45)), ["too_long"]),
-        ((hk(8, 10, 15), hk(8, 11)), ["too_far_ahead"]),  # 7 days and 15 minutes ahead
-        ((hk(9, 10), hk(9, 11)), ["too_far_ahead", "outside_opening_hours"]),
-    ]
-    for (start, end), rules in cases:
-        result = svc.check(session, user=alice, space_id=lab.id, start=start, end=end, now=now)
-        assert [v["rule"] for v in result.violations] == rules, (start, end)
-    message = svc.check(session, user=alice, space_id=lab.id, start=hk(1, 11, 30), end=hk(1, 12, 30),
-                        now=now).violations[0]["message"]
-    assert message == "Dry Lab 2 is closed for part of this time: on Tuesdays it is open 09:00-12:00, 13:00-18:00."
-
-
-def test_an_inactive_space_refuses_and_gated_space_needs_training(session, alice, manager, new_space, now):
-    old = new_space(name="Old Lab", active=False)
-    assert [v["rule"] for v in refused(session, user=alice, space_id=old.id, start=hk(8, 10), end=hk(8, 11),
-                                       now=now)] == ["inactive_space"]
-    gated = new_space(requires_authorisation=True)
-    assert [v["rule"] for v in refused(session, user=alice, space_id=gated.id, start=hk(8, 10), end=hk(8, 11),
-                                       now=now)] == ["not_authorised"]
-    svc.book(session, user=manager, space_id=gated.id, start=hk(8, 10), end=hk(8, 11), now=now)  # staff need none
-
-
-def test_opening_hours_to_midnight_run_on_into_the_next_day(session, alice, new_space, now):
-    lab = new_space(opening_hours={"tue": [["20:00", "24:00"]], "wed": [["00:00", "02:00"]]})
-    svc.book(session, user=alice, space_id=lab.id, start=hk(8, 23), end=hk(9, 1), now=now)
-    assert svc.availability(session, lab.id, start=hk(8, 0), end=hk(10, 0), now=now) == [
-        {"start": hk(8, 20), "end": hk(8, 23), "capacity_left": 1},
-        {"start": hk(9, 1), "end": hk(9, 2), "capacity_left": 1},
-    ]
-    assert [v["rule"] for v in refused(session, user=alice, space_id=lab.id, start=hk(9, 1), end=hk(9, 3),
-                                       now=now)] == ["outside_opening_hours"]
-
-
-def test_times_must_be_real_instants(session, alice, new_space, now):
-    lab = new_space()
-    naive = datetime(2026, 12, 8, 10, 0)
-    for start, end in ((naive, hk(8, 11)), (hk(8, 10), naive), (hk(8, 11), hk(8, 11)), ("10:00", hk(8, 11)),
-                       (datetime(1999, 12, 31, 23, tzinfo=UTC), hk(8, 11)),
-                       (hk(8, 10), datetime(2200, 1, 1, 0, 1, tzinfo=UTC))):
-        with pytest.raises(BadRequest):
-            svc.check(session, user=alice, space_id=lab.id, start=start, end=end, now=now)
-    # The edges themselves are allowed (and simply far away).
-    edge = svc.check(session, user=alice, space_id=lab.id, start=datetime(2000, 1, 1, tzinfo=UTC),
-                     end=datetime(2000, 1, 1, 1, tzinfo=UTC), now=now)
-    assert [v["rule"] for v in edge.violations] == ["past"]
-
-
-def test_availability_is_asked_for_at_most_62_days(session, new_space, now):
-    lab = new_space(max_days_ahead=90)
-    with pytest.raises(BadRequest):
-        svc.availability(session, lab.id, start=hk(2, 0), end=hk(2, 0) + timedelta(days=62, minutes=30), now=now)
-    free = svc.availability(session, lab.id, start=hk(2, 0), end=hk(2, 0) + timedelta(days=62), now=now)
-    assert len(free) == 62 and free[-1] == {"start": hk(1, 8, month=2, year=2027), "end": hk(1, 22, month=2, year=2027),
-                                             "capacity_left": 1}
-
-
-# ---------------------------------------------------------------------------- a zone with DST
-
-
-def test_the_park_in_london_books_across_the_spring_and_autumn_changes(app, session, alice, new_space):
-    app.config["INNOCELL_TIMEZONE"] = "Europe/London"
-    spring_now = london(1, 9)
-    lab = new_space(opening_hours=ALL_DAY, slot_minutes=60, min_minutes=60, max_minutes=120)
-    # Sun 28 March 2027: 00:00 to 03:00 on the wall clock is two real hours.
-    svc.book(session, user=alice, space_id=lab.id, start=london(28, 0), end=london(28, 3), now=spring_now)
-    free = svc.availability(session, lab.id, start=london(28, 0), end=london(29, 0), now=spring_now)
-    assert free == [{"start": london(28, 3), "end": london(29, 0), "capacity_left": 1}]
-    assert london(29, 0) - london(28, 3) == timedelta(hours=21)
-    # The grid counts from local midnight: 02:30 BST is off it on an hourly grid, 04:00 is on it.
-    check = svc.check(session, user=alice, space_id=lab.id, start=london(28, 4, 30), end=london(28, 5, 30),
-                      now=spring_now)
-    assert [v["rule"] for v in check.violations] == ["off_grid"]
-    autumn_now = london(1, 9, month=10)
-    # Sun 31 October 2027: 01:00 happens twice; 00:00 to 02:00 on the wall clock is three real hours.
-    refusal = refused(session, user=alice, space_id=lab.id, start=london(31, 0, month=10), end=london(31, 2, month=10),
-                      now=autumn_now)
-    assert [v["rule"] for v in refusal] == ["too_long"]
-    assert "this one is 3 h" in refusal[0]["message"]
-    svc.book(session, user=alice, space_id=lab.id, start=london(31, 1, month=10),
-             end=london(31, 1, month=10, fold=1), now=autumn_now)
+def test_lifted_blackouts_block_nothing_and_a_blackout_counts_to_the_booking_end(session, alice, manager, new_space,
+                                                                                   now):
+    lab = new_space(buffer_minutes=30)
+    one_off, _ = svc.add_blackout(session, lab.id, start=hk(8, 10, 45), end=hk(8, 11), reason="Check", actor=manager,
+                                  now=now)
+    weekly, _ = space_svc.add_recurring_blackout(session, lab.id, weekday=1, start_time="14:00", end_time="15:00",
+                                                 valid_from=None, valid_until=None, reason="Cleaning", actor=manager,
+                                                 now=now)
+    # The blackout covers the booking's last quarter hour; the buffer after it may run into a blackout.
+    assert svc.check(session, user=alice, space_id=lab.id, start=hk(8, 10), end=hk(8, 11), now=now).conflicts == [
+        (hk(8, 10, 45), hk(8, 11))]
+    assert svc.check(session, user=alice, space_id=lab.id, start=hk(8, 13), end=hk(8, 14), now=now).ok
+    assert not svc.check(session, user=alice, space_id=lab.id, start=hk(8, 14), end=hk(8, 15), now=now).ok
+    space_svc.lift_blackout(session, one_off.id, actor=manager, now=now)
+    space_svc.lift_recurring_blackout(session, weekly.id, actor=manager, now=now)
+    assert svc.check(session, user=alice, space_id=lab.id, start=hk(8, 10), end=hk(8, 11), now=now).ok
+    assert svc.check(session, user=alice, space_id=lab.id, start=hk(8, 14), end=hk(8, 15), now=now).ok

@@ -76,6 +76,34 @@ def test_a_booking_of_the_grid_length_must_fit_whole():
     assert feasible_starts(SpaceSpec(active=False), [], [], hk(8, 0), hk(9, 0), NOW, HK) == []
 
 
+def test_feasible_starts_are_those_whose_booking_overlaps_the_window():
+    spec = SpaceSpec(opening_hours=TUESDAY, min_minutes=60)
+    # 8:00-9:00 ends as the window opens and 10:00-11:00 starts as it closes: neither overlaps it.
+    assert feasible_starts(spec, [], [], hk(8, 9), hk(8, 10), NOW, HK) == [hk(8, 8, 30), hk(8, 9), hk(8, 9, 30)]
+    # To the microsecond: one microsecond of overlap is enough.
+    just_before = hk(8, 9) - timedelta(microseconds=1)
+    assert feasible_starts(spec, [], [], just_before, hk(8, 9, 30), NOW, HK) == [hk(8, 8), hk(8, 8, 30), hk(8, 9)]
+    just_after = hk(8, 9) + timedelta(microseconds=1)
+    assert feasible_starts(spec, [], [], hk(8, 8, 30), just_after, NOW, HK) == [hk(8, 8), hk(8, 8, 30), hk(8, 9)]
+    assert availability(spec, [], [], just_before, hk(8, 9, 30), NOW, HK) == [(just_before, hk(8, 9, 30), 1)]
+
+
+def test_a_space_open_exactly_one_booking_long_has_that_one_start():
+    spec = SpaceSpec(opening_hours={"tue": [["08:00", "09:00"]]}, min_minutes=60)
+    assert feasible_starts(spec, [], [], hk(8, 0), hk(9, 0), NOW, HK) == [hk(8, 8)]
+    assert availability(spec, [], [], hk(8, 0), hk(9, 0), NOW, HK) == [(hk(8, 8), hk(8, 9), 1)]
+
+
+def test_back_to_back_holds_at_the_window_start_and_after_other_pieces():
+    spec = SpaceSpec(capacity=2, opening_hours=TUESDAY)
+    holds = [(hk(8, 9), hk(8, 10)), (hk(8, 10), hk(8, 11))]
+    assert availability(spec, holds, [], hk(8, 9), hk(8, 11), NOW, HK) == [(hk(8, 9), hk(8, 11), 1)]
+    holds = [(hk(8, 8), hk(8, 9)), (hk(8, 9, 30), hk(8, 10)), (hk(8, 10), hk(8, 10, 30))]
+    assert availability(spec, holds, [], hk(8, 0), hk(9, 0), NOW, HK) == [
+        (hk(8, 8), hk(8, 9), 1), (hk(8, 9), hk(8, 9, 30), 2), (hk(8, 9, 30), hk(8, 10, 30), 1),
+        (hk(8, 10, 30), hk(8, 12), 2)]
+
+
 def test_availability_with_a_buffer_on_a_space_for_two():
     spec = SpaceSpec(capacity=2, opening_hours=TUESDAY, buffer_minutes=30)
     holds = [(hk(8, 9), hk(8, 10, 30)), (hk(8, 10, 30), hk(8, 11, 30))]  # 9-10 and 10:30-11, each with its buffer

@@ -146,6 +146,20 @@ def test_weekly_windows_run_from_their_first_valid_day_until_before_the_last():
                                                                          (hk(8, 12), hk(9))]
 
 
+def test_weekly_windows_are_local_days_even_when_utc_is_still_the_day_before():
+    # Wednesday 00:00-07:00 in Hong Kong is Tuesday 16:00-23:00 in UTC.
+    rule = WeeklyWindow(weekday=2, start="00:00", end="07:00")
+    assert weekly_windows([rule], hk(8, 12), hk(9, 7), HK) == [(hk(9, 0), hk(9, 7))]
+
+
+def test_a_rule_not_yet_or_no_longer_valid_leaves_the_other_rules_of_that_day():
+    later = WeeklyWindow(weekday=1, start="08:00", end="09:00", valid_from=date(2026, 12, 15))
+    ended = WeeklyWindow(weekday=1, start="10:00", end="11:00", valid_until=date(2026, 12, 2))
+    always = WeeklyWindow(weekday=1, start="12:00", end="13:00")
+    assert weekly_windows([later, ended, always], hk(8), hk(9), HK) == [(hk(8, 12), hk(8, 13))]
+    assert weekly_windows([ended, later, always], hk(8), hk(9), HK) == [(hk(8, 12), hk(8, 13))]
+
+
 def test_weekly_windows_of_several_rules_merge():
     rules = [WeeklyWindow(0, "08:00", "10:00"), WeeklyWindow(0, "09:00", "11:00"), WeeklyWindow(2, "08:00", "09:00")]
     assert weekly_windows(rules, hk(7), hk(10), HK) == [(hk(7, 8), hk(7, 11)), (hk(9, 8), hk(9, 9))]
