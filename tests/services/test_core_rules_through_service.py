@@ -214,7 +214,7 @@ def test_a_cancelled_booking_holds_nothing(session, alice, bob, new_space, now):
 
 
 def test_suggestions_after_a_past_violation_start_now(session, alice, new_space, now):
-    lab, other = new_space(), new_space()
+    other, lab = new_space(), new_space()
     new_space(kind="meeting_room")  # another kind is never offered
     new_space(active=False)  # nor an inactive space
     result = svc.check(session, user=alice, space_id=lab.id, start=hk(1, 9), end=hk(1, 10), now=now)
@@ -289,7 +289,10 @@ def test_quota_weeks_turn_at_monday_midnight_local_time(app, session, alice, new
     svc.book(session, user=alice, space_id=lab.id, start=hk(14, 2), end=hk(14, 3), now=now)
     violations = refused(session, user=alice, space_id=lab.id, start=hk(20, 23), end=hk(20, 23, 30), now=now)
     assert "In the week of 14 Dec 2026 you already have 2 h booked" in violations[0]["message"]
-    svc.book(session, user=alice, space_id=lab.id, start=hk(21, 0), end=hk(21, 2), now=now)  # week 52 is fresh
+    svc.book(session, user=alice, space_id=lab.id, start=hk(25, 10), end=hk(25, 12), now=now)  # week 52 is fresh
+    # A request in the small hours of Monday counts the bookings later in its local week.
+    violations = refused(session, user=alice, space_id=lab.id, start=hk(21, 2), end=hk(21, 3), now=now)
+    assert "In the week of 21 Dec 2026 you already have 2 h booked" in violations[0]["message"]
 
 
 def test_quota_counts_only_this_users_live_bookings_of_the_kind(app, session, alice, bob, new_space, now):
@@ -334,3 +337,34 @@ def test_lifted_blackouts_block_nothing_and_a_blackout_counts_to_the_booking_end
     space_svc.lift_recurring_blackout(session, weekly.id, actor=manager, now=now)
     assert svc.check(session, user=alice, space_id=lab.id, start=hk(8, 10), end=hk(8, 11), now=now).ok
     assert svc.check(session, user=alice, space_id=lab.id, start=hk(8, 14), end=hk(8, 15), now=now).ok
+
+
+def test_suggestions_keep_clear_of_weekly_blackouts_in_local_time(session, alice, bob, manager, new_space, now):
+    lab = new_space()
+    space_svc.add_recurring_blackout(session, lab.id, weekday=1, start_time="12:00", end_time="14:00",
+                                     valid_from=None, valid_until=None, reason="Cleaning", actor=manager, now=now)
+    svc.book(session, user=bob, space_id=lab.id, start=hk(8, 11), end=hk(8, 12), now=now)
+    result = svc.check(session, user=alice, space_id=lab.id, start=hk(8, 11), end=hk(8, 12), now=now)
+    assert offered(result.suggestions) == [(lab.id, hk(8, 10), hk(8, 11)), (lab.id, hk(8, 9, 30), hk(8, 10, 30)),
+                                           (lab.id, hk(8, 9), hk(8, 10)), (lab.id, hk(8, 8, 30), hk(8, 9, 30)),
+                                           (lab.id, hk(8, 8), hk(8, 9))]
+
+
+def test_suggestions_count_quota_in_local_weeks(app, session, alice, new_space, now):
+    app.config["QUOTA_HOURS_PER_WEEK"] = {"wet_lab": 2}
+    lab = new_space(opening_hours=ALL_DAY)
+    # Mon 14 Dec 02:00-04:00 in Hong Kong is still Sunday in UTC; it fills local week 51.
+    svc.book(session, user=alice, space_id=lab.id, start=hk(14, 2), end=hk(14, 4), now=now)
+    result = svc.check(session, user=alice, space_id=lab.id, start=hk(15, 10), end=hk(15, 11), now=now)
+    assert [v["rule"] for v in result.violations] == ["quota"]
+    assert offered(result.suggestions)[0] == (lab.id, hk(13, 23), hk(14, 0))
+    assert all(s["start"] < hk(14, 0) or s["start"] >= hk(21, 0) for s in result.suggestions)
+
+
+def test_a_manager_is_offered_spaces_that_need_training(session, manager, bob, new_space, now):
+    lab = new_space()
+    gated = new_space(requires_authorisation=True)
+    svc.book(session, user=bob, space_id=lab.id, start=hk(8, 10), end=hk(8, 11), now=now)
+    result = svc.check(session, user=manager, space_id=lab.id, start=hk(8, 10), end=hk(8, 11), now=now)
+    assert offered(result.suggestions)[0] == (gated.id, hk(8, 10), hk(8, 11))
+

@@ -183,3 +183,13 @@ def test_availability_keeps_clear_of_weekly_blackouts_in_local_time(session, man
         {"start": hk(9, 7), "end": hk(9, 9), "capacity_left": 1},
     ]
 
+
+def test_availability_sees_a_booking_just_after_the_window_that_a_buffer_reaches(session, alice, bob, new_space, now):
+    lab = new_space(min_minutes=60, buffer_minutes=30)
+    svc.book(session, user=alice, space_id=lab.id, start=hk(8, 10), end=hk(8, 11), now=now)  # holds to 11:30
+    svc.book(session, user=bob, space_id=lab.id, start=hk(8, 12, 30), end=hk(8, 13, 30), now=now)
+    # 11:00 runs into alice's buffer, and 11:30-12:30 plus its buffer into bob's booking.
+    assert svc.availability(session, lab.id, start=hk(8, 11), end=hk(8, 12), now=now) == []
+    assert svc.availability(session, lab.id, start=hk(8, 11), end=hk(8, 15, 30), now=now) == [
+        {"start": hk(8, 14), "end": hk(8, 15, 30), "capacity_left": 1}]
+

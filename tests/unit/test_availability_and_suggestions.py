@@ -203,3 +203,16 @@ def test_suggestions_skip_closed_holidays_and_use_each_spaces_user_context():
     over_quota = UserContext(quota_minutes=60, used_minutes={(2026, 50): 60})
     found = suggest([SpaceState(SpaceSpec(id=1))], 1, hk(8, 10), hk(8, 11), NOW, HK, users=over_quota, limit=1)
     assert starts(found) == [(1, hk(6, 21))]  # the last hour of the week before
+
+
+def test_a_45_minute_grid_counts_from_local_midnight_in_availability_and_suggestions():
+    # Hong Kong midnight is 16:00 UTC, which is not on a 45-minute grid from UTC midnight.
+    spec = SpaceSpec(id=1, slot_minutes=45, min_minutes=45, opening_hours={"tue": [["09:00", "12:00"]]})
+    assert feasible_starts(spec, [], [], hk(8, 0), hk(9, 0), NOW, HK) == [hk(8, 9), hk(8, 9, 45), hk(8, 10, 30),
+                                                                          hk(8, 11, 15)]
+    assert availability(spec, [(hk(8, 9, 45), hk(8, 10, 30))], [], hk(8, 0), hk(9, 0), NOW, HK) == [
+        (hk(8, 9), hk(8, 9, 45), 1), (hk(8, 10, 30), hk(8, 12), 1)]
+    found = suggest([SpaceState(spec, holds=[(hk(8, 9, 45), hk(8, 10, 30))])], 1, hk(8, 9, 45), hk(8, 10, 30), NOW,
+                    HK, limit=2)
+    assert starts(found) == [(1, hk(8, 9)), (1, hk(8, 10, 30))]
+

@@ -64,12 +64,12 @@ def test_alone_in_the_queue_an_entry_keeps_its_value():
 
 def test_when_no_value_is_left_between_neighbours_the_queue_is_renumbered():
     tight = [e(1, 1, 0, rank=1.0), e(2, 1, 0, rank=math.nextafter(1.0, 2.0)), e(3, 1, 0)]
-    with pytest.raises(ValueError, match="no room between neighbours"):
+    with pytest.raises(ValueError, match="^no room between neighbours$"):
         rank_for_position(tight, 3, 2)
     # The midpoint of two neighbouring values rounds to one of them, either way.
     up = math.nextafter(1.0, 2.0)
     tight_up = [e(1, 1, 0, rank=up), e(2, 1, 0, rank=math.nextafter(up, 2.0)), e(3, 1, 0)]
-    with pytest.raises(ValueError, match="no room between neighbours"):
+    with pytest.raises(ValueError, match="^no room between neighbours$"):
         rank_for_position(tight_up, 3, 2)
     assert renumbered(order(tight)) == {1: 1.0, 2: 2.0, 3: 3.0}
     assert renumbered([]) == {}
