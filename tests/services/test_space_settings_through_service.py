@@ -99,6 +99,9 @@ def test_an_inactive_space_refuses_and_gated_space_needs_training(session, alice
     assert [v["rule"] for v in refused(session, user=alice, space_id=gated.id, start=hk(8, 10), end=hk(8, 11),
                                        now=now)] == ["not_authorised"]
     svc.book(session, user=manager, space_id=gated.id, start=hk(8, 10), end=hk(8, 11), now=now)  # staff need none
+    space_svc.grant_authorisation(session, user_id=alice.id, space_id=gated.id, expires_at=None, actor=manager,
+                                  now=now)
+    svc.book(session, user=alice, space_id=gated.id, start=hk(8, 11), end=hk(8, 12), now=now)
 
 
 def test_opening_hours_to_midnight_run_on_into_the_next_day(session, alice, new_space, now):
