@@ -145,6 +145,9 @@ def test_three_overlapping_blackouts_block_one_merged_stretch(session, alice, ma
         svc.add_blackout(session, lab.id, start=start, end=end, reason="Works", actor=manager, now=now)
     result = svc.check(session, user=alice, space_id=lab.id, start=hk(8, 9), end=hk(8, 15), now=now)
     assert result.violations == [] and result.conflicts == [(hk(8, 10), hk(8, 14))]
+    # Another lab's blackout is that lab's alone.
+    neighbour = new_space()
+    assert svc.check(session, user=alice, space_id=neighbour.id, start=hk(8, 9), end=hk(8, 15), now=now).ok
     assert svc.availability(session, lab.id, start=hk(8, 0), end=hk(9, 0), now=now) == [
         {"start": hk(8, 8), "end": hk(8, 10), "capacity_left": 1},
         {"start": hk(8, 14), "end": hk(8, 22), "capacity_left": 1},

@@ -95,6 +95,8 @@ def test_opening_hours_become_instants_clipped_to_the_window():
 def test_a_window_to_midnight_joins_the_next_mornings():
     hours = {"mon": [["20:00", "24:00"]], "tue": [["00:00", "02:00"], ["02:00", "03:00"]]}
     assert open_windows(hours, hk(7), hk(9), HK) == [(hk(7, 20), hk(8, 3))]
+    # A window ending at 01:00 in Hong Kong (17:00 UTC the day before) still reaches into that morning.
+    assert open_windows(hours, hk(7), hk(8, 1), HK) == [(hk(7, 20), hk(8, 1))]
 
 
 def test_closed_dates_are_local_days_and_only_those():

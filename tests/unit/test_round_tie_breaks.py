@@ -147,6 +147,10 @@ def test_reasons_when_no_unit_is_ever_free_or_has_room():
     forever = [CandidateUnit(1, "solo", busy=((d(-1), date.max),))]
     reason = solve_round([Applicant(1, 1, "solo", d(0), d(1))], forever, W).unassigned[0].reason
     assert reason == "No solo unit is free from 1 Mar 2027 for 1 night."
+    # A unit taken for ever does not hide a later chance in another unit.
+    forever_and_later = forever + [CandidateUnit(2, "solo", busy=((d(-1), d(40)),))]
+    reason = solve_round([Applicant(1, 1, "solo", d(0), d(1))], forever_and_later, W).unassigned[0].reason
+    assert reason.endswith("the earliest a solo unit is free for that long is from 10 Apr 2027.")
     unlimited = [CandidateUnit(1, "solo", busy=((d(0), d(3)),)), CandidateUnit(2, "solo", busy=((d(0), d(2)),)),
                  CandidateUnit(3, "solo", occupancy=1, busy=((d(0), d(1)),))]
     reason = solve_round([Applicant(1, 1, "solo", d(0), d(2), occupants=2)], unlimited, W).unassigned[0].reason
