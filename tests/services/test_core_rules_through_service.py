@@ -145,9 +145,6 @@ def test_three_overlapping_blackouts_block_one_merged_stretch(session, alice, ma
         svc.add_blackout(session, lab.id, start=start, end=end, reason="Works", actor=manager, now=now)
     result = svc.check(session, user=alice, space_id=lab.id, start=hk(8, 9), end=hk(8, 15), now=now)
     assert result.violations == [] and result.conflicts == [(hk(8, 10), hk(8, 14))]
-    # Another lab's blackout is that lab's alone.
-    neighbour = new_space()
-    assert svc.check(session, user=alice, space_id=neighbour.id, start=hk(8, 9), end=hk(8, 15), now=now).ok
     assert svc.availability(session, lab.id, start=hk(8, 0), end=hk(9, 0), now=now) == [
         {"start": hk(8, 8), "end": hk(8, 10), "capacity_left": 1},
         {"start": hk(8, 14), "end": hk(8, 22), "capacity_left": 1},
@@ -156,6 +153,11 @@ def test_three_overlapping_blackouts_block_one_merged_stretch(session, alice, ma
         svc.book(session, user=alice, space_id=lab.id, start=hk(8, 13, 30), end=hk(8, 14, 30), now=now)
     assert err.value.extra["conflicts"] == [{"start": "2026-12-08T13:30:00+08:00", "end": "2026-12-08T14:00:00+08:00"}]
     svc.book(session, user=alice, space_id=lab.id, start=hk(8, 14), end=hk(8, 15), now=now)
+    # Another lab's blackouts, one-off or weekly, are that lab's alone.
+    space_svc.add_recurring_blackout(session, lab.id, weekday=1, start_time="16:00", end_time="17:00",
+                                     valid_from=None, valid_until=None, reason="Cleaning", actor=manager, now=now)
+    neighbour = new_space()
+    assert svc.check(session, user=alice, space_id=neighbour.id, start=hk(8, 9), end=hk(8, 17), now=now).ok
 
 
 def test_weekly_and_one_off_blackouts_together(session, alice, manager, new_space, now):
@@ -171,6 +173,11 @@ def test_weekly_and_one_off_blackouts_together(session, alice, manager, new_spac
     # Outside the rule's validity the Tuesday lunch hour is free.
     assert svc.check(session, user=alice, space_id=lab.id, start=hk(1, 12), end=hk(1, 13), now=now).ok
     assert svc.check(session, user=alice, space_id=lab.id, start=hk(22, 12), end=hk(22, 13), now=now).ok
+    # In a window that runs past the rule's last day, only the days it is valid are closed.
+    free = svc.availability(session, lab.id, start=hk(14, 0), end=hk(23, 0), now=now)
+    assert {"start": hk(15, 8), "end": hk(15, 12), "capacity_left": 1} in free
+    assert {"start": hk(15, 13), "end": hk(15, 22), "capacity_left": 1} in free
+    assert {"start": hk(22, 8), "end": hk(22, 22), "capacity_left": 1} in free
 
 
 def test_back_to_back_holds_on_a_space_for_two(session, make_user, new_space, now):

@@ -118,11 +118,23 @@ def test_opening_hours_to_midnight_run_on_into_the_next_day(session, alice, new_
 def test_times_must_be_real_instants(session, alice, new_space, now):
     lab = new_space()
     naive = datetime(2026, 12, 8, 10, 0)
-    for start, end in ((naive, hk(8, 11)), (hk(8, 10), naive), (hk(8, 11), hk(8, 11)), ("10:00", hk(8, 11)),
-                       (datetime(1999, 12, 31, 23, tzinfo=UTC), hk(8, 11)),
-                       (hk(8, 10), datetime(2200, 1, 1, 0, 1, tzinfo=UTC))):
-        with pytest.raises(BadRequest):
+    refusals = [
+        ((naive, hk(8, 11)), "Times must carry a time zone."),
+        ((hk(8, 10), naive), "Times must carry a time zone."),
+        ((hk(8, 11), hk(8, 11)), "The end must be after the start."),
+        ((hk(8, 11), hk(8, 10)), "The end must be after the start."),
+        (("10:00", hk(8, 11)), "Give the start and the end as dates with times."),
+        ((hk(8, 10), None), "Give the start and the end as dates with times."),
+        ((datetime(1999, 12, 31, 23, tzinfo=UTC), hk(8, 11)), "Times must lie between the years 2000 and 2200."),
+        ((hk(8, 10), datetime(2200, 1, 1, 0, 1, tzinfo=UTC)), "Times must lie between the years 2000 and 2200."),
+    ]
+    for (start, end), message in refusals:
+        with pytest.raises(BadRequest) as err:
             svc.check(session, user=alice, space_id=lab.id, start=start, end=end, now=now)
+        assert err.value.message == message, (start, end)
+    last = svc.check(session, user=alice, space_id=lab.id, start=datetime(2199, 12, 31, 23, tzinfo=UTC),
+                     end=datetime(2200, 1, 1, tzinfo=UTC), now=now)
+    assert [v["rule"] for v in last.violations] == ["too_far_ahead", "outside_opening_hours"]
     # The edges themselves are allowed (and simply far away).
     edge = svc.check(session, user=alice, space_id=lab.id, start=datetime(2000, 1, 1, tzinfo=UTC),
                      end=datetime(2000, 1, 1, 1, tzinfo=UTC), now=now)

@@ -216,3 +216,13 @@ def test_a_45_minute_grid_counts_from_local_midnight_in_availability_and_suggest
                     HK, limit=2)
     assert starts(found) == [(1, hk(8, 9)), (1, hk(8, 10, 30))]
 
+
+def test_a_space_that_stays_open_on_holidays_is_offered_on_them():
+    lab = SpaceState(SpaceSpec(id=2), holidays=CHRISTMAS)
+    assert starts(suggest([lab], 1, hk(25, 10), hk(25, 11), NOW, HK, limit=1)) == [(2, hk(25, 10))]
+
+
+def test_a_space_bookable_only_now_offers_now():
+    today_only = SpaceState(SpaceSpec(id=1, max_days_ahead=0))
+    assert starts(suggest([today_only], 1, hk(1, 11), hk(1, 12), NOW, HK, limit=3)) == [(1, hk(1, 10))]
+

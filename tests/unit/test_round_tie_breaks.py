@@ -83,6 +83,15 @@ def test_first_come_first_served_follows_the_given_order():
     assert placed(best) == [(1, 2)]
 
 
+def test_first_come_first_served_skips_who_fits_nothing_and_records_the_stay():
+    units = [CandidateUnit(1, "solo"), CandidateUnit(2, "solo"), CandidateUnit(3, "solo")]
+    apps = [Applicant(1, 1, "suite", d(0), d(10)), Applicant(2, 1, "solo", d(4), d(9), preferred_unit_ids=(9, 8, 3))]
+    fcfs = first_come_first_served(apps, units, W)
+    assert [(a.application_id, a.unit_id, a.start, a.end) for a in fcfs.assignments] == [(2, 3, d(4), d(9))]
+    assert fcfs.score == round(1000 + 100 / 3, 6) == 1033.333333
+    assert solve_round(apps, units, W).score == 1033.333333
+
+
 def test_ids_must_be_unique():
     with pytest.raises(ValueError, match="application ids"):
         solve_round([Applicant(1, 1, "solo", d(0), d(1)), Applicant(1, 2, "solo", d(0), d(1))], [], W)
