@@ -61,6 +61,7 @@ def test_the_occupancy_steps_count_every_hold_once():
     assert occupancy.peak(hk(8, 11, 30), hk(8, 13)) == 1
     assert occupancy.peak(hk(8, 10, 45), hk(8, 10, 50)) == 3
     assert Occupancy([]).peak(hk(8, 9), hk(8, 10)) == 0 and Occupancy([]).at(hk(8, 9)) == 0
+    assert occupancy.peak(hk(8, 10, 45), hk(8, 10, 45)) == 0  # an empty stretch has no instant
 
 
 def test_a_booking_of_the_grid_length_must_fit_whole():
@@ -225,4 +226,14 @@ def test_a_space_that_stays_open_on_holidays_is_offered_on_them():
 def test_a_space_bookable_only_now_offers_now():
     today_only = SpaceState(SpaceSpec(id=1, max_days_ahead=0))
     assert starts(suggest([today_only], 1, hk(1, 11), hk(1, 12), NOW, HK, limit=3)) == [(1, hk(1, 10))]
+
+
+def test_suggestions_may_touch_blackouts_but_not_overlap_them():
+    lab = SpaceState(SpaceSpec(id=1), blackouts=[(hk(8, 9), hk(8, 9, 30)), (hk(8, 11, 30), hk(8, 12))])
+    found = suggest([lab], 1, hk(8, 10), hk(8, 11), NOW, HK, limit=4)
+    assert starts(found) == [(1, hk(8, 9, 30)), (1, hk(8, 10, 30)), (1, hk(8, 8)), (1, hk(8, 12))]
+
+
+def test_five_suggestions_unless_asked_otherwise():
+    assert len(suggest([SpaceState(SpaceSpec(id=1))], 1, hk(8, 10), hk(8, 11), NOW, HK)) == 5
 

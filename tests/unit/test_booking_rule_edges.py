@@ -84,6 +84,9 @@ def test_closed_hours_name_the_days_opening_or_that_it_is_closed():
     # On a holiday, a space that does not close for holidays is refused for its hours, not the holiday.
     assert violations(spec, hk(25, 10), hk(25, 11), holidays=CHRISTMAS)["outside_opening_hours"] == \
         "Meeting Room is closed for part of this time: it is closed on Fridays."
+    # The day named is the local day: 02:00 on Tuesday in Hong Kong is still Monday in UTC.
+    assert violations(spec, hk(8, 2), hk(8, 3))["outside_opening_hours"] == \
+        "Meeting Room is closed for part of this time: on Tuesdays it is open 09:00-12:00, 13:00-18:00."
 
 
 def test_a_holiday_refusal_names_the_first_holiday_in_the_request():
@@ -97,6 +100,9 @@ def test_a_holiday_refusal_names_the_first_holiday_in_the_request():
     evenings = SpaceSpec(name="Event Hall", opening_hours={"thu": [["08:00", "20:00"]]}, closed_on_holidays=True)
     assert violations(evenings, hk(24, 19), hk(25, 0), holidays=CHRISTMAS)["outside_opening_hours"] == \
         "Event Hall is closed for part of this time: on Thursdays it is open 08:00-20:00."
+    # One microsecond into the holiday is on the holiday.
+    assert violations(evenings, hk(24, 19), hk(25, 0) + timedelta(microseconds=1),
+                      holidays=CHRISTMAS)["outside_opening_hours"].endswith("Fri 25 Dec 2026 is Christmas Day.")
 
 
 def test_a_month_at_most_is_checked_against_the_opening_hours():
@@ -104,6 +110,12 @@ def test_a_month_at_most_is_checked_against_the_opening_hours():
     assert violations(spec, hk(2, 0), hk(2, 0) + timedelta(days=31)) == {}
     longer = violations(spec, hk(2, 0), hk(2, 0) + timedelta(days=31, minutes=30))
     assert longer == {"outside_opening_hours": "This space is not open for such a long stretch."}
+    # With daily hours, a month is closed for part of the time; anything longer is not open at all.
+    daily = SpaceSpec(max_minutes=60 * 24 * 60)
+    assert violations(daily, hk(2, 0), hk(2, 0) + timedelta(days=31))["outside_opening_hours"] == \
+        "This space is closed for part of this time: on Wednesdays it is open 08:00-22:00."
+    assert violations(daily, hk(2, 0), hk(2, 0) + timedelta(days=31, minutes=30))["outside_opening_hours"] == \
+        "This space is not open for such a long stretch."
 
 
 # ---------------------------------------------------------------------------- boundaries
@@ -126,7 +138,7 @@ def test_the_shortest_and_longest_lengths_are_allowed():
 
 def test_a_request_must_end_after_it_starts():
     for end in (hk(8, 10), hk(8, 9)):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="^end must be after start$"):
             rule_violations(LAB, hk(8, 10), end, NOW, HK)
 
 

@@ -135,6 +135,28 @@ def test_each_reason_names_who_was_placed_first():
     assert reasons[9].endswith("went to applicants placed first: 2 of a higher tier.")
 
 
+def test_a_reason_with_three_kinds_of_rival_lists_them_all():
+    units = [CandidateUnit(1, "solo"), CandidateUnit(2, "solo"), CandidateUnit(3, "solo")]
+    apps = [Applicant(1, 1, "solo", d(0), d(5)), Applicant(2, 2, "solo", d(0), d(5), waited_days=9),
+            Applicant(3, 2, "solo", d(0), d(5), waited_days=4), Applicant(4, 2, "solo", d(0), d(5), waited_days=4)]
+    reason = solve_round(apps, units, W).unassigned[0].reason
+    assert reason == ("All 3 solo units free from 1 Mar 2027 for 5 nights went to applicants placed first: "
+                      "1 of a higher tier, 1 of the same tier who waited longer and 1 of the same tier who applied "
+                      "earlier.")
+
+
+def test_a_day_of_waiting_outweighs_the_tie_break_in_a_large_round():
+    weights = Weights(tier=1000, preference=100, wait_day=0.001)
+    apps = [Applicant(1, 2, "solo", d(0), d(5))] + [Applicant(i, 2, "suite", d(0), d(5)) for i in range(2, 30)]
+    apps.append(Applicant(30, 2, "solo", d(0), d(5), waited_days=1))
+    assert placed(solve_round(apps, [CandidateUnit(1, "solo")], weights)) == [(30, 1)]
+
+
+def test_a_unit_for_nobody_is_named_as_taking_no_one():
+    reason = solve_round([Applicant(1, 1, "solo", d(0), d(5))], [CandidateUnit(1, "solo", occupancy=0)], W)
+    assert reason.unassigned[0].reason == "No solo unit has room for 1 occupant; the largest takes 0."
+
+
 def test_the_reason_counts_lower_tiers_placed_by_preference():
     # With a small tier step, a strong preference can outweigh a tier.
     weights = Weights(tier=10, preference=100, wait_day=0)
