@@ -126,7 +126,7 @@ def test_a_half_hour_clock_change_opens_at_the_jump_to_the_minute():
     # Lord Howe Island jumps from 02:00 to 02:30 on 4 October 2026.
     day_start, day_end = local(LORD_HOWE, 2026, 10, 4), local(LORD_HOWE, 2026, 10, 5)
     jump = datetime(2026, 10, 3, 15, 30, tzinfo=UTC)  # 02:30 daylight time
-    for start in ("02:00", "02:15", "02:29"):
+    for start in ("02:00", "02:01", "02:15", "02:29"):
         assert open_windows({"sun": [[start, "04:00"]]}, day_start, day_end, LORD_HOWE)[0][0] == jump, start
     assert open_windows({"sun": [["01:59", "04:00"]]}, day_start, day_end, LORD_HOWE)[0][0] == \
         jump - timedelta(minutes=1)

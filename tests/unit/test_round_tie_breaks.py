@@ -93,9 +93,9 @@ def test_first_come_first_served_skips_who_fits_nothing_and_records_the_stay():
 
 
 def test_ids_must_be_unique():
-    with pytest.raises(ValueError, match="application ids"):
+    with pytest.raises(ValueError, match="^application ids must be unique$"):
         solve_round([Applicant(1, 1, "solo", d(0), d(1)), Applicant(1, 2, "solo", d(0), d(1))], [], W)
-    with pytest.raises(ValueError, match="unit ids"):
+    with pytest.raises(ValueError, match="^unit ids must be unique$"):
         first_come_first_served([], [CandidateUnit(1, "solo"), CandidateUnit(1, "twin")], W)
 
 
