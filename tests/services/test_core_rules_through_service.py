@@ -80,8 +80,9 @@ def test_a_booking_on_christmas_day_is_refused_naming_the_holiday(session, alice
     assert violations[0]["message"] == ("Event Hall is closed on public holidays, and Fri 25 Dec 2026 is "
                                         "Christmas Day.")
     # The next day is a holiday in Hong Kong too, under its own name.
+    name = holidays_package.country_holidays("HK", years=[2026])[date(2026, 12, 26)]
     boxing = refused(session, user=alice, space_id=hall.id, start=hk(26, 10), end=hk(26, 12), now=now)
-    assert "Sat 26 Dec 2026 is The first weekday after Christmas Day" in boxing[0]["message"]
+    assert boxing[0]["message"].endswith(f"Sat 26 Dec 2026 is {name}.")
     assert bookings_count(session) == 0
     # The days around are ordinary days.
     svc.book(session, user=alice, space_id=hall.id, start=hk(24, 10), end=hk(24, 12), now=now)
