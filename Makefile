@@ -1,4 +1,5 @@
-# InnoCell: `make run` serves the demo, `make test` runs the whole suite.
+# InnoCell: `make run` serves the demo, `make test` runs the whole suite, `make mutate` measures
+# how many mutants of the allocation core the tests kill (slow; not part of `make test`).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -7,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export HOST PORT
 
-.PHONY: run test test-future install install-dev bench clean
+.PHONY: run test test-future install install-dev bench mutate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,5 +35,18 @@ test-future: install-dev
 bench: install-dev
 	$(BIN)/python bench/run_all.py
 
+# Mutation testing of innocell/allocation/ and the booking check path ([tool.mutmut] in
+# pyproject.toml): a fresh run every time, MUTATE_CHILDREN processes (1 or 2 on this machine),
+# then the score of non-equivalent mutants (tests/mutation/report.py; fails under 90%).
+MUTATE_CHILDREN ?= 1
+mutate: install-dev
+	$(BIN)/pip install --quiet -e '.[dev,mutate]'
+	rm -rf mutants
+	@start=$$(date +%s); \
+	$(BIN)/python tests/mutation/report.py --scope | xargs $(BIN)/mutmut run --max-children $(MUTATE_CHILDREN) \
+		> mutants.log 2>&1 || { tail -c 3000 mutants.log; exit 1; }; \
+	echo "mutmut ran in $$(( $$(date +%s) - start )) s (log: mutants.log)"
+	$(BIN)/python tests/mutation/report.py
+
 clean:
-	rm -rf $(VENV) .pytest_cache instance/innocell.db*
+	rm -rf $(VENV) .pytest_cache instance/innocell.db* mutants mutants.log

@@ -1,46 +1,14 @@
-"""Half-open intervals [start, end) over any ordered values (datetimes, dates, numbers),
-and the capacity sweep that both bookings and leases are checked with."""
+"""Half-open intervals [start, end) as (start, end) pairs over any ordered values (datetimes,
+dates, numbers): the one overlap predicate, union and difference. The capacity sweep bookings
+are checked with is `rules.capacity_conflicts`."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Iterable
-
-
-@dataclass(frozen=True, order=True)
-class Interval:
-    start: Any
-    end: Any
-
-    def __post_init__(self):
-        if not self.start < self.end:
-            raise ValueError(f"interval end {self.end!r} must be after start {self.start!r}")
-
-    def overlaps(self, other: "Interval") -> bool:
-        return overlaps(self.start, self.end, other.start, other.end)
-
-    def contains(self, other: "Interval") -> bool:
-        return self.start <= other.start and other.end <= self.end
 
 
 def overlaps(a_start, a_end, b_start, b_end) -> bool:
     """The one overlap predicate: half-open, so back-to-back intervals do not overlap."""
     return a_start < b_end and b_start < a_end
-
-
-def peak_usage(intervals: Iterable[tuple[Any, Any]], window_start, window_end) -> int:
-    """The most intervals in use at any one instant of [window_start, window_end)."""
-    events = []
-    for start, end in intervals:
-        s, e = max(start, window_start), min(end, window_end)
-        if s < e:
-            events.append((s, 1))
-            events.append((e, -1))
-    events.sort(key=lambda ev: (ev[0], ev[1]))  # ends (-1) before starts at the same instant
-    peak = current = 0
-    for _, delta in events:
-        current += delta
-        peak = max(peak, current)
-    return peak
 
 
 def merge(intervals: Iterable[tuple[Any, Any]]) -> list[tuple[Any, Any]]:

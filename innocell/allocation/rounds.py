@@ -90,17 +90,6 @@ class RoundResult:
     score: float
     lowest_tier: int = field(default=0)
 
-    def as_dict(self) -> dict:
-        return {
-            "assignments": [
-                {"application_id": a.application_id, "unit_id": a.unit_id, "start": a.start.isoformat(),
-                 "end": a.end.isoformat(), "weight": a.weight}
-                for a in self.assignments
-            ],
-            "unassigned": [{"application_id": u.application_id, "reason": u.reason} for u in self.unassigned],
-            "score": self.score,
-        }
-
 
 def is_free(unit: CandidateUnit, start: date, end: date) -> bool:
     return not any(overlaps(start, end, b_start, b_end) for b_start, b_end in unit.busy)

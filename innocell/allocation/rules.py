@@ -348,10 +348,3 @@ def conflicts(spec: SpaceSpec, start: datetime, end: datetime, holds: Iterable[t
             pieces.append((max(b_start, start), min(b_end, end)))
     return merge(pieces)
 
-
-def fits(state: SpaceState, start: datetime, end: datetime, now: datetime, tz: ZoneInfo, *,
-         user: UserContext | None = None) -> bool:
-    """True when the request breaks no rule and has no conflict."""
-    if rule_violations(state.spec, start, end, now, tz, user=user, holidays=state.holidays):
-        return False
-    return not conflicts(state.spec, start, end, state.holds, state.blackouts)
