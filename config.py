@@ -54,6 +54,8 @@ DEFAULTS: dict[str, object] = {
     "ALLOCATION_WEIGHT_TIER": 1000,  # per tier step above the lowest tier
     "ALLOCATION_WEIGHT_PREFERENCE": 100,  # for the first preferred unit, falling by rank
     "ALLOCATION_WEIGHT_WAIT_DAY": 1,  # per day the application has waited
+    # Retention: people who left (deactivated, nothing live) are anonymised after this many months
+    "RETENTION_MONTHS": 24,
     # Backups (SQLite installs): a daily copy into this folder, the newest N kept; empty: off
     "BACKUP_DIR": "",
     "BACKUP_KEEP": 7,

@@ -157,6 +157,17 @@ def job_prune_keys(session: Session, now: datetime, config) -> dict:
     return {"idempotency keys removed": idempotency.prune(session, now=now)}
 
 
+def job_retention(session: Session, now: datetime, config) -> dict:
+    from ..services import retention
+
+    months = int(config["RETENTION_MONTHS"])
+    counts = {"people anonymised": 0}
+    _each(session, retention.due_ids(session, now=now, months=months),
+          lambda i: retention.anonymise(session, i, now=now, months=months), counts,
+          lambda done: "people anonymised" if done else None)
+    return counts
+
+
 def job_backup(session: Session, now: datetime, config) -> dict:
     """A daily SQLite backup into BACKUP_DIR, keeping the newest BACKUP_KEEP (off when unset)."""
     from pathlib import Path
@@ -198,6 +209,8 @@ JOBS: dict[str, Job] = {job.name: job for job in (
     Job("reminders", job_reminders, "One reminder per booking starting within the reminder window."),
     Job("prune_logins", job_prune_logins, "Sign-in attempts older than the throttling window are deleted."),
     Job("prune_keys", job_prune_keys, "Idempotency keys older than a day are deleted."),
+    Job("retention", job_retention, "People who left the park RETENTION_MONTHS ago, holding nothing live, are "
+                                    "anonymised; their records stay."),
     Job("backup", job_backup, "A daily copy of an SQLite database into BACKUP_DIR (when set), keeping BACKUP_KEEP."),
     Job("mail", job_mail, "Outbox notices are emailed (or logged without SMTP_URL)."),
 )}

@@ -49,6 +49,8 @@ class User(UserMixin, db.Model):
     requested_company: Mapped[str | None] = mapped_column(String(200))  # as typed at registration
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when the retention job replaced the person's name and contacts (services/retention.py).
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     company_record: Mapped[Company | None] = relationship(Company)
 
