@@ -234,6 +234,23 @@ def test_a_holders_cancellation_inside_the_window_is_recorded_as_late(session, a
     assert venue.late_cancel is False  # the venue's decision is not the holder's late cancellation
 
 
+def test_a_late_cancellation_is_billed_apart_in_its_months_revenue_and_the_total(session, alice, new_space, now):
+    from zoneinfo import ZoneInfo
+
+    from innocell.services import reports
+
+    lab = new_space(late_cancel_hours=24, late_cancel_fee="150", hourly_rate="100")
+    soon = svc.book(session, user=alice, space_id=lab.id, start=hk(2, 9), end=hk(2, 10), now=now)
+    svc.book(session, user=alice, space_id=lab.id, start=hk(2, 14), end=hk(2, 15), now=now)
+    svc.cancel(session, soon.id, actor=alice, now=now)  # 23 h ahead: late, 150 due
+    result = reports.report(session, "revenue", start=date(2026, 12, 1), end=date(2027, 1, 1), group="month",
+                            tz=ZoneInfo("Asia/Hong_Kong"))
+    december = result.rows[0]
+    assert (december["lab_fees"], december["late_cancellation_fees"]) == (100, 150)
+    assert december["total"] == december["rent_due"] + 100 + 150
+    assert result.totals["late_cancellation_fees"] == 150
+
+
 def test_no_window_no_late_cancellation(session, alice, new_space, now):
     lab = new_space()
     soon = svc.book(session, user=alice, space_id=lab.id, start=hk(1, 11), end=hk(1, 12), now=now)

@@ -45,7 +45,7 @@ SPECS = {
         ("open_hours", HOURS), ("booked_hours", HOURS), ("pending_hours", HOURS), ("utilisation_rate", RATE),
         ("fees", MONEY)), {"utilisation_rate": ("booked_hours", "open_hours")}),
     "revenue": ReportSpec("revenue", ("month",), (
-        ("rent_due", MONEY), ("lab_fees", MONEY), ("total", MONEY))),
+        ("rent_due", MONEY), ("lab_fees", MONEY), ("late_cancellation_fees", MONEY), ("total", MONEY))),
 }
 FREEZABLE = tuple(SPECS)
 
