@@ -16,6 +16,8 @@ from sqlalchemy import func, select
 
 from innocell.models import Booking
 from innocell.services import Conflict, RuleViolation
+from innocell.services import authorisations as authorisation_svc
+from innocell.services import blackouts as blackout_svc
 from innocell.services import bookings as svc
 from innocell.services import spaces as space_svc
 
@@ -140,10 +142,10 @@ def test_holidays_are_closed_in_availability_and_suggestions(session, alice, new
 # ---------------------------------------------------------------------------- blackouts, capacity
 
 
-def test_three_overlapping_blackouts_block_one_merged_stretch(session, alice, manager, new_space, now):
+def test_three_overlapping_blackouts_block_one_merged_stretch(session, alice, bob, manager, new_space, now):
     lab = new_space()
     for start, end in ((hk(8, 10), hk(8, 12)), (hk(8, 12, 30), hk(8, 14)), (hk(8, 11), hk(8, 13))):
-        svc.add_blackout(session, lab.id, start=start, end=end, reason="Works", actor=manager, now=now)
+        blackout_svc.add_blackout(session, lab.id, start=start, end=end, reason="Works", actor=manager, now=now)
     result = svc.check(session, user=alice, space_id=lab.id, start=hk(8, 9), end=hk(8, 15), now=now)
     assert result.violations == [] and result.conflicts == [(hk(8, 10), hk(8, 14))]
     assert svc.availability(session, lab.id, start=hk(8, 0), end=hk(9, 0), now=now) == [
@@ -155,18 +157,18 @@ def test_three_overlapping_blackouts_block_one_merged_stretch(session, alice, ma
     assert err.value.extra["conflicts"] == [{"start": "2026-12-08T13:30:00+08:00", "end": "2026-12-08T14:00:00+08:00"}]
     svc.book(session, user=alice, space_id=lab.id, start=hk(8, 14), end=hk(8, 15), now=now)
     # Another lab's blackouts, one-off or weekly, are that lab's alone.
-    space_svc.add_recurring_blackout(session, lab.id, weekday=1, start_time="16:00", end_time="17:00",
+    blackout_svc.add_recurring_blackout(session, lab.id, weekday=1, start_time="16:00", end_time="17:00",
                                      valid_from=None, valid_until=None, reason="Cleaning", actor=manager, now=now)
-    neighbour = new_space()
-    assert svc.check(session, user=alice, space_id=neighbour.id, start=hk(8, 9), end=hk(8, 17), now=now).ok
+    neighbour = new_space()  # (asked by Bob: Alice already holds a wet lab 14-15, one at a time)
+    assert svc.check(session, user=bob, space_id=neighbour.id, start=hk(8, 9), end=hk(8, 17), now=now).ok
 
 
 def test_weekly_and_one_off_blackouts_together(session, alice, manager, new_space, now):
     lab = new_space()
-    space_svc.add_recurring_blackout(session, lab.id, weekday=1, start_time="12:00", end_time="13:00",
+    blackout_svc.add_recurring_blackout(session, lab.id, weekday=1, start_time="12:00", end_time="13:00",
                                      valid_from=date(2026, 12, 8), valid_until=date(2026, 12, 16),
                                      reason="Cleaning", actor=manager, now=now)
-    svc.add_blackout(session, lab.id, start=hk(8, 12, 30), end=hk(8, 14), reason="Works", actor=manager, now=now)
+    blackout_svc.add_blackout(session, lab.id, start=hk(8, 12, 30), end=hk(8, 14), reason="Works", actor=manager, now=now)
     result = svc.check(session, user=alice, space_id=lab.id, start=hk(8, 11), end=hk(8, 15), now=now)
     assert result.conflicts == [(hk(8, 12), hk(8, 14))]
     assert svc.check(session, user=alice, space_id=lab.id, start=hk(15, 12), end=hk(15, 13), now=now).conflicts == [
@@ -262,7 +264,7 @@ def test_suggestion_count_and_training_per_space(app, session, alice, manager, n
     result = svc.check(session, user=alice, space_id=lab.id, start=hk(8, 10), end=hk(8, 11), now=now)
     assert offered(result.suggestions) == [(lab.id, hk(8, 16), hk(8, 17)), (lab.id, hk(8, 16, 30), hk(8, 17, 30)),
                                            (lab.id, hk(8, 17), hk(8, 18))]
-    space_svc.grant_authorisation(session, user_id=alice.id, space_id=gated.id, expires_at=None, actor=manager,
+    authorisation_svc.grant_authorisation(session, user_id=alice.id, space_id=gated.id, expires_at=None, actor=manager,
                                   now=now)
     result = svc.check(session, user=alice, space_id=lab.id, start=hk(8, 10), end=hk(8, 11), now=now)
     assert offered(result.suggestions) == [(gated.id, hk(8, 10), hk(8, 11)), (gated.id, hk(8, 9, 30), hk(8, 10, 30)),
@@ -271,8 +273,8 @@ def test_suggestion_count_and_training_per_space(app, session, alice, manager, n
                                    limit=7)) == 7
 
 
-def test_suggestions_skip_a_week_whose_quota_is_used_up(app, session, alice, new_space, now):
-    app.config["QUOTA_HOURS_PER_WEEK"] = {"wet_lab": 2}
+def test_suggestions_skip_a_week_whose_quota_is_used_up(app, session, alice, new_space, now, set_kind):
+    set_kind("wet_lab", quota_hours=2)
     lab = new_space()
     svc.book(session, user=alice, space_id=lab.id, start=hk(7, 10), end=hk(7, 12), now=now)  # Mon 7 Dec, week 50
     result = svc.check(session, user=alice, space_id=lab.id, start=hk(8, 10), end=hk(8, 11), now=now)
@@ -285,8 +287,8 @@ def test_suggestions_skip_a_week_whose_quota_is_used_up(app, session, alice, new
 # ---------------------------------------------------------------------------- quota weeks
 
 
-def test_quota_weeks_turn_at_monday_midnight_local_time(app, session, alice, new_space, now):
-    app.config["QUOTA_HOURS_PER_WEEK"] = {"wet_lab": 2}
+def test_quota_weeks_turn_at_monday_midnight_local_time(app, session, alice, new_space, now, set_kind):
+    set_kind("wet_lab", quota_hours=2)
     lab = new_space(opening_hours=ALL_DAY)
     other_lab = new_space(opening_hours=ALL_DAY)
     svc.book(session, user=alice, space_id=lab.id, start=hk(13, 20), end=hk(13, 21), now=now)  # Sun, week 50
@@ -306,8 +308,9 @@ def test_quota_weeks_turn_at_monday_midnight_local_time(app, session, alice, new
     assert "In the week of 21 Dec 2026 you already have 2 h booked" in violations[0]["message"]
 
 
-def test_quota_counts_only_this_users_live_bookings_of_the_kind(app, session, alice, bob, new_space, now):
-    app.config["QUOTA_HOURS_PER_WEEK"] = {"wet_lab": 2, "meeting_room": 1}
+def test_quota_counts_only_this_users_live_bookings_of_the_kind(app, session, alice, bob, new_space, now, set_kind):
+    set_kind("wet_lab", quota_hours=2)
+    set_kind("meeting_room", quota_hours=1)
     lab = new_space()
     room = new_space(kind="meeting_room")
     svc.book(session, user=bob, space_id=lab.id, start=hk(8, 8), end=hk(8, 10), now=now)
@@ -321,22 +324,24 @@ def test_quota_counts_only_this_users_live_bookings_of_the_kind(app, session, al
     assert "You may book 1 h of meeting room time a week." in room_violations[0]["message"]
 
 
-def test_quota_falls_back_to_the_default_hours(app, session, alice, new_space, now):
-    app.config["QUOTA_HOURS_PER_WEEK"] = {}
+def test_a_new_kind_takes_the_default_quota_hours(app, session, alice, manager, new_space, now):
+    from innocell.services import space_kinds
+
     app.config["QUOTA_DEFAULT_HOURS_PER_WEEK"] = 1.5
-    lab = new_space()
+    space_kinds.create_kind(session, {"key": "bio_bench", "label": "Wet lab benches"}, actor=manager, now=now)
+    lab = new_space(kind="bio_bench")
     svc.book(session, user=alice, space_id=lab.id, start=hk(8, 10), end=hk(8, 11), now=now)
     violations = refused(session, user=alice, space_id=lab.id, start=hk(8, 12), end=hk(8, 13), now=now)
-    assert violations[0]["message"].startswith("You may book 1.5 h of wet lab time a week.")
+    assert violations[0]["message"].startswith("You may book 1.5 h of ")
     assert "30 min is left" in violations[0]["message"]
 
 
 def test_lifted_blackouts_block_nothing_and_a_blackout_counts_to_the_booking_end(session, alice, manager, new_space,
                                                                                    now):
     lab = new_space(buffer_minutes=30)
-    one_off, _ = svc.add_blackout(session, lab.id, start=hk(8, 10, 45), end=hk(8, 11), reason="Check", actor=manager,
+    one_off, _ = blackout_svc.add_blackout(session, lab.id, start=hk(8, 10, 45), end=hk(8, 11), reason="Check", actor=manager,
                                   now=now)
-    weekly, _ = space_svc.add_recurring_blackout(session, lab.id, weekday=1, start_time="14:00", end_time="15:00",
+    weekly, _ = blackout_svc.add_recurring_blackout(session, lab.id, weekday=1, start_time="14:00", end_time="15:00",
                                                  valid_from=None, valid_until=None, reason="Cleaning", actor=manager,
                                                  now=now)
     # The blackout covers the booking's last quarter hour; the buffer after it may run into a blackout.
@@ -344,15 +349,15 @@ def test_lifted_blackouts_block_nothing_and_a_blackout_counts_to_the_booking_end
         (hk(8, 10, 45), hk(8, 11))]
     assert svc.check(session, user=alice, space_id=lab.id, start=hk(8, 13), end=hk(8, 14), now=now).ok
     assert not svc.check(session, user=alice, space_id=lab.id, start=hk(8, 14), end=hk(8, 15), now=now).ok
-    space_svc.lift_blackout(session, one_off.id, actor=manager, now=now)
-    space_svc.lift_recurring_blackout(session, weekly.id, actor=manager, now=now)
+    blackout_svc.lift_blackout(session, one_off.id, actor=manager, now=now)
+    blackout_svc.lift_recurring_blackout(session, weekly.id, actor=manager, now=now)
     assert svc.check(session, user=alice, space_id=lab.id, start=hk(8, 10), end=hk(8, 11), now=now).ok
     assert svc.check(session, user=alice, space_id=lab.id, start=hk(8, 14), end=hk(8, 15), now=now).ok
 
 
 def test_suggestions_keep_clear_of_weekly_blackouts_in_local_time(session, alice, bob, manager, new_space, now):
     lab = new_space()
-    space_svc.add_recurring_blackout(session, lab.id, weekday=1, start_time="12:00", end_time="14:00",
+    blackout_svc.add_recurring_blackout(session, lab.id, weekday=1, start_time="12:00", end_time="14:00",
                                      valid_from=None, valid_until=None, reason="Cleaning", actor=manager, now=now)
     svc.book(session, user=bob, space_id=lab.id, start=hk(8, 11), end=hk(8, 12), now=now)
     result = svc.check(session, user=alice, space_id=lab.id, start=hk(8, 11), end=hk(8, 12), now=now)
@@ -361,8 +366,8 @@ def test_suggestions_keep_clear_of_weekly_blackouts_in_local_time(session, alice
                                            (lab.id, hk(8, 8), hk(8, 9))]
 
 
-def test_suggestions_count_quota_in_local_weeks(app, session, alice, new_space, now):
-    app.config["QUOTA_HOURS_PER_WEEK"] = {"wet_lab": 2}
+def test_suggestions_count_quota_in_local_weeks(app, session, alice, new_space, now, set_kind):
+    set_kind("wet_lab", quota_hours=2)
     lab = new_space(opening_hours=ALL_DAY)
     # Mon 14 Dec 02:00-04:00 in Hong Kong is still Sunday in UTC; it fills local week 51.
     svc.book(session, user=alice, space_id=lab.id, start=hk(14, 2), end=hk(14, 4), now=now)
