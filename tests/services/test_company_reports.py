@@ -19,6 +19,7 @@ NOV, DEC = date(2026, 11, 1), date(2026, 12, 1)
 def _park(session, make_user, make_company):
     make_company("NanoBio Labs")
     nano = make_user(company="NanoBio Labs")
+    nano_colleague = make_user(company="NanoBio Labs")  # one home a person: a colleague holds the second
     acme = make_user(company="Acme Bio")
     loner = make_user(company=None)
     units = [Unit(code=f"01-0{i}", unit_type="solo", floor=1, monthly_rent=Decimal("9000"), created_at=NOW)
@@ -28,7 +29,7 @@ def _park(session, make_user, make_company):
     session.add_all([
         Lease(unit_id=units[0].id, user_id=nano.id, start_date=date(2026, 10, 1), end_date=date(2027, 1, 1),
               monthly_rent=Decimal("9000"), status="active", created_at=NOW),
-        Lease(unit_id=units[1].id, user_id=nano.id, start_date=date(2026, 11, 11), end_date=date(2027, 1, 1),
+        Lease(unit_id=units[1].id, user_id=nano_colleague.id, start_date=date(2026, 11, 11), end_date=date(2027, 1, 1),
               monthly_rent=Decimal("9300"), status="active", created_at=NOW),
         Lease(unit_id=units[2].id, user_id=acme.id, start_date=date(2026, 11, 1), end_date=date(2026, 11, 16),
               monthly_rent=Decimal("9000"), status="ended", created_at=NOW),

@@ -26,7 +26,7 @@ DECEMBER = (date(2026, 12, 1), date(2027, 1, 1))
                                          ("utilisation", ("space", "kind")), ("revenue", ("month",))])
 def test_the_totals_row_is_the_sum_of_the_rows_with_rates_from_the_sums(session, make_user, name, groups):
     user = make_user()
-    make_housing(session, user, 4)
+    make_housing(session, user, 4, tenant=make_user)  # one home a person: a tenant per unit
     make_spaces(session, user, 4)
     start, end = (date(2027, 12, 20), date(2028, 3, 1)) if name == "occupancy" else (date(2026, 11, 20),
                                                                                        date(2027, 1, 1))
