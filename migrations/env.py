@@ -108,7 +108,9 @@ def run_migrations_online():
 
     connectable = get_engine()
 
-    with connectable.connect() as connection:
+    # A migration owns its transaction and runs alone: it begins guarded (BEGIN IMMEDIATE on
+    # SQLite), so the app's unguarded-write check has nothing to say about it.
+    with connectable.connect().execution_options(guarded_write=True) as connection:
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:
             # A batch migration rebuilds a SQLite table (copy, drop, rename): with foreign keys
