@@ -12,6 +12,7 @@ DEFAULTS: dict[str, object] = {
     "INNOCELL_TIMEZONE": "Asia/Hong_Kong",
     "INNOCELL_SCHEDULER": False,
     "SMTP_URL": "",
+    "SENTRY_DSN": "",  # optional error reporting (the `errors` extra); empty: off
     "MAIL_FROM": "InnoCell <no-reply@innocell.local>",
     # Accounts and security
     # Sign-in throttling (services/login_throttle.py): past a limit, each further failure doubles

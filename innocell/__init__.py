@@ -105,6 +105,10 @@ def create_app(config_overrides: dict | None = None) -> Flask:
 
     register_cli(app)
 
+    from .error_reporting import install as install_error_reporting
+
+    install_error_reporting(app)
+
     if not app.debug:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return app

@@ -38,6 +38,12 @@ def _start() -> None:
     g.request_id = incoming if _INCOMING.match(incoming) else uuid.uuid4().hex[:16]
     g.request_started = time.perf_counter()
     g.sql_token = _statements.set([0])
+    try:  # the id people quote is the one the error report carries (when reporting is on)
+        import sentry_sdk
+
+        sentry_sdk.set_tag("request_id", g.request_id)
+    except ImportError:
+        pass
 
 
 def _finish(response):
