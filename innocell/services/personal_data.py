@@ -20,7 +20,7 @@ from .audit import record
 from .notifications import notify
 from .tx import transaction
 
-SECRETS = {"password_hash", "session_token", "token_hash", "request_hash"}
+SECRETS = {"password_hash", "session_token", "token_hash", "request_hash", "salt"}
 PROFILE = ("id", "email", "name", "role", "company", "priority_tier", "active", "created_at", "email_reminders")
 
 
