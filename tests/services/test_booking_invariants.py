@@ -28,21 +28,6 @@ def hk(day, hour, minute=0):
 
 
 @pytest.fixture
-def manager(make_user):
-    return make_user("manager")
-
-
-@pytest.fixture
-def alice(make_user):
-    return make_user("resident", name="Alice")
-
-
-@pytest.fixture
-def bob(make_user):
-    return make_user("resident", name="Bob")
-
-
-@pytest.fixture
 def new_space(session, manager, now):
     counter = {"n": 0}
 

@@ -25,34 +25,6 @@ def hk(day, hour, minute=0, month=12):
     return datetime(2026, month, day, hour, minute, tzinfo=HK).astimezone(UTC)
 
 
-@pytest.fixture
-def manager(make_user):
-    return make_user("manager")
-
-
-@pytest.fixture
-def alice(make_user):
-    return make_user("resident", name="Alice")
-
-
-@pytest.fixture
-def bob(make_user):
-    return make_user("resident", name="Bob")
-
-
-@pytest.fixture
-def new_space(session, manager, now):
-    counter = {"n": 0}
-
-    def _make(**fields):
-        counter["n"] += 1
-        data = {"code": f"S{counter['n']}", "name": f"Lab {counter['n']}", "kind": "wet_lab"}
-        data.update(fields)
-        return space_svc.create_space(session, data, actor=manager, now=now)
-
-    return _make
-
-
 def count(session, model, *where):
     return session.execute(select(func.count(model.id)).where(*where)).scalar_one()
 

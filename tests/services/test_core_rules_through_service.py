@@ -19,7 +19,6 @@ from innocell.services import Conflict, RuleViolation
 from innocell.services import authorisations as authorisation_svc
 from innocell.services import blackouts as blackout_svc
 from innocell.services import bookings as svc
-from innocell.services import spaces as space_svc
 
 HK = ZoneInfo("Asia/Hong_Kong")
 UTC = timezone.utc
@@ -28,34 +27,6 @@ ALL_DAY = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", 
 
 def hk(day, hour, minute=0, month=12, year=2026):
     return datetime(year, month, day, hour, minute, tzinfo=HK).astimezone(UTC)
-
-
-@pytest.fixture
-def manager(make_user):
-    return make_user("manager")
-
-
-@pytest.fixture
-def alice(make_user):
-    return make_user("resident", name="Alice")
-
-
-@pytest.fixture
-def bob(make_user):
-    return make_user("resident", name="Bob")
-
-
-@pytest.fixture
-def new_space(session, manager, now):
-    counter = {"n": 0}
-
-    def _make(**fields):
-        counter["n"] += 1
-        data = {"code": f"S{counter['n']}", "name": f"Lab {counter['n']}", "kind": "wet_lab"}
-        data.update(fields)
-        return space_svc.create_space(session, data, actor=manager, now=now)
-
-    return _make
 
 
 def bookings_count(session):

@@ -15,7 +15,6 @@ from innocell.services import BadRequest, RuleViolation
 from innocell.services import authorisations as authorisation_svc
 from innocell.services import blackouts as blackout_svc
 from innocell.services import bookings as svc
-from innocell.services import spaces as space_svc
 
 HK = ZoneInfo("Asia/Hong_Kong")
 LONDON = ZoneInfo("Europe/London")
@@ -29,34 +28,6 @@ def hk(day, hour, minute=0, month=12, year=2026):
 
 def london(day, hour, minute=0, month=3, year=2027, fold=0):
     return datetime(year, month, day, hour, minute, tzinfo=LONDON, fold=fold).astimezone(UTC)
-
-
-@pytest.fixture
-def manager(make_user):
-    return make_user("manager")
-
-
-@pytest.fixture
-def alice(make_user):
-    return make_user("resident", name="Alice")
-
-
-@pytest.fixture
-def bob(make_user):
-    return make_user("resident", name="Bob")
-
-
-@pytest.fixture
-def new_space(session, manager, now):
-    counter = {"n": 0}
-
-    def _make(**fields):
-        counter["n"] += 1
-        data = {"code": f"S{counter['n']}", "name": f"Lab {counter['n']}", "kind": "wet_lab"}
-        data.update(fields)
-        return space_svc.create_space(session, data, actor=manager, now=now)
-
-    return _make
 
 
 def refused(session, **request):
