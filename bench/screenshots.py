@@ -20,9 +20,12 @@ sys.path.insert(0, str(ROOT))
 
 from tests.e2e.conftest import CHROMIUM, _app_for, _migrate_and_seed, sign_in  # noqa: E402
 
-from datetime import date, timedelta  # noqa: E402
+from datetime import timedelta  # noqa: E402
 
-NEXT_MONDAY = (date.today() + timedelta(days=7 - date.today().weekday())).isoformat()  # a week with bookings ahead
+from tests.conftest import FIXED_NOW  # noqa: E402  (the served demo runs on the suite's pinned clock)
+
+TODAY = FIXED_NOW.date()
+NEXT_MONDAY = (TODAY + timedelta(days=7 - TODAY.weekday())).isoformat()  # a week with bookings ahead
 
 # (file name, role or None, path)
 SHOTS = (
@@ -32,6 +35,7 @@ SHOTS = (
     ("manager-home", "manager", "/home"),
     ("housing", "manager", "/manage/housing"),
     ("reports", "finance", "/reports"),
+    ("people", "admin", "/admin/people"),
 )
 
 
