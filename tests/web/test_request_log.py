@@ -4,6 +4,10 @@ from __future__ import annotations
 import logging
 import re
 
+import pytest
+
+pytestmark = pytest.mark.both_db
+
 
 def test_every_answer_carries_a_request_id_and_logs_one_line(client, api, make_user, caplog):
     caller = api(make_user())
