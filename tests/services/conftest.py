@@ -1,9 +1,14 @@
-"""People and a space maker shared by the booking-service tests."""
+"""Shared by the service tests: people, a space maker, and an app on PostgreSQL for the tests
+that race several processes."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 
+from innocell.extensions import db
 from innocell.services import spaces as space_svc
+
+from tests.conftest import FIXED_NOW
 
 
 @pytest.fixture
@@ -32,3 +37,24 @@ def new_space(session, manager, now):
         return space_svc.create_space(session, data, actor=manager, now=now)
 
     return _make
+
+
+@pytest.fixture
+def pg_app(pg_url):
+    """An app on the run's PostgreSQL database, emptied and seeded with the managed kinds, for
+    the tests with several processes (SQLite's several-writer story is the threads tests')."""
+    url, reason = pg_url
+    if url is None:
+        pytest.skip(reason)  # the contract's "PostgreSQL not answering"; REQUIRE_POSTGRES fails earlier
+    from innocell import create_app
+    from innocell.services import space_kinds
+
+    application = create_app({"DATABASE_URL": url, "SECRET_KEY": "x", "TESTING": True})
+    with application.app_context():
+        names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+        with db.engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        space_kinds.seed_kinds(db.session, now=FIXED_NOW)
+        yield application
+        db.session.remove()
+        db.engine.dispose()

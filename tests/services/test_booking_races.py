@@ -22,7 +22,6 @@ from innocell.extensions import db
 from innocell.models import Booking, User
 from innocell.services import Conflict
 from innocell.services import bookings as svc
-from innocell.services import space_kinds
 from innocell.services import spaces as space_svc
 
 HK = ZoneInfo("Asia/Hong_Kong")
@@ -120,26 +119,6 @@ def _process_worker(url, user_ids, races, queue):
                                                  barrier=barrier)))
     except Exception as exc:  # noqa: BLE001
         queue.put((None, [f"error: {exc.__class__.__name__}: {exc}"]))
-
-
-@pytest.fixture
-def pg_app(pg_url):
-    """An app on the run's PostgreSQL database, emptied first (this test needs no SQLite twin:
-    SQLite's several-writer story is the threads test above)."""
-    url, reason = pg_url
-    if url is None:
-        pytest.skip(reason)
-    from innocell import create_app
-
-    application = create_app({"DATABASE_URL": url, "SECRET_KEY": "x", "TESTING": True})
-    with application.app_context():
-        names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-        with db.engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        space_kinds.seed_kinds(db.session, now=NOW)  # the managed kinds, as the migration seeds them
-        yield application
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_thirty_requests_from_six_processes_on_postgresql(pg_app):

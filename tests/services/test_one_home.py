@@ -26,11 +26,6 @@ HK = ZoneInfo("Asia/Hong_Kong")
 
 
 @pytest.fixture
-def manager(make_user):
-    return make_user("manager")
-
-
-@pytest.fixture
 def rita(make_user):
     return make_user("resident", name="Rita")
 

@@ -110,29 +110,6 @@ def _in_processes(url, kind, ids, racers, now) -> list[str]:
 # ---------------------------------------------------------------------------- set-ups
 
 
-@pytest.fixture
-def pg_app(pg_url):
-    """An app on the run's PostgreSQL database, emptied and seeded with the kinds, for the tests
-    with several processes (SQLite's several-writer story is the threads tests')."""
-    url, reason = pg_url
-    if url is None:
-        pytest.skip(reason)
-    from sqlalchemy import text
-
-    from innocell import create_app
-    from innocell.services import space_kinds
-
-    application = create_app({"DATABASE_URL": url, "SECRET_KEY": "x", "TESTING": True})
-    with application.app_context():
-        names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-        with db.engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        space_kinds.seed_kinds(db.session, now=NOW)
-        yield application
-        db.session.remove()
-        db.engine.dispose()
-
-
 def _people(session):
     from innocell.services.accounts import create_user
 
