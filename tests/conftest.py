@@ -21,6 +21,7 @@ import innocell.services.accounts as accounts_service
 from innocell.services import space_kinds
 from innocell import create_app
 from innocell.extensions import db
+from tests import api_conformance
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 FIXED_NOW = datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)  # Tue 1 Dec 2026 10:00 in Hong Kong
@@ -144,7 +145,9 @@ class BufferedClient(FlaskClient):
 
     def open(self, *args, **kwargs):
         kwargs.setdefault("buffered", True)
-        return super().open(*args, **kwargs)
+        response = super().open(*args, **kwargs)
+        api_conformance.check(self.application, response)  # every /api/v1 answer matches openapi.json
+        return response
 
 
 @pytest.fixture

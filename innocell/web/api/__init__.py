@@ -18,7 +18,7 @@ from ..entry import query_int  # noqa: F401  (the API's routes import it from he
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
-PUBLIC_ENDPOINTS = {"api.create_token", "api.create_password_reset"}
+PUBLIC_ENDPOINTS = {"api.create_token", "api.create_password_reset", "api.openapi_document"}
 
 
 @bp.before_request
@@ -53,6 +53,7 @@ def api_roles(*roles: str):
                 abort(403)
             return view(*args, **kwargs)
 
+        wrapped.api_roles = roles  # for the OpenAPI document ("who may call")
         return wrapped
 
     return decorator
@@ -69,3 +70,4 @@ def json_body() -> dict:
 
 
 from . import core, housing, jobs, people, privacy, reports, space_kinds, spaces  # noqa: E402,F401  (routes)
+from . import openapi  # noqa: E402,F401  (/api/v1/openapi.json, built from the routes above)

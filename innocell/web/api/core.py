@@ -9,9 +9,13 @@ from ...services.accounts import Throttled, ThrottlePolicy, authenticate, issue_
 from ...timeutil import utcnow
 from ..main import user_json
 from . import bp, json_body
+from .declare import documented
+from .schemas import one
 
 
 @bp.post("/tokens")
+@documented("Get a bearer token for an account", body="TokenRequest",
+            answers={201: "Token", 401: "Error"})
 def create_token():
     data = json_body()
     email, password = data.get("email"), data.get("password")
@@ -34,6 +38,7 @@ def create_token():
 
 
 @bp.delete("/tokens/current")
+@documented("Revoke the bearer token this request carries", answers={204: None})
 def revoke_current_token():
     """Revoke the bearer token this request carries (sign an integration out)."""
     header = request.headers.get("Authorization", "")
@@ -44,5 +49,6 @@ def revoke_current_token():
 
 
 @bp.get("/me")
+@documented("Who am I", answers={200: one("user", "User")})
 def me():
     return jsonify({"user": user_json(g.user)})

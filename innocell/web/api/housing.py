@@ -23,6 +23,9 @@ from ...services.housing.waitlists import reorder_waitlist, waitlist, waitlist_p
 from ...timeutil import local_zone, parse_date, utcnow
 from ..access import MANAGERS
 from . import api_roles, bp, json_body, query_int
+from .declare import documented
+from .paging import page_of
+from .schemas import DATE, INT, STR, many, obj, one, ref
 from .housing_json import (
     application_json,
     lease_json,
@@ -53,26 +56,37 @@ def _query_choice(name: str, choices):
     return raw
 
 
+def _of_user(rows: list) -> list:
+    """`?user_id=` (staff: one person's rows; a resident's list holds only their own anyway)."""
+    user_id = query_int("user_id", minimum=1)
+    return rows if user_id is None else [row for row in rows if row.user_id == user_id]
+
+
 # --- units ---------------------------------------------------------------------------------------
 
 @bp.get("/units")
+@documented("List units, optionally those free over dates", paged=True,
+            query={"unit_type": STR, "available_from": DATE, "available_to": DATE, "floor": INT},
+            answers={200: many("units", "Unit", paged=True)})
 def units_index():
     unit_type = _query_choice("unit_type", UNIT_TYPES)
     start, end = _query_date("available_from"), _query_date("available_to")
     floor = query_int("floor")
     units = list_units(db.session, unit_type=unit_type, available_from=start, available_to=end, floor=floor,
                            now=utcnow())
-    return jsonify({"units": [unit_json(u) for u in units]})
+    return jsonify(page_of(units, "units", unit_json))
 
 
 @bp.post("/units")
 @api_roles(*MANAGERS)
+@documented("Add a unit", body="UnitFields", answers={201: one("unit", "Unit")})
 def units_create():
     unit = create_unit(db.session, json_body(), actor=g.user, now=utcnow())
     return jsonify({"unit": unit_json(unit)}), 201
 
 
 @bp.get("/units/<int:unit_id>")
+@documented("One unit", answers={200: one("unit", "Unit")})
 def units_show(unit_id: int):
     unit = get_unit(db.session, unit_id)
     return jsonify({"unit": unit_json(unit)})
@@ -80,6 +94,7 @@ def units_show(unit_id: int):
 
 @bp.patch("/units/<int:unit_id>")
 @api_roles(*MANAGERS)
+@documented("Change a unit", body="UnitFields", answers={200: one("unit", "Unit")})
 def units_update(unit_id: int):
     unit = update_unit(db.session, unit_id, json_body(), actor=g.user, now=utcnow())
     return jsonify({"unit": unit_json(unit)})
@@ -87,6 +102,7 @@ def units_update(unit_id: int):
 
 @bp.post("/units/<int:unit_id>/outages")
 @api_roles(*MANAGERS)
+@documented("Take a unit out of service for dates", body="OutageCreate", refusal=422, answers={201: one("outage", "Outage")})
 def units_outage(unit_id: int):
     data = json_body()
     outage = add_outage(db.session, unit_id, start=data.get("start"), end=data.get("end"),
@@ -98,6 +114,7 @@ def units_outage(unit_id: int):
 
 @bp.post("/leases")
 @api_roles(*MANAGERS)
+@documented("Make a lease", body="LeaseCreate", refusal=422, answers={201: one("lease", "Lease")})
 def leases_create():
     data = json_body()
     lease = create_lease(db.session, unit_id=data.get("unit_id"), user_id=data.get("user_id"),
@@ -108,19 +125,23 @@ def leases_create():
 
 
 @bp.get("/leases")
+@documented("List leases (own; staff all)", paged=True,
+            query={"unit_id": INT, "user_id": INT, "status": STR}, answers={200: many("leases", "Lease", paged=True)})
 def leases_index():
     leases = list_leases(db.session, viewer=g.user, unit_id=query_int("unit_id"), user_id=query_int("user_id"),
                              status=_query_choice("status", LEASE_STATUSES))
-    return jsonify({"leases": [lease_json(lease) for lease in leases]})
+    return jsonify(page_of(leases, "leases", lease_json))
 
 
 @bp.get("/leases/<int:lease_id>")
+@documented("One lease", answers={200: one("lease", "Lease")})
 def leases_show(lease_id: int):
     return jsonify({"lease": lease_json(get_lease(db.session, lease_id, viewer=g.user))})
 
 
 @bp.post("/leases/<int:lease_id>/terminate")
 @api_roles(*MANAGERS)
+@documented("End a lease early", body="LeaseTerminate", refusal=422, answers={200: one("lease", "Lease")})
 def leases_terminate(lease_id: int):
     data = json_body()
     lease = terminate_lease(db.session, lease_id, on=data.get("on"), reason=data.get("reason"), actor=g.user,
@@ -132,6 +153,7 @@ def leases_terminate(lease_id: int):
 
 @bp.post("/housing-applications")
 @api_roles("resident")
+@documented("Apply for housing", body="ApplicationCreate", refusal=422, answers={201: one("application", "Application")})
 def applications_create():
     data = json_body()
     app = submit_application(db.session, user=g.user, unit_type=data.get("unit_type"), move_in=data.get("move_in"),
@@ -142,19 +164,24 @@ def applications_create():
 
 
 @bp.get("/housing-applications")
+@documented("List housing applications (own; staff all)", paged=True,
+            query={"status": STR, "unit_type": STR, "user_id": INT},
+            answers={200: many("applications", "Application", paged=True)})
 def applications_index():
     apps = list_applications(db.session, viewer=g.user, status=_query_choice("status", APPLICATION_STATUSES),
                                  unit_type=_query_choice("unit_type", UNIT_TYPES))
-    return jsonify({"applications": [application_json(a) for a in apps]})
+    return jsonify(page_of(_of_user(apps), "applications", application_json))
 
 
 @bp.get("/housing-applications/<int:application_id>")
+@documented("One housing application", answers={200: one("application", "Application")})
 def applications_show(application_id: int):
     app = get_application(db.session, application_id, viewer=g.user)
     return jsonify({"application": application_json(app)})
 
 
 @bp.post("/housing-applications/<int:application_id>/withdraw")
+@documented("Withdraw an application (its holder)", answers={200: one("application", "Application")})
 def applications_withdraw(application_id: int):
     app = withdraw_application(db.session, application_id, user=g.user, now=utcnow())
     return jsonify({"application": application_json(app)})
@@ -164,6 +191,8 @@ def applications_withdraw(application_id: int):
 
 @bp.post("/allocation-rounds")
 @api_roles(*MANAGERS)
+@documented("Preview (commit false) or run (commit true) an allocation round", body="RoundRequest",
+            optional_body=True, answers={200: one("round", "Round"), 201: one("round", "Round")})
 def rounds_create():
     data = request.get_json(silent=True) if request.data else {}
     if not isinstance(data, dict):
@@ -180,26 +209,31 @@ def rounds_create():
 
 @bp.get("/allocation-rounds")
 @api_roles("manager", "admin", "finance")
+@documented("Past allocation rounds", paged=True, answers={200: many("rounds", "Round", paged=True)})
 def rounds_index():
-    return jsonify({"rounds": [round_json(r) for r in list_rounds(db.session)]})
+    return jsonify(page_of(list_rounds(db.session), "rounds", round_json))
 
 
 # --- offers ---------------------------------------------------------------------------------------------
 
 @bp.get("/offers")
+@documented("List offers (own; staff all)", paged=True, query={"status": STR, "kind": STR, "user_id": INT},
+            answers={200: many("offers", "Offer", paged=True)})
 def offers_index():
     offers = list_offers(db.session, viewer=g.user, status=_query_choice("status", OFFER_STATUSES),
                              kind=_query_choice("kind", OFFER_KINDS))
     tz = local_zone()
-    return jsonify({"offers": [offer_json(o, tz) for o in offers]})
+    return jsonify(page_of(_of_user(offers), "offers", lambda o: offer_json(o, tz)))
 
 
 @bp.get("/offers/<int:offer_id>")
+@documented("One offer", answers={200: one("offer", "Offer")})
 def offers_show(offer_id: int):
     return jsonify({"offer": offer_json(get_offer(db.session, offer_id, viewer=g.user), local_zone())})
 
 
 @bp.post("/offers/<int:offer_id>/accept")
+@documented("Accept an offer: makes or extends the lease", answers={200: obj({"offer": ref("Offer"), "lease": ref("Lease")}, ["offer", "lease"])})
 def offers_accept(offer_id: int):
     lease = accept_offer(db.session, offer_id, user=g.user, now=utcnow())
     offer = get_offer(db.session, offer_id, viewer=g.user)
@@ -207,6 +241,7 @@ def offers_accept(offer_id: int):
 
 
 @bp.post("/offers/<int:offer_id>/decline")
+@documented("Decline an offer", answers={200: one("offer", "Offer")})
 def offers_decline(offer_id: int):
     offer = decline_offer(db.session, offer_id, user=g.user, now=utcnow())
     return jsonify({"offer": offer_json(offer, local_zone())})
@@ -215,13 +250,18 @@ def offers_decline(offer_id: int):
 # --- waitlist ---------------------------------------------------------------------------------------------
 
 @bp.get("/waitlist")
+@documented("Waitlist entries (own; staff all)", paged=True, query={"unit_type": STR, "user_id": INT},
+            answers={200: many("entries", "WaitlistEntry", paged=True)})
 def waitlist_index():
     rows = waitlist(db.session, unit_type=_query_choice("unit_type", UNIT_TYPES), viewer=g.user)
-    return jsonify({"entries": [waitlist_entry_json(e, pos, ahead, text) for e, pos, ahead, text in rows]})
+    user_id = query_int("user_id", minimum=1)
+    rows = [row for row in rows if user_id is None or row[0].user_id == user_id]
+    return jsonify(page_of(rows, "entries", lambda row: waitlist_entry_json(*row), id_of=lambda row: row[0].id))
 
 
 @bp.post("/waitlist/<int:entry_id>/reorder")
 @api_roles(*MANAGERS)
+@documented("Move a waitlist entry, with a reason", body="WaitlistReorder", refusal=422, answers={200: one("entry", "WaitlistEntry")})
 def waitlist_reorder(entry_id: int):
     data = json_body()
     entry = reorder_waitlist(db.session, entry_id, new_position=data.get("position"), reason=data.get("reason"),

@@ -10,6 +10,9 @@ from ...services import notifications as notification_service
 from ...services import slot_waitlist as slot_service
 from ...timeutil import iso_local, local_zone, parse_instant, utcnow
 from . import api_roles, bp, json_body, query_int
+from .declare import documented
+from .paging import page_of
+from .schemas import INT, STR, many, one
 from .spaces import booking_json
 
 BOOKERS = ("resident", "manager", "admin")
@@ -28,20 +31,19 @@ def slot_request_json(item, tz) -> dict:
 
 
 @bp.get("/notifications")
+@documented("My notifications, newest first", paged=True, query={"unread": {"type": "string", "enum": ["0", "1"]}, "offset": INT},
+            answers={200: many("notifications", "Notification", paged=True, extra={"unread": INT})})
 def list_notifications():
-    """The caller's own notices, newest first: ?unread=1, ?limit= (max 200), ?offset=."""
+    """The caller's own notices, newest first: ?unread=1, ?limit=, ?cursor= (web/api/paging.py)."""
     tz = local_zone()
-    limit = query_int("limit", 50)
-    offset = query_int("offset", 0)
-    if not 1 <= limit <= 200 or offset < 0:
-        raise BadRequest("'limit' must be between 1 and 200 and 'offset' at least 0.")
     notes = notification_service.list_for_user(db.session, g.user.id, unread_only=request.args.get("unread") == "1",
-                                               limit=limit, offset=offset)
-    return jsonify({"notifications": [notification_json(n, tz) for n in notes],
+                                               limit=None, offset=0)
+    return jsonify({**page_of(notes, "notifications", lambda n: notification_json(n, tz)),
                     "unread": notification_service.unread_count(db.session, g.user.id)})
 
 
 @bp.post("/notifications/<int:notification_id>/read")
+@documented("Mark a notification read", answers={200: one("notification", "Notification")})
 def read_notification(notification_id: int):
     note = notification_service.mark_read(db.session, notification_id, user_id=g.user.id, now=utcnow())
     return jsonify({"notification": notification_json(note, local_zone())})
@@ -59,6 +61,7 @@ def _instant(data: dict, name: str):
 
 @bp.post("/slot-requests")
 @api_roles(*BOOKERS)
+@documented("Wait for a taken slot", body="SlotRequestCreate", answers={201: one("slot_request", "SlotRequest")})
 def create_slot_request():
     data = json_body()
     space_id = data.get("space_id")
@@ -76,15 +79,18 @@ def create_slot_request():
 
 
 @bp.get("/slot-requests")
+@documented("Slot requests (own; staff all)", paged=True, query={"status": STR},
+            answers={200: many("slot_requests", "SlotRequest", paged=True)})
 def list_slot_requests():
     """Own requests; managers, admins and finance see all. ?status= filters."""
     tz = local_zone()
     items = slot_service.list_requests(db.session, user=g.user, status=request.args.get("status") or None)
-    return jsonify({"slot_requests": [slot_request_json(i, tz) for i in items]})
+    return jsonify(page_of(items, "slot_requests", lambda i: slot_request_json(i, tz)))
 
 
 @bp.delete("/slot-requests/<int:request_id>")
 @api_roles(*BOOKERS)
+@documented("Leave the waitlist for a slot", answers={200: one("slot_request", "SlotRequest")})
 def cancel_slot_request(request_id: int):
     item = slot_service.cancel_request(db.session, request_id, user=g.user, now=utcnow())
     return jsonify({"slot_request": slot_request_json(item, local_zone())})
@@ -92,6 +98,7 @@ def cancel_slot_request(request_id: int):
 
 @bp.post("/bookings/<int:booking_id>/check-in")
 @api_roles(*BOOKERS)
+@documented("Check in to a booking that has begun", answers={200: one("booking", "Booking")})
 def check_in(booking_id: int):
     booking = no_show_service.check_in(db.session, booking_id, user=g.user, now=utcnow())
     body = booking_json(booking, local_zone())

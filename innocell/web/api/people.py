@@ -10,6 +10,8 @@ POST  /api/v1/companies; PATCH /api/v1/companies/ID                         admi
 """
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import g, jsonify, request
 
 from ...extensions import db
@@ -22,7 +24,11 @@ from ...services import people as people_service
 from ...services.standing import STATES
 from ...timeutil import iso_local, local_zone, utcnow
 from ..main import user_json
+from ..entry import MAX_ID
 from . import api_roles, bp, json_body, query_int
+from .declare import documented
+from .paging import page_of
+from .schemas import INT, STR, many, obj, one
 
 READERS = ("admin", "manager")
 USER_CHANGES = ("role", "company", "priority_tier", "active", "reason")
@@ -59,6 +65,9 @@ def _only(data: dict, allowed: tuple[str, ...], what: str) -> None:
 
 @bp.get("/users")
 @api_roles(*READERS)
+@documented("Find people", paged=True, query={"q": STR, "role": STR, "state": STR, "active": STR, "company_id": INT,
+                                                "page": INT, "per_page": INT},
+            answers={200: many("users", "Person", paged=True, extra={"page": INT, "per_page": INT, "total": INT})})
 def list_users():
     args = request.args
     active = {"true": True, "1": True, "false": False, "0": False}.get((args.get("active") or "").lower())
@@ -68,23 +77,31 @@ def list_users():
         raise BadRequest(f"'role' is one of {', '.join(ROLES)}.")
     if args.get("state") not in (None, "") and args.get("state") not in STATES:
         raise BadRequest(f"'state' is one of {', '.join(STATES)}.")
-    page = query_int("page", default=1, minimum=1, maximum=100_000)
-    per_page = query_int("per_page", default=50, minimum=1, maximum=MAX_PER_PAGE)
     company_id = query_int("company_id", default=None, minimum=1)
-    rows, total = people_service.search(db.session, q=args.get("q"), role=args.get("role") or None,
-                                        state=args.get("state") or None, active=active, company_id=company_id,
-                                        page=page, per_page=per_page)
-    return jsonify({"users": [person_json(u) for u in rows], "page": page, "per_page": per_page, "total": total})
+    filters = dict(q=args.get("q"), role=args.get("role") or None, state=args.get("state") or None, active=active,
+                   company_id=company_id)
+    if "page" not in args and "per_page" not in args:  # the API's one way of paging (web/api/paging.py)
+        rows, total = people_service.search(db.session, **filters, page=1, per_page=MAX_ID)
+        return jsonify({**page_of(rows, "users", person_json), "total": total})
+    page = query_int("page", default=1, minimum=1, maximum=100_000)  # the older page numbers still work
+    per_page = query_int("per_page", default=50, minimum=1, maximum=MAX_PER_PAGE)
+    rows, total = people_service.search(db.session, **filters, page=page, per_page=per_page)
+    more = page * per_page < total
+    return jsonify({"users": [person_json(u) for u in rows], "page": page, "per_page": per_page, "total": total,
+                    "next": f"{request.path}?{urlencode({**args.to_dict(), 'page': page + 1})}" if more else None})
 
 
 @bp.get("/users/<int:user_id>")
 @api_roles(*READERS)
+@documented("One person", answers={200: one("user", "Person")})
 def get_user(user_id: int):
     return jsonify({"user": person_json(people_service.get_person(db.session, user_id))})
 
 
 @bp.patch("/users/<int:user_id>")
 @api_roles("admin")
+@documented("Change a person's role, company, tier or access (a reason for role and tier)", body="UserChange",
+            answers={200: one("user", "Person")})
 def patch_user(user_id: int):
     data = json_body()
     _only(data, USER_CHANGES, "a user change")
@@ -98,6 +115,7 @@ def patch_user(user_id: int):
 
 @bp.post("/users/invitations")
 @api_roles("admin")
+@documented("Invite a person by email", body="Invitation", answers={201: one("user", "Person")})
 def invite_user():
     data = json_body()
     _only(data, INVITE_FIELDS, "an invitation")
@@ -110,6 +128,8 @@ def invite_user():
 
 
 @bp.post("/password-resets")
+@documented("Ask for a password-reset link", body="PasswordResetRequest",
+            answers={202: obj({"message": STR}, ["message"])})
 def create_password_reset():
     """Always 202, whether or not the email has an account."""
     data = json_body()
@@ -123,19 +143,23 @@ def create_password_reset():
 
 @bp.get("/companies")
 @api_roles(*READERS)
+@documented("Companies and their number of people", paged=True, query={"q": STR},
+            answers={200: many("companies", "Company", paged=True)})
 def list_companies():
     rows = company_service.list_companies(db.session, q=request.args.get("q"))
-    return jsonify({"companies": [company_json(c, n) for c, n in rows]})
+    return jsonify(page_of(rows, "companies", lambda row: company_json(*row), id_of=lambda row: row[0].id))
 
 
 @bp.get("/companies/<int:company_id>")
 @api_roles(*READERS)
+@documented("One company", answers={200: one("company", "Company")})
 def get_company(company_id: int):
     return jsonify({"company": company_json(company_service.get_company(db.session, company_id))})
 
 
 @bp.post("/companies")
 @api_roles("admin")
+@documented("Add a company", body="CompanyFields", answers={201: one("company", "Company")})
 def create_company():
     data = json_body()
     _only(data, company_service.FIELDS, "a company")
@@ -145,6 +169,7 @@ def create_company():
 
 @bp.patch("/companies/<int:company_id>")
 @api_roles("admin")
+@documented("Change a company", body="CompanyFields", answers={200: one("company", "Company")})
 def patch_company(company_id: int):
     data = json_body()
     _only(data, company_service.FIELDS, "a company")

@@ -24,6 +24,8 @@ from ...timeutil import iso_local, local_zone, utcnow
 from ..access import REPORT_READERS
 from ..reports import parse_period, today_local
 from . import api_roles, bp
+from .declare import documented
+from .schemas import DATE, STR
 
 
 def _plain(value):
@@ -65,24 +67,28 @@ def _report(name: str):
 
 @bp.get("/reports/occupancy")
 @api_roles(*REPORT_READERS)
+@documented("Occupancy of units over a period", query={"from": DATE, "to": DATE, "group": STR}, answers={200: "Report"})
 def report_occupancy():
     return _report("occupancy")
 
 
 @bp.get("/reports/utilisation")
 @api_roles(*REPORT_READERS)
+@documented("Utilisation of spaces over a period", query={"from": DATE, "to": DATE, "group": STR}, answers={200: "Report"})
 def report_utilisation():
     return _report("utilisation")
 
 
 @bp.get("/reports/revenue")
 @api_roles(*REPORT_READERS)
+@documented("Revenue per month", query={"from": DATE, "to": DATE}, answers={200: "Report"})
 def report_revenue():
     return _report("revenue")
 
 
 @bp.get("/reports/vacancy")
 @api_roles(*REPORT_READERS)
+@documented("Units free tonight", answers={200: "Report"})
 def report_vacancy():
     today = today_local()
     rows = report_service.vacancy(db.session, today=today)
@@ -92,6 +98,7 @@ def report_vacancy():
 
 @bp.get("/reports/waitlist")
 @api_roles(*REPORT_READERS)
+@documented("Waitlist length and waits per unit type", answers={200: "Report"})
 def report_waitlist():
     now = utcnow()
     rows = report_service.waitlist(db.session, now=now)

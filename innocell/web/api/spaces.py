@@ -15,6 +15,9 @@ from ...services import bookings as booking_service
 from ...services import spaces as space_service
 from ...timeutil import iso_local, local_zone, parse_date, parse_instant, utcnow
 from . import api_roles, bp, json_body, query_int
+from .paging import page_of
+from .declare import documented
+from .schemas import INSTANT, INT, STR, array, enum, many, obj, one, ref
 
 MANAGERS = ("manager", "admin")
 
@@ -122,27 +125,34 @@ def _text_field(data: dict, name: str, default: str = "") -> str:
 
 
 @bp.get("/spaces")
+@documented("List spaces (inactive ones for staff)", paged=True, query={"kind": STR},
+            answers={200: many("spaces", "Space", paged=True)})
 def list_spaces():
     kind = request.args.get("kind") or None
     include_inactive = g.user.role in ("manager", "admin", "finance")
     spaces = space_service.list_spaces(db.session, kind=kind, include_inactive=include_inactive)
-    return jsonify({"spaces": [space_json(s) for s in spaces]})
+    return jsonify(page_of(spaces, "spaces", space_json))
 
 
 @bp.post("/spaces")
 @api_roles(*MANAGERS)
+@documented("Add a space", body="SpaceFields",
+            answers={201: one("space", "Space"), 409: "ConflictError", 422: "RuleViolationError"})
 def create_space():
     space = space_service.create_space(db.session, json_body(), actor=g.user, now=utcnow())
     return jsonify({"space": space_json(space)}), 201
 
 
 @bp.get("/spaces/<int:space_id>")
+@documented("One space", answers={200: one("space", "Space")})
 def get_space(space_id: int):
     return jsonify({"space": space_json(space_service.get_space(db.session, space_id))})
 
 
 @bp.patch("/spaces/<int:space_id>")
 @api_roles(*MANAGERS)
+@documented("Change a space; bookings it would break answer 409 unless confirmed", body="SpaceFields",
+            answers={200: obj({"space": ref("Space"), "affected_bookings": array(ref("Booking"))}, ["space"])})
 def update_space(space_id: int):
     """A change that would break upcoming bookings answers 409 with `affected_bookings`,
     unless the body says `"confirm": true`: then they are cancelled and listed."""
@@ -152,6 +162,8 @@ def update_space(space_id: int):
 
 
 @bp.get("/spaces/<int:space_id>/availability")
+@documented("Free intervals of a space", query={"start": INSTANT, "end": INSTANT},
+            answers={200: obj({"space_id": INT, "free": array(ref("FreeInterval"))}, ["space_id", "free"])})
 def space_availability(space_id: int):
     start, end = _interval(request.args.get("start"), request.args.get("end"))
     space_service.get_space(db.session, space_id)
@@ -176,6 +188,8 @@ def _recurring_json(rule) -> dict:
 
 @bp.post("/spaces/<int:space_id>/blackouts")
 @api_roles(*MANAGERS)
+@documented("Close a space for a while; the bookings it overlaps are cancelled", body="BlackoutCreate",
+            answers={201: obj({"blackout": ref("Blackout"), "affected_bookings": array(ref("Booking"))}, ["blackout", "affected_bookings"])})
 def create_blackout(space_id: int):
     data = json_body()
     start, end = _interval(data.get("start"), data.get("end"))
@@ -189,6 +203,7 @@ def create_blackout(space_id: int):
 
 
 @bp.get("/spaces/<int:space_id>/blackouts")
+@documented("A space's blackouts", answers={200: obj({"blackouts": array(ref("Blackout")), "recurring_blackouts": array(ref("RecurringBlackout"))}, ["blackouts", "recurring_blackouts"])})
 def list_blackouts(space_id: int):
     space_service.get_space(db.session, space_id)
     one_off, recurring = blackout_service.list_blackouts(db.session, space_id, now=utcnow())
@@ -199,6 +214,8 @@ def list_blackouts(space_id: int):
 
 @bp.post("/spaces/<int:space_id>/recurring-blackouts")
 @api_roles(*MANAGERS)
+@documented("Close a space every week at a time", body="RecurringBlackoutCreate",
+            answers={201: obj({"recurring_blackout": ref("RecurringBlackout"), "affected_bookings": array(ref("Booking"))}, ["recurring_blackout"])})
 def create_recurring_blackout(space_id: int):
     data = json_body()
     weekday = _int_field(data, "weekday")
@@ -225,6 +242,7 @@ def create_recurring_blackout(space_id: int):
 
 @bp.delete("/blackouts/<int:blackout_id>")
 @api_roles(*MANAGERS)
+@documented("Lift a blackout", answers={200: one("blackout", "Blackout")})
 def lift_blackout(blackout_id: int):
     blackout = blackout_service.lift_blackout(db.session, blackout_id, actor=g.user, now=utcnow())
     return jsonify({"blackout": _blackout_json(blackout, local_zone())})
@@ -232,6 +250,7 @@ def lift_blackout(blackout_id: int):
 
 @bp.delete("/recurring-blackouts/<int:rule_id>")
 @api_roles(*MANAGERS)
+@documented("Lift a weekly blackout", answers={200: one("recurring_blackout", "RecurringBlackout")})
 def lift_recurring_blackout(rule_id: int):
     rule = blackout_service.lift_recurring_blackout(db.session, rule_id, actor=g.user, now=utcnow())
     return jsonify({"recurring_blackout": _recurring_json(rule)})
@@ -242,6 +261,8 @@ def lift_recurring_blackout(rule_id: int):
 
 @bp.post("/bookings")
 @api_roles("resident", "manager", "admin")
+@documented("Book a space (with repeat_weeks: a weekly series, all or nothing)", body="BookingCreate",
+            answers={201: {"anyOf": [one("booking", "Booking"), many("bookings", "Booking")]}, 409: "ConflictError", 422: "RuleViolationError"})
 def create_booking():
     data = json_body()
     space_id = _int_field(data, "space_id")
@@ -262,29 +283,31 @@ def create_booking():
 
 
 @bp.get("/bookings")
+@documented("List bookings (own; staff all)", paged=True, query={"space_id": INT, "user_id": INT, "start": INSTANT, "end": INSTANT, "status": enum("pending", "confirmed", "cancelled"), "offset": {"type": "integer", "minimum": 0}},
+            answers={200: many("bookings", "Booking", paged=True, extra={"total": INT})})
 def list_bookings():
     space_id = query_int("space_id")
     start, end = _interval(request.args.get("start"), request.args.get("end"), required=False)
     status = request.args.get("status") or None
     if status is not None and status not in BOOKING_STATUSES:
         raise BadRequest(f"'status' must be one of {', '.join(BOOKING_STATUSES)}.")
-    limit, offset = query_int("limit"), query_int("offset")
-    if (limit is not None and limit < 0) or (offset is not None and offset < 0):
-        raise BadRequest("'limit' and 'offset' cannot be negative.")
-    filters = dict(viewer=g.user, space_id=space_id, start=start, end=end, status=status)
-    rows = booking_service.list_bookings(db.session, limit=limit, offset=offset, **filters)
+    user_id = query_int("user_id", minimum=1)
+    filters = dict(viewer=g.user, space_id=space_id, start=start, end=end, status=status, user_id=user_id)
+    rows = booking_service.list_bookings(db.session, **filters)
     tz = local_zone()
-    return jsonify({"bookings": [booking_json(b, tz) for b in rows],
-                    "total": booking_service.count_bookings(db.session, **filters)})
+    return jsonify({**page_of(rows, "bookings", lambda b: booking_json(b, tz)), "total": len(rows)})
 
 
 @bp.get("/bookings/<int:booking_id>")
+@documented("One booking", answers={200: one("booking", "Booking")})
 def get_booking(booking_id: int):
     booking = booking_service.get_booking(db.session, booking_id, viewer=g.user)
     return jsonify({"booking": booking_json(booking, local_zone())})
 
 
 @bp.delete("/bookings/<int:booking_id>")
+@documented("Cancel a booking (one under way ends early)", body="Reason", optional_body=True,
+            answers={200: one("booking", "Booking")})
 def cancel_booking(booking_id: int):
     data = request.get_json(silent=True) if request.data else None
     reason = data.get("reason") if isinstance(data, dict) and isinstance(data.get("reason"), str) else None
@@ -294,6 +317,7 @@ def cancel_booking(booking_id: int):
 
 @bp.post("/bookings/<int:booking_id>/approve")
 @api_roles(*MANAGERS)
+@documented("Approve a pending booking", answers={200: one("booking", "Booking")})
 def approve_booking(booking_id: int):
     booking = booking_service.approve(db.session, booking_id, actor=g.user, now=utcnow())
     return jsonify({"booking": booking_json(booking, local_zone())})
@@ -301,6 +325,7 @@ def approve_booking(booking_id: int):
 
 @bp.post("/bookings/<int:booking_id>/reject")
 @api_roles(*MANAGERS)
+@documented("Reject a pending booking", body="Reason", optional_body=True, answers={200: one("booking", "Booking")})
 def reject_booking(booking_id: int):
     data = request.get_json(silent=True) if request.data else None
     reason = data.get("reason") if isinstance(data, dict) and isinstance(data.get("reason"), str) else None
