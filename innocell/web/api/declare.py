@@ -61,11 +61,9 @@ def resolve(schema: str | dict) -> dict:
     return schema
 
 
-_components = {**schemas.COMPONENTS, **schemas.BODIES}
-
-
 def _validator(schema: str | dict) -> Draft202012Validator:
-    return Draft202012Validator({"allOf": [resolve(schema)], "components": {"schemas": _components}})
+    components = {**schemas.COMPONENTS, **schemas.BODIES}
+    return Draft202012Validator({"allOf": [resolve(schema)], "components": {"schemas": components}})
 
 
 def _field(error) -> str:
