@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
+from markupsafe import Markup
 
 from .api.openapi import document
 
@@ -101,7 +102,8 @@ def operations(doc: dict) -> list[dict]:
     for path, methods in doc["paths"].items():
         for method, op in methods.items():
             answers = [{"status": status, "description": answer["description"],
-                        "body": _body(answer.get("content"), components)}
+                        "body": _body(answer.get("content"), components) if status < "400" else
+                        {"name": schema_name((answer.get("content") or {}).get("application/json", {}).get("schema"))}}
                        for status, answer in op["responses"].items()]
             ops.append({"path": path, "method": method.upper(), "id": op["operationId"], "summary": op["summary"],
                         "who": ", ".join(op.get("x-roles", [])), "parameters": op.get("parameters", []),
@@ -111,11 +113,19 @@ def operations(doc: dict) -> list[dict]:
     return ops
 
 
+def reference() -> Markup:
+    """The page's body (the same for everyone), rendered once per app."""
+    app = current_app
+    if "innocell_api_page" not in app.extensions:
+        doc = document()
+        components = doc["components"]["schemas"]
+        schemas = [{"name": name, "description": _resolve(schema, components).get("description", ""),
+                    "fields": field_rows(schema, components)} for name, schema in sorted(components.items())]
+        app.extensions["innocell_api_page"] = Markup(render_template(
+            "api/reference.html", doc=doc, operations=operations(doc), schemas=schemas, type_text=type_text))
+    return app.extensions["innocell_api_page"]
+
+
 @bp.get("/api")
 def page():
-    doc = document()
-    components = doc["components"]["schemas"]
-    schemas = [{"name": name, "description": _resolve(schema, components).get("description", ""),
-                "fields": field_rows(schema, components)} for name, schema in sorted(components.items())]
-    return render_template("api/docs.html", doc=doc, operations=operations(doc), schemas=schemas,
-                           type_text=type_text)
+    return render_template("api/docs.html", reference=reference())
