@@ -1,4 +1,4 @@
-"""Every API list pages the same way (web/api/paging.py): `limit` (1-500, default 50) and an
+"""Every API list pages the same way (web/api/paging.py): `limit` (1-500, default 200) and an
 opaque `cursor`, answering the list under its usual key plus `next` (a URL, or null on the
 last page). Walking the `next` links returns every row exactly once, even when rows are added
 during the walk; a bad limit or cursor is a 400 that says what is wrong."""
@@ -42,7 +42,7 @@ def test_walking_the_pages_returns_every_row_once(manager_api):
     first = manager_api.get("/api/v1/spaces?limit=3").get_json()
     assert len(first["spaces"]) == 3 and first["next"].startswith("/api/v1/spaces?")
     assert sorted(walk(manager_api, "/api/v1/spaces?limit=3", "spaces")) == sorted(made)
-    whole = manager_api.get("/api/v1/spaces").get_json()  # default limit 50: one page
+    whole = manager_api.get("/api/v1/spaces").get_json()  # default limit 200: one page
     assert [s["id"] for s in whole["spaces"]] == walk(manager_api, "/api/v1/spaces?limit=2", "spaces")
     assert whole["next"] is None
 

@@ -1,4 +1,4 @@
-"""One way to page every list of the API: `?limit=` (1-500, default 50) and `?cursor=`.
+"""One way to page every list of the API: `?limit=` (1-500, default 200) and `?cursor=`.
 
 An answer keeps its list key and adds `"next"`: the URL of the next page, or null on the last.
 The cursor is opaque to callers; it names the last row sent (its id) in the list's own order,
@@ -23,7 +23,7 @@ from flask import request
 from ...services import BadRequest
 from ..entry import query_int
 
-DEFAULT_LIMIT = 50
+DEFAULT_LIMIT = 200  # large enough that a year of weekly bookings is one page
 MAX_LIMIT = 500
 
 
