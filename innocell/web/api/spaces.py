@@ -15,6 +15,7 @@ from ...services import bookings as booking_service
 from ...services import spaces as space_service
 from ...timeutil import iso_local, local_zone, parse_date, parse_instant, utcnow
 from . import api_roles, bp, json_body, query_int
+from .series_input import on_conflict, repeat_rule
 
 MANAGERS = ("manager", "admin")
 
@@ -250,8 +251,14 @@ def create_booking():
     repeat_weeks = data.get("repeat_weeks")
     if repeat_weeks is not None and (isinstance(repeat_weeks, bool) or not isinstance(repeat_weeks, int)):
         raise BadRequest("'repeat_weeks' must be a whole number.")
+    rule = repeat_rule(data)
     space_service.get_space(db.session, space_id)
     now, tz = utcnow(), local_zone()
+    if rule is not None:
+        made = booking_service.book_series(db.session, user=g.user, space_id=space_id, start=start, end=end,
+                                           title=title, rule=rule, on_conflict=on_conflict(data), now=now)
+        return jsonify({"bookings": [booking_json(b, tz) for b in made.bookings], "series_id": made.series_id,
+                        "skipped": made.skipped}), 201
     if repeat_weeks is not None:
         rows = booking_service.book_recurring(db.session, user=g.user, space_id=space_id, start=start, end=end,
                                               title=title, repeat_weeks=repeat_weeks, now=now)
@@ -288,6 +295,10 @@ def get_booking(booking_id: int):
 def cancel_booking(booking_id: int):
     data = request.get_json(silent=True) if request.data else None
     reason = data.get("reason") if isinstance(data, dict) and isinstance(data.get("reason"), str) else None
+    if request.args.get("scope") is not None:
+        rows = booking_service.cancel_series(db.session, booking_id, actor=g.user, scope=request.args["scope"],
+                                             now=utcnow(), reason=reason)
+        return jsonify({"bookings": [booking_json(b, local_zone()) for b in rows]})
     booking = booking_service.cancel(db.session, booking_id, actor=g.user, now=utcnow(), reason=reason)
     return jsonify({"booking": booking_json(booking, local_zone())})
 
