@@ -50,7 +50,7 @@ def test_every_two_weeks_until_a_date(alice_api, new_space):
 
 
 def test_preview_lists_each_occurrence_and_writes_nothing(alice_api, bob_api, new_space):
-    lab = new_space(max_days_ahead=25)
+    lab = new_space(max_days_ahead=18)
     book(bob_api, lab, f"{day(14)}T10:30", f"{day(14)}T11:30")
     before = bookings_in_db()
     response = alice_api.post("/api/v1/bookings/preview", json={

@@ -10,7 +10,7 @@ from ...services import bookings as booking_service
 from ...services.bookings.series import skipped_json
 from ...timeutil import iso_local, local_zone, utcnow
 from . import api_roles, bp, json_body
-from .series_input import repeat_rule
+from .series_input import on_conflict, repeat_rule
 from .spaces import _int_field, _interval
 
 
@@ -31,6 +31,7 @@ def preview_booking():
     space_id = _int_field(data, "space_id")
     start, end = _interval(data.get("start"), data.get("end"))
     rule = repeat_rule(data) or Rule("daily", count=1)
+    on_conflict(data)  # the same body as the booking: a bad value is refused here too
     occurrences, skipped = booking_service.preview_series(db.session, user=g.user, space_id=space_id, start=start,
                                                           end=end, rule=rule, now=utcnow())
     tz = local_zone()
