@@ -30,6 +30,7 @@ class SeriesForm(BookingForm):
     until = DateField("Until (inclusive)", validators=[Optional()])
     skip_holidays = BooleanField("Skip public holidays")
     action = HiddenField(default="preview")
+    repeat_weeks = None  # the older weekly repeat is not part of this form
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
