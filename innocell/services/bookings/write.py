@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from ...allocation.rules import end_early_at
 from ...models import Booking, Space, User
 from ...timeutil import iso_local
-from .. import BadRequest, Conflict, Forbidden, RuleViolation
+from .. import Conflict, Forbidden, RuleViolation
 from ..audit import record
 from ..guard import is_overlap_violation, lock_person, lock_resource
 from ..notifications import notify
@@ -32,7 +32,7 @@ from ..spaces import locked_space
 from ..standing import require_good_standing
 from ..tx import transaction
 from .check import evaluate, suggestions_for
-from .common import UTC, clean_title, fmt_span, validate_times
+from .common import clean_title, fmt_span, validate_times
 from .conflicts import explained
 from .queries import get_booking
 from ..stored_text import fit
