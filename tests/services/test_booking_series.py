@@ -238,7 +238,10 @@ def test_racing_series_never_double_book(app, session, make_user, manager, now, 
     booked = session.execute(text("SELECT COUNT(*) FROM bookings WHERE space_id = :s AND status <> 'cancelled'"),
                              {"s": space_id}).scalar_one()
     if on_conflict == "skip":
-        # Weeks 1..6 each belong to some series, and each is booked exactly once.
+        # Weeks 1..6 each belong to some series, and each is booked exactly once; weeks 1 and 6
+        # belong to one series each, so those two always book something.
         assert booked == 6 and outcomes.count("ok") >= 2
     else:
-        assert booked == 3 * outcomes.count("ok") and outcomes.count("ok") >= 2
+        # All or nothing: each winner holds its three weeks; the first to run always wins (the
+        # series of weeks 1-3 and 4-6 are disjoint, but one of weeks 2-4 may beat both).
+        assert booked == 3 * outcomes.count("ok") and outcomes.count("ok") >= 1
