@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from ..extensions import db
 from ..forms.spaces import (
@@ -197,6 +197,8 @@ def book(space_id: int):
     user = principal()
     now = utcnow()
     item = space_service.get_space(db.session, space_id)
+    if request.method == "POST" and request.form.get("freq", "none") != "none":  # the Repeat section: preview first
+        return current_app.view_functions["series.book_series"](space_id=space_id)
     form = BookingForm()
     if request.method == "GET":
         _prefill(form, item)

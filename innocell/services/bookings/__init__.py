@@ -3,8 +3,10 @@
 - common.py   the shape of a request (times, title), the overlap scan bound, spans for people
 - reads.py    bounded reads of what occupies a space (holds, blackouts, holidays)
 - check.py    the check and its suggestions (writes nothing)
-- write.py    book, book weekly, cancel (or end early once begun), approve, reject, free what a
+- write.py    book, cancel (or end early once begun), approve, reject, free what a
               blackout covers
+- series.py   a recurrence booked as one series (preview, all or only the free ones), the
+              old weekly repeat, cancel one / this and later / the whole series
 - queries.py  lists of bookings as a viewer may see them
 - week.py     availability, free spaces, the week calendar
 
@@ -24,12 +26,13 @@ from .queries import (
     upcoming_bookings,
 )
 from .week import availability, free_spaces, week_view
-from .write import approve, book, book_recurring, cancel, cancel_for_blackout, ends_early_at, is_late, reject
+from .series import book_recurring, book_series, cancel_series, preview as preview_series
+from .write import approve, book, cancel, cancel_for_blackout, ends_early_at, is_late, reject
 
 __all__ = [
-    "CheckResult", "approve", "availability", "book", "book_recurring", "cancel", "cancel_for_blackout", "check",
+    "CheckResult", "approve", "availability", "book", "book_recurring", "book_series", "cancel", "cancel_series", "cancel_for_blackout", "check",
     "clean_title", "count_bookings", "ends_early_at", "fmt_span", "free_spaces", "get_booking", "is_late",
     "list_bookings",
-    "live_bookings_within", "pending_bookings", "reject", "suggestions_for", "upcoming_bookings", "validate_times",
+    "live_bookings_within", "pending_bookings", "preview_series", "reject", "suggestions_for", "upcoming_bookings", "validate_times",
     "week_view",
 ]

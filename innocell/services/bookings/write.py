@@ -1,5 +1,5 @@
-"""The guarded write around the pure allocation core: book, book weekly, cancel, approve,
-reject, and cancel what a blackout covers. Each is one @transaction.
+"""The guarded write around the pure allocation core: book, cancel, approve, reject, and
+cancel what a blackout covers (series of bookings: series.py). Each is one @transaction.
 
 A new booking locks the booker's users row, then the space (`guard.lock_person`, then
 `spaces.locked_space`: BEGIN IMMEDIATE on SQLite, SELECT ... FOR UPDATE on PostgreSQL; person
@@ -12,7 +12,6 @@ the exclusion constraint `ex_bookings_no_overlap` backs up capacity-one spaces; 
 """
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -23,7 +22,7 @@ from sqlalchemy.orm import Session
 from ...allocation.rules import end_early_at
 from ...models import Booking, Space, User
 from ...timeutil import iso_local
-from .. import BadRequest, Conflict, Forbidden, RuleViolation
+from .. import Conflict, Forbidden, RuleViolation
 from ..audit import record
 from ..guard import is_overlap_violation, lock_person, lock_resource
 from ..notifications import notify
@@ -33,7 +32,7 @@ from ..spaces import locked_space
 from ..standing import require_good_standing
 from ..tx import transaction
 from .check import evaluate, suggestions_for
-from .common import UTC, clean_title, fmt_span, validate_times
+from .common import clean_title, fmt_span, validate_times
 from .conflicts import explained
 from .queries import get_booking
 from ..stored_text import fit
@@ -96,55 +95,6 @@ def book(session: Session, *, user: User, space_id: int, start: datetime, end: d
     booking = _new_booking(space, user, start, end, title, now)
     _insert(session, [booking])
     return booking
-
-
-def _plus_weeks(instant: datetime, weeks: int, tz: ZoneInfo) -> datetime:
-    """The same local wall-clock time `weeks` weeks later."""
-    local = instant.astimezone(tz)
-    wall = local.replace(tzinfo=None) + timedelta(weeks=weeks)
-    return wall.replace(tzinfo=tz).astimezone(UTC)
-
-
-@transaction
-def book_recurring(session: Session, *, user: User, space_id: int, start: datetime, end: datetime, title: str = "",
-                   repeat_weeks: int, now: datetime) -> list[Booking]:
-    """The booking and the same local time on the following weeks: `repeat_weeks` bookings in
-    all, all or nothing. Every week with a problem is named."""
-    if isinstance(repeat_weeks, bool) or not isinstance(repeat_weeks, int) or not 1 <= repeat_weeks <= 52:
-        raise BadRequest("'repeat_weeks' must be a whole number from 1 to 52.")
-    space, title, tz = _prepare(session, user, space_id, start, end, title)
-    occurrences = [(_plus_weeks(start, i, tz), _plus_weeks(end, i, tz)) for i in range(repeat_weeks)]
-    violations: list[dict] = []
-    conflicting: list[tuple] = []
-    accepted: list[tuple[datetime, datetime]] = []
-    for s, e in occurrences:
-        if not s < e:
-            raise BadRequest("The end must be after the start in every week.")
-        found_violations, found = evaluate(session, user, space, s, e, now, tz, extra=accepted)
-        label = s.astimezone(tz).strftime("%a %d %b %Y")
-        for v in found_violations:
-            violations.append({"rule": v["rule"], "message": f"{label}: {v['message']}", "start": iso_local(s, tz)})
-        for c in found:
-            conflicting.append((s, e, c))
-        accepted.append((s, e))
-    if violations:
-        raise RuleViolation(f"{len({v['start'] for v in violations})} of the {repeat_weeks} weeks break the rules "
-                            f"of {space.name}; nothing was booked.", violations=violations)
-    if conflicting:
-        weeks = sorted({s for s, _, _ in conflicting})
-        names = ", ".join(s.astimezone(tz).strftime("%a %d %b %Y") for s in weeks)
-        first_s, first_e = weeks[0], next(e for s, e, _ in conflicting if s == weeks[0])
-        suggestions = suggestions_for(session, user=user, space=space, start=first_s, end=first_e, now=now, tz=tz)
-        raise Conflict(
-            f"{space.name} is already taken in {len(weeks)} of the {repeat_weeks} weeks ({names}); nothing was booked.",
-            conflicts=[{"start": iso_local(c[0], tz), "end": iso_local(c[1], tz),
-                        "week": s.astimezone(tz).date().isoformat()} for s, _, c in conflicting],
-            suggestions=_suggestions_json(suggestions, tz),
-        )
-    series = str(uuid.uuid4())
-    rows = [_new_booking(space, user, s, e, title, now, series_id=series) for s, e in occurrences]
-    _insert(session, rows)
-    return rows
 
 
 # ---------------------------------------------------------------------------- cancel, approve, reject

@@ -33,7 +33,7 @@ DEFAULT_ERRORS = {400: "Error", 401: "Error", 403: "Error", 404: "Error", 413: "
                   429: "TooManyRequests", 500: "Error", 503: "Error"}
 WRITE_ERRORS = {409: "ConflictError", 422: "RuleViolationError"}
 PAGE_QUERY = {
-    "limit": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50,
+    "limit": {"type": "integer", "minimum": 1, "maximum": 500, "default": 200,
               "description": "rows per page (1-500)"},
     "cursor": {"type": "string", "description": "the `cursor` of the `next` link of the previous page (opaque)"},
 }

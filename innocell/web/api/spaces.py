@@ -18,8 +18,11 @@ from . import api_roles, bp, json_body, query_int
 from .paging import page_of
 from .declare import documented
 from .schemas import INSTANT, INT, STR, array, enum, many, obj, one, ref
+from .series_input import on_conflict, repeat_rule
 
 MANAGERS = ("manager", "admin")
+SERIES_ANSWER = obj({"bookings": array(ref("Booking")), "series_id": STR, "skipped": array(ref("Skipped"))},
+                    ["bookings", "series_id", "skipped"])
 
 
 def space_json(space) -> dict:
@@ -261,8 +264,10 @@ def lift_recurring_blackout(rule_id: int):
 
 @bp.post("/bookings")
 @api_roles("resident", "manager", "admin")
-@documented("Book a space (with repeat_weeks: a weekly series, all or nothing)", body="BookingCreate",
-            answers={201: {"anyOf": [one("booking", "Booking"), many("bookings", "Booking")]}, 409: "ConflictError", 422: "RuleViolationError"})
+@documented("Book a space (with repeat_weeks or repeat: a series, all or nothing or only the free dates)",
+            body="BookingCreate",
+            answers={201: {"anyOf": [one("booking", "Booking"), many("bookings", "Booking"), SERIES_ANSWER]},
+                     409: "ConflictError", 422: "RuleViolationError"})
 def create_booking():
     data = json_body()
     space_id = _int_field(data, "space_id")
@@ -271,8 +276,14 @@ def create_booking():
     repeat_weeks = data.get("repeat_weeks")
     if repeat_weeks is not None and (isinstance(repeat_weeks, bool) or not isinstance(repeat_weeks, int)):
         raise BadRequest("'repeat_weeks' must be a whole number.")
+    rule = repeat_rule(data)
     space_service.get_space(db.session, space_id)
     now, tz = utcnow(), local_zone()
+    if rule is not None:
+        made = booking_service.book_series(db.session, user=g.user, space_id=space_id, start=start, end=end,
+                                           title=title, rule=rule, on_conflict=on_conflict(data), now=now)
+        return jsonify({"bookings": [booking_json(b, tz) for b in made.bookings], "series_id": made.series_id,
+                        "skipped": made.skipped}), 201
     if repeat_weeks is not None:
         rows = booking_service.book_recurring(db.session, user=g.user, space_id=space_id, start=start, end=end,
                                               title=title, repeat_weeks=repeat_weeks, now=now)
@@ -306,11 +317,16 @@ def get_booking(booking_id: int):
 
 
 @bp.delete("/bookings/<int:booking_id>")
-@documented("Cancel a booking (one under way ends early)", body="Reason", optional_body=True,
-            answers={200: one("booking", "Booking")})
+@documented("Cancel a booking (one under way ends early); ?scope=one|following|series for a series",
+            body="Reason", optional_body=True, query={"scope": enum("one", "following", "series")},
+            answers={200: {"anyOf": [one("booking", "Booking"), many("bookings", "Booking")]}})
 def cancel_booking(booking_id: int):
     data = request.get_json(silent=True) if request.data else None
     reason = data.get("reason") if isinstance(data, dict) and isinstance(data.get("reason"), str) else None
+    if request.args.get("scope") is not None:
+        rows = booking_service.cancel_series(db.session, booking_id, actor=g.user, scope=request.args["scope"],
+                                             now=utcnow(), reason=reason)
+        return jsonify({"bookings": [booking_json(b, local_zone()) for b in rows]})
     booking = booking_service.cancel(db.session, booking_id, actor=g.user, now=utcnow(), reason=reason)
     return jsonify({"booking": booking_json(booking, local_zone())})
 
