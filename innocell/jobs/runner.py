@@ -190,9 +190,17 @@ def job_mail(session: Session, now: datetime, config) -> dict:
 def job_charges(session: Session, now: datetime, config) -> dict:
     """The last finished month is charged; it and CHARGES_ADJUST_MONTHS months before it get
     adjustment lines for changes since (services.ledger.charges, one transaction a month)."""
+    from ..models import JobRun
     from ..services.ledger import charges
 
     tz = _tz(config)
+    every = timedelta(minutes=int(config["CHARGES_EVERY_MINUTES"]))
+    throttled = "checked within the last minutes"
+    recent = session.execute(select(JobRun.counts).where(
+        JobRun.job == "charges", JobRun.finished_at.is_not(None), JobRun.error.is_(None),
+        JobRun.tick > now - every, JobRun.tick <= now)).scalars()
+    if any(throttled not in (c or {}) for c in recent):  # a month is recomputed whole: not every minute
+        return {throttled: int(config["CHARGES_EVERY_MINUTES"])}
     counts = {"charge lines": 0, "adjustments": 0}
     for month in charges.months_to_check(session, now, tz, int(config["CHARGES_ADJUST_MONTHS"])):
         try:

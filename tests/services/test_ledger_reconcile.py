@@ -106,7 +106,9 @@ def test_the_charges_job_charges_last_month_once_across_ticks(app, session, make
     assert first.status == "ran" and first.counts["charge lines"] > 0
     made = session.execute(select(func.count()).select_from(Charge)).scalar_one()
     assert session.execute(select(func.min(Charge.service_month))).scalar_one() == date(2026, 9, 1)
-    again = run_job(app, "charges", NOW + timedelta(minutes=5), "cli")
+    soon = run_job(app, "charges", NOW + timedelta(minutes=5), "cli")  # within the hour: not recomputed
+    assert soon.status == "ran" and soon.counts == {"checked within the last minutes": 60}
+    again = run_job(app, "charges", NOW + timedelta(minutes=61), "cli")
     assert again.status == "ran" and again.counts == {"charge lines": 0, "adjustments": 0}
     assert session.execute(select(func.count()).select_from(Charge)).scalar_one() == made
     assert_reconciles(session, date(2026, 11, 1))
