@@ -60,6 +60,14 @@ DEFAULTS: dict[str, object] = {
     # Backups (SQLite installs): a daily copy into this folder, the newest N kept; empty: off
     "BACKUP_DIR": "",
     "BACKUP_KEEP": 7,
+    # Charges ledger (issue 18): the charges job re-checks this many months before the last
+    # finished one for adjustments; a balance unpaid this many days after its month is overdue;
+    # account codes of the accounting journal per charge kind (JSON)
+    "CHARGES_ADJUST_MONTHS": 2,
+    "CHARGES_EVERY_MINUTES": 60,  # the charges job does its work at most this often
+    "OVERDUE_DAYS": 30,
+    "ACCOUNT_CODES": {"receivable": "1200", "bank": "1010", "rent": "4000", "booking": "4100",
+                      "late_cancellation": "4150", "no_show": "4160"},
     # Scheduler
     "JOB_INTERVAL_SECONDS": 60,
     "JOB_MISFIRE_GRACE_SECONDS": 300,

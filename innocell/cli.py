@@ -144,3 +144,6 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(run_jobs_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    from .cli_ledger import charge_month_command
+
+    app.cli.add_command(charge_month_command)

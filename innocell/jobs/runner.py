@@ -187,6 +187,32 @@ def job_mail(session: Session, now: datetime, config) -> dict:
     return mailer.send_pending(session, now, config)
 
 
+def job_charges(session: Session, now: datetime, config) -> dict:
+    """The last finished month is charged; it and CHARGES_ADJUST_MONTHS months before it get
+    adjustment lines for changes since (services.ledger.charges, one transaction a month)."""
+    from ..models import JobRun
+    from ..services.ledger import charges
+
+    tz = _tz(config)
+    every = timedelta(minutes=int(config["CHARGES_EVERY_MINUTES"]))
+    throttled = "checked within the last minutes"
+    recent = session.execute(select(JobRun.counts).where(
+        JobRun.job == "charges", JobRun.finished_at.is_not(None), JobRun.error.is_(None),
+        JobRun.tick > now - every, JobRun.tick <= now)).scalars()
+    if any(throttled not in (c or {}) for c in recent):  # a month is recomputed whole: not every minute
+        return {throttled: int(config["CHARGES_EVERY_MINUTES"])}
+    counts = {"charge lines": 0, "adjustments": 0}
+    for month in charges.months_to_check(session, now, tz, int(config["CHARGES_ADJUST_MONTHS"])):
+        try:
+            outcome = charges.charge_month(session, month, now=now, tz=tz)
+        except ServiceError:
+            counts["refused"] = counts.get("refused", 0) + 1
+            continue
+        counts["charge lines"] += outcome.charged
+        counts["adjustments"] += outcome.adjusted
+    return counts
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
@@ -211,6 +237,8 @@ JOBS: dict[str, Job] = {job.name: job for job in (
     Job("prune_keys", job_prune_keys, "Idempotency keys older than a day are deleted."),
     Job("retention", job_retention, "People who left the park RETENTION_MONTHS ago, holding nothing live, are "
                                     "anonymised; their records stay."),
+    Job("charges", job_charges, "The last finished month is charged (rent per lease-month, fees per booking); "
+                                "recent months get adjustment lines for changes since."),
     Job("backup", job_backup, "A daily copy of an SQLite database into BACKUP_DIR (when set), keeping BACKUP_KEEP."),
     Job("mail", job_mail, "Outbox notices are emailed (or logged without SMTP_URL)."),
 )}

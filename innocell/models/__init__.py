@@ -14,6 +14,7 @@ from .housing import (
     UnitOutage,
     WaitlistEntry,
 )
+from .ledger import CHARGE_KINDS, Charge, Payment
 from .ops import AuditEvent, CalendarFeed, IdempotencyKey, JobRun, Notification, ReportSnapshot
 from .people import COMPANY_STATUSES, LINK_PURPOSES, AccountLink, Company, SiteSetting
 from .spaces import (
@@ -33,6 +34,7 @@ __all__ = [
     "ROLES", "ApiToken", "LoginAttempt", "User",
     "APPLICATION_STATUSES", "LEASE_STATUSES", "OFFER_KINDS", "OFFER_STATUSES", "UNIT_TYPES",
     "AllocationRound", "HousingApplication", "Lease", "Offer", "Unit", "UnitOutage", "WaitlistEntry",
+    "CHARGE_KINDS", "Charge", "Payment",
     "AuditEvent", "CalendarFeed", "IdempotencyKey", "JobRun", "Notification", "ReportSnapshot",
     "COMPANY_STATUSES", "LINK_PURPOSES", "AccountLink", "Company", "SiteSetting",
     "BOOKING_STATUSES", "DEFAULT_OPENING_HOURS", "Authorisation", "Blackout", "Booking",

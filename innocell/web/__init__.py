@@ -15,6 +15,7 @@ BLUEPRINT_MODULES = (
     "auth", "health", "main", "spaces", "manage_spaces", "manage_kinds", "housing", "manage_housing", "inbox",
     "manage_jobs", "reports", "privacy", "calendar_feed", "account", "admin_people", "admin_companies",
     "api_docs", "series",
+    "ledger", "statements",
 )
 
 # The pages ship no script; the only code that may run is an inline event handler listed here,

@@ -14,6 +14,7 @@ from __future__ import annotations
 STR = {"type": "string"}
 INT = {"type": "integer"}
 NUM = {"type": "number"}
+MONEY = {"type": "string", "pattern": "^-?[0-9]+\\.[0-9]{2}$", "description": "an exact amount, e.g. \"1234.50\""}
 BOOL = {"type": "boolean"}
 INSTANT = {"type": "string", "format": "date-time",
            "description": "ISO 8601; without an offset it is local time in INNOCELL_TIMEZONE"}
@@ -114,6 +115,18 @@ COMPONENTS: dict[str, dict] = {
                        "conflicts": array(obj({"start": INSTANT, "end": INSTANT}, ["start", "end"])),
                        "violations": array(obj({"rule": STR, "message": STR}, ["rule", "message"]))},
                       ["start", "end", "status"]),
+    "Charge": obj({"id": INT, "kind": STR, "basis": null(STR), "month": STR, "service_month": STR,
+                   "amount": MONEY, "lease_id": null(INT), "booking_id": null(INT), "user_id": null(INT),
+                   "company_id": null(INT), "source": STR, "description": null(STR)},
+                  ["id", "kind", "month", "service_month", "amount"],
+                  description="One ledger line: a charge or an adjustment (never edited; a change is a new line)."),
+    "Payment": obj({"id": INT, "user_id": null(INT), "company_id": null(INT), "amount": MONEY, "paid_on": DATE,
+                    "reference": STR, "status": null(STR)}, ["id", "amount", "paid_on", "reference"]),
+    "Statement": obj({"account": obj({"kind": enum("user", "company"), "id": INT, "name": STR, "reference": STR}),
+                      "month": STR, "opening": MONEY, "charges": array(ref("Charge")),
+                      "adjustments": array(ref("Charge")), "payments": array(ref("Payment")),
+                      "charges_total": MONEY, "adjustments_total": MONEY, "payments_total": MONEY,
+                      "closing": MONEY}, ["account", "month", "opening", "closing"]),
     "Blackout": obj({"id": INT, "space_id": INT, "start": INSTANT, "end": INSTANT, "reason": STR,
                      "lifted_at": null(INSTANT)}, ["id", "space_id", "start", "end", "reason"]),
     "RecurringBlackout": obj({"id": INT, "space_id": INT, "weekday": INT, "start_time": STR, "end_time": STR,
@@ -214,4 +227,7 @@ BODIES: dict[str, dict] = {
                        "priority_tier": null(INT)}, ["email"], closed=True),
     "CompanyFields": obj({}, description="A Company's fields (see Company); an unknown field is a 400."),
     "Reason": REASON,
+    "PaymentCreate": obj({"user_id": INT, "company_id": INT, "amount": ANY, "paid_on": ANY, "reference": ANY},
+                         description="The payer is exactly one of user_id or company_id; amount like \"120.50\"."),
+    "ChargeRun": obj({"month": ANY}, ["month"], description="The month to charge, \"YYYY-MM\"."),
 }
