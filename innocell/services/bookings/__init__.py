@@ -5,6 +5,8 @@
 - check.py    the check and its suggestions (writes nothing)
 - write.py    book, book weekly, cancel (or end early once begun), approve, reject, free what a
               blackout covers
+- change.py   change a booking (time, length, space, title) with its own hold excluded; book on
+              behalf of a resident (managers)
 - queries.py  lists of bookings as a viewer may see them
 - week.py     availability, free spaces, the week calendar
 
@@ -13,6 +15,7 @@ none of those imports bookings. `from ..services import bookings` gives the publ
 """
 from __future__ import annotations
 
+from .change import book_for, change, resident_to_book_for
 from .check import CheckResult, check, suggestions_for
 from .common import clean_title, fmt_span, validate_times
 from .queries import (
@@ -32,4 +35,5 @@ __all__ = [
     "list_bookings",
     "live_bookings_within", "pending_bookings", "reject", "suggestions_for", "upcoming_bookings", "validate_times",
     "week_view",
+    "book_for", "change", "resident_to_book_for",
 ]
