@@ -15,7 +15,7 @@ none of those imports bookings. `from ..services import bookings` gives the publ
 """
 from __future__ import annotations
 
-from .change import book_for, change, resident_to_book_for
+from .change import book_for, change, resident_to_book_for, residents_to_book_for
 from .check import CheckResult, check, suggestions_for
 from .common import clean_title, fmt_span, validate_times
 from .queries import (
@@ -35,5 +35,5 @@ __all__ = [
     "list_bookings",
     "live_bookings_within", "pending_bookings", "reject", "suggestions_for", "upcoming_bookings", "validate_times",
     "week_view",
-    "book_for", "change", "resident_to_book_for",
+    "book_for", "change", "resident_to_book_for", "residents_to_book_for",
 ]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...models import Booking, Space, User
@@ -147,6 +148,12 @@ def _move(session: Session, booking: Booking, holder: User, space: Space, start:
 
 
 # ---------------------------------------------------------------------------- on behalf
+
+
+def residents_to_book_for(session: Session, limit: int = 1000) -> list[User]:
+    """The active residents a manager may book for, by name (the booking form's picker)."""
+    return list(session.execute(select(User).where(User.role == "resident", User.active.is_(True))
+                                .order_by(User.name, User.id).limit(limit)).scalars())
 
 
 def resident_to_book_for(session: Session, user_id) -> User:
