@@ -15,6 +15,7 @@ from ..services import spaces as space_service
 from ..timeutil import local_zone, to_local, utcnow
 from .access import principal, roles_required
 from .display import as_instant, kind_label
+from .entry import MAX_ID
 from .spaces import BOOKERS, local_instant, space_facts
 
 bp = Blueprint("booking_change", __name__)
@@ -116,7 +117,7 @@ def take_suggestion(booking_id: int):
         start, end = as_instant(form.start.data), as_instant(form.end.data)
     except (TypeError, ValueError, OverflowError):
         abort(400)
-    if start is None or end is None or end <= start:
+    if start is None or end is None or end <= start or not 0 < space_id <= MAX_ID:
         abort(400)
     done, violations, conflict = _attempt(booking, user=user, space_id=space_id, start=start, end=end, title=None)
     if done is not None:

@@ -252,7 +252,8 @@ def book_suggestion():
         repeat = int(form.repeat_weeks.data) if form.repeat_weeks.data else None
     except ValueError:
         abort(400)
-    for_user = int(form.for_user.data) if (form.for_user.data or "").isdigit() else None
+    raw_for = form.for_user.data or ""
+    for_user = int(raw_for) if raw_for.isascii() and raw_for.isdigit() else None  # the service bounds it
     made, violations, conflict = _book(user, item, start, end, (form.title.data or "").strip()[:200], repeat, now,
                                        for_user=for_user)
     if made:

@@ -21,13 +21,12 @@ from sqlalchemy.orm import Session
 
 from ...models import Booking, Space, User
 from ...timeutil import iso_local
-from .. import Conflict, Forbidden, RuleViolation
+from .. import Conflict, Forbidden, NotFound, RuleViolation
 from ..audit import record
 from ..guard import lock_person, lock_resource
 from ..notifications import notify
 from ..roles import BOOKER_ROLES, MANAGER_ROLES
 from ..settings import zone
-from ..spaces import locked_space
 from ..standing import require_good_standing
 from ..tx import transaction
 from .check import evaluate, suggestions_for
@@ -37,6 +36,11 @@ from .queries import get_booking
 from .write import _insert, _suggestions_json, book, book_recurring
 
 _KEEP = object()
+_MAX_ID = 2**31 - 1  # PostgreSQL `integer`: a larger id names no row (and must not reach the query)
+
+
+def _is_id(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= _MAX_ID
 
 
 def _snapshot(booking: Booking, tz) -> dict:
@@ -56,17 +60,14 @@ def _new_interval(booking: Booking, start, end) -> tuple[datetime, datetime]:
     return start, end
 
 
-def _lock(session: Session, holder_id: int, space_ids: set[int], new_space_id) -> Space:
+def _lock(session: Session, holder_id: int, space_ids: set[int], new_space_id: int) -> Space:
     """The holder's row, then every space in ascending id order; the new space (NotFound when
     there is none, as for a new booking)."""
     lock_person(session, holder_id)
-    new_space = None
-    for sid in sorted(space_ids):
-        if sid == new_space_id:
-            new_space = locked_space(session, sid)
-        else:
-            lock_resource(session, Space, sid)
-    return new_space if new_space is not None else locked_space(session, new_space_id)
+    locked = {sid: lock_resource(session, Space, sid) for sid in sorted(space_ids)}
+    if locked[new_space_id] is None:
+        raise NotFound(f"There is no space {new_space_id}.")
+    return locked[new_space_id]
 
 
 @transaction
@@ -86,9 +87,10 @@ def change(session: Session, booking_id, *, actor: User, now: datetime, start: d
         validate_times(new_start, new_end)
     new_title = booking.title if title is _KEEP or title is None else clean_title(title)
     new_space_id = booking.space_id if space_id is None else space_id
+    if not _is_id(new_space_id):
+        raise NotFound("There is no such space.")
     holder = session.get(User, booking.user_id)
-    space = _lock(session, holder.id, {booking.space_id} | ({new_space_id} if isinstance(new_space_id, int) else set()),
-                  new_space_id)
+    space = _lock(session, holder.id, {booking.space_id, new_space_id}, new_space_id)
     booking = session.get(Booking, booking.id, populate_existing=True)
     tz = zone()
     if booking.status == "cancelled":
@@ -158,7 +160,7 @@ def residents_to_book_for(session: Session, limit: int = 1000) -> list[User]:
 
 def resident_to_book_for(session: Session, user_id) -> User:
     """The active resident a manager books for; a RuleViolation naming `for_user_id` otherwise."""
-    person = session.get(User, user_id) if isinstance(user_id, int) and not isinstance(user_id, bool) else None
+    person = session.get(User, user_id) if _is_id(user_id) else None
     if person is None or not person.active or person.role != "resident":
         raise RuleViolation("'for_user_id' must be the id of an active resident.",
                             violations=[{"rule": "for_user_id", "field": "for_user_id",
