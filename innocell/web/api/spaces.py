@@ -246,7 +246,7 @@ def lift_recurring_blackout(rule_id: int):
 @api_roles("resident", "manager", "admin")
 def create_booking():
     data = json_body()
-    if "for_user_id" in data:  # a manager books on behalf of a resident
+    if data.get("for_user_id") is not None:  # a manager books on behalf of a resident
         return _create_for(data)
     space_id = _int_field(data, "space_id")
     start, end = _interval(data.get("start"), data.get("end"))
