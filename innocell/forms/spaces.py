@@ -114,6 +114,9 @@ class BookingForm(FlaskForm):
     repeat_weeks = IntegerField("Repeat weekly", validators=[Optional(), NumberRange(min=1, max=26,
                                 message="Repeat between 1 and 26 weeks, or leave it empty.")],
                                 description="Number of weeks in all, including the first; empty for a single booking.")
+    # Managers only (the view fills the choices): book on behalf of this resident.
+    for_user = SelectField("Book for", coerce=lambda v: int(v) if v not in (None, "", "None") else None,
+                           choices=[], validators=[Optional()], description="Leave empty to book for yourself.")
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
@@ -144,6 +147,7 @@ class SuggestionForm(FlaskForm):
     end = HiddenField()
     title = HiddenField()
     repeat_weeks = HiddenField()
+    for_user = HiddenField()
 
 
 class ConfirmForm(FlaskForm):

@@ -183,9 +183,12 @@ class Booking(db.Model):
     # Cancelled by its holder inside the space's late-cancellation window, and the fee then.
     late_cancel: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     late_cancel_fee: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    # Made by a manager on behalf of the holder (user_id): who booked it; None when self-booked.
+    booked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     space: Mapped[Space] = relationship()
     user: Mapped[User] = relationship(foreign_keys=[user_id])
+    booked_by: Mapped[User | None] = relationship(foreign_keys=[booked_by_id])
 
 
 class Authorisation(db.Model):

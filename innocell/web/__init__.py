@@ -16,6 +16,7 @@ BLUEPRINT_MODULES = (
     "manage_jobs", "reports", "privacy", "calendar_feed", "account", "admin_people", "admin_companies",
     "api_docs", "series",
     "ledger", "statements",
+    "booking_change",
 )
 
 # The pages ship no script; the only code that may run is an inline event handler listed here,

@@ -151,10 +151,15 @@ def _violations(exc: ServiceError) -> list[dict]:
     return exc.extra.get("violations") or [{"rule": exc.code, "message": exc.message}]
 
 
-def _book(user, space, start, end, title, repeat_weeks, now):
-    """Book through the service; returns (bookings, violations, conflict) with exactly one filled."""
+def _book(user, space, start, end, title, repeat_weeks, now, for_user=None):
+    """Book through the service; returns (bookings, violations, conflict) with exactly one filled.
+    `for_user`: a manager books on behalf of that resident."""
     try:
-        if repeat_weeks and repeat_weeks > 1:
+        if for_user:
+            made = booking_service.book_for(db.session, actor=user, for_user_id=for_user, space_id=space.id,
+                                            start=start, end=end, title=title, now=now,
+                                            repeat_weeks=repeat_weeks if repeat_weeks and repeat_weeks > 1 else None)
+        elif repeat_weeks and repeat_weeks > 1:
             made = booking_service.book_recurring(db.session, user=user, space_id=space.id, start=start, end=end,
                                                   title=title, repeat_weeks=repeat_weeks, now=now)
             made = list(made)
@@ -166,7 +171,7 @@ def _book(user, space, start, end, title, repeat_weeks, now):
         return None, _violations(exc), None
     except Conflict as exc:
         conflict = {
-            "repeat_weeks": repeat_weeks if repeat_weeks and repeat_weeks > 1 else None,
+            "repeat_weeks": repeat_weeks if repeat_weeks and repeat_weeks > 1 else None, "for_user": for_user,
             "message": exc.message,
             "conflicts": [(as_instant(c["start"]), as_instant(c["end"])) if isinstance(c, dict)
                           else (as_instant(c[0]), as_instant(c[1])) for c in exc.extra.get("conflicts", [])],
@@ -200,6 +205,9 @@ def book(space_id: int):
     if request.method == "POST" and request.form.get("freq", "none") != "none":  # the Repeat section: preview first
         return current_app.view_functions["series.book_series"](space_id=space_id)
     form = BookingForm()
+    if user.role in ("manager", "admin"):  # "Book for": the active residents
+        form.for_user.choices = [("", "myself")] + [
+            (p.id, f"{p.name} ({p.email})") for p in booking_service.residents_to_book_for(db.session)]
     if request.method == "GET":
         _prefill(form, item)
     violations, conflict, window = [], None, None
@@ -213,7 +221,7 @@ def book(space_id: int):
             status = 422
         else:
             made, violations, conflict = _book(user, item, start, end, (form.title.data or "").strip(),
-                                               form.repeat_weeks.data, now)
+                                               form.repeat_weeks.data, now, for_user=form.for_user.data)
             if made:
                 return _booked(made)
             violations = violations or []
@@ -246,7 +254,10 @@ def book_suggestion():
         repeat = int(form.repeat_weeks.data) if form.repeat_weeks.data else None
     except ValueError:
         abort(400)
-    made, violations, conflict = _book(user, item, start, end, (form.title.data or "").strip()[:200], repeat, now)
+    raw_for = form.for_user.data or ""
+    for_user = int(raw_for) if raw_for.isascii() and raw_for.isdigit() else None  # the service bounds it
+    made, violations, conflict = _book(user, item, start, end, (form.title.data or "").strip()[:200], repeat, now,
+                                       for_user=for_user)
     if made:
         return _booked(made)
     flash("That alternative was just taken or is no longer allowed; here is the form again.", "error")
@@ -299,7 +310,8 @@ def booking(booking_id: int):
     now = utcnow()
     item = _own_booking(booking_id)
     can_cancel = item.status != "cancelled" and as_instant(item.end_at) > now
-    return render_template("spaces/booking.html", booking=item, now=now, can_cancel=can_cancel,
+    can_change = item.status != "cancelled" and as_instant(item.start_at) > now
+    return render_template("spaces/booking.html", booking=item, now=now, can_cancel=can_cancel, can_change=can_change,
                            running=booking_service.ends_early_at(item, now) is not None,
                            can_check_in=no_show_service.can_check_in(item, now) and endpoint_exists("inbox.check_in"),
                            new=request.args.get("new"))

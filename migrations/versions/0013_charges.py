@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0013_charges'
-down_revision = '0008_retention'
+down_revision = '0009_booked_by'
 branch_labels = None
 depends_on = None
 

@@ -51,6 +51,8 @@ PARITY = {
     "spaces.book": "POST /api/v1/bookings",
     "spaces.book_suggestion": "POST /api/v1/bookings",  # a suggestion is booked like any interval
     "spaces.cancel": "DELETE /api/v1/bookings/<int:booking_id>",
+    "booking_change.change": "PATCH /api/v1/bookings/<int:booking_id>",
+    "booking_change.take_suggestion": "PATCH /api/v1/bookings/<int:booking_id>",  # a free time offered after a refusal
     "series.book_series": "POST /api/v1/bookings",  # with "repeat" and "on_conflict"
     "series.cancel_series": "DELETE /api/v1/bookings/<int:booking_id>",  # with ?scope=
     "ledger.record_payment": "POST /api/v1/payments",

@@ -7,6 +7,8 @@
               blackout covers
 - series.py   a recurrence booked as one series (preview, all or only the free ones), the
               old weekly repeat, cancel one / this and later / the whole series
+- change.py   change a booking (time, length, space, title) with its own hold excluded; book on
+              behalf of a resident (managers)
 - queries.py  lists of bookings as a viewer may see them
 - week.py     availability, free spaces, the week calendar
 
@@ -15,6 +17,7 @@ none of those imports bookings. `from ..services import bookings` gives the publ
 """
 from __future__ import annotations
 
+from .change import book_for, change, resident_to_book_for, residents_to_book_for
 from .check import CheckResult, check, suggestions_for
 from .common import clean_title, fmt_span, validate_times
 from .queries import (
@@ -35,4 +38,5 @@ __all__ = [
     "list_bookings",
     "live_bookings_within", "pending_bookings", "preview_series", "reject", "suggestions_for", "upcoming_bookings", "validate_times",
     "week_view",
+    "book_for", "change", "resident_to_book_for", "residents_to_book_for",
 ]

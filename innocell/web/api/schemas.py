@@ -107,7 +107,7 @@ COMPONENTS: dict[str, dict] = {
                     "status": enum("pending", "confirmed", "cancelled"), "title": STR, "series_id": null(STR),
                     "cancelled_at": null(INSTANT), "cancel_reason": null(STR), "ended_early_at": null(INSTANT),
                     "booked_end": null(INSTANT), "end_reason": null(STR), "late_cancel": BOOL,
-                    "late_cancel_fee": null(NUM), "checked_in_at": null(INSTANT)},
+                    "late_cancel_fee": null(NUM), "checked_in_at": null(INSTANT), "booked_by_id": null(INT)},
                    ["id", "space_id", "user_id", "start", "end", "status", "title", "series_id"]),
     "Skipped": obj({"start": null(INSTANT), "end": null(INSTANT), "reason": STR, "date": DATE},
                    ["start", "end", "reason"], description="An occurrence of a series that was not booked, and why."),
@@ -206,7 +206,10 @@ BODIES: dict[str, dict] = {
                                               "by": null(enum("date", "weekday")), "skip_holidays": BOOL},
                                              description="A series: every `interval` days, weeks or months, "
                                                          "`count` times or until a date (inclusive).")),
-                          "on_conflict": null(enum("fail", "skip"))}, ["space_id", "start", "end"]),
+                          "on_conflict": null(enum("fail", "skip")),
+                          "for_user_id": null({**INT, "description": "managers: book on behalf of this resident "
+                                                                     "(held by them, counted in their quota)"})},
+                         ["space_id", "start", "end"]),
     "SlotRequestCreate": obj({"space_id": INT, "start": INSTANT, "end": INSTANT, "title": null(STR)},
                              ["space_id", "start", "end"]),
     "UnitFields": obj({"code": ANY, "unit_type": ANY, "floor": ANY, "monthly_rent": ANY, "occupancy": ANY,

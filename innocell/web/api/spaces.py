@@ -9,7 +9,7 @@ from flask import g, jsonify, request
 
 from ...extensions import db
 from ...models import BOOKING_STATUSES
-from ...services import BadRequest
+from ...services import BadRequest, Forbidden
 from ...services import blackouts as blackout_service
 from ...services import bookings as booking_service
 from ...services import spaces as space_service
@@ -80,6 +80,8 @@ def booking_json(booking, tz) -> dict:
         # Cancelled by its holder inside the space's late-cancellation window, and the fee then.
         "late_cancel": bool(booking.late_cancel),
         "late_cancel_fee": _number(booking.late_cancel_fee),
+        # Made by a manager on behalf of the holder (`user_id`): who booked it, else null.
+        "booked_by_id": booking.booked_by_id,
     }
 
 
@@ -270,6 +272,8 @@ def lift_recurring_blackout(rule_id: int):
                      409: "ConflictError", 422: "RuleViolationError"})
 def create_booking():
     data = json_body()
+    if data.get("for_user_id") is not None:  # a manager books on behalf of a resident
+        return _create_for(data)
     space_id = _int_field(data, "space_id")
     start, end = _interval(data.get("start"), data.get("end"))
     title = _text_field(data, "title")
@@ -347,3 +351,28 @@ def reject_booking(booking_id: int):
     reason = data.get("reason") if isinstance(data, dict) and isinstance(data.get("reason"), str) else None
     booking = booking_service.reject(db.session, booking_id, actor=g.user, now=utcnow(), reason=reason)
     return jsonify({"booking": booking_json(booking, local_zone())})
+
+
+def _create_for(data: dict):
+    """POST /bookings with `for_user_id`: the booking is the resident's (their quota and rules),
+    made by the manager (`booked_by_id`)."""
+    if g.user.role not in MANAGERS:
+        raise Forbidden("Only managers can book on behalf of someone else ('for_user_id').")
+    space_id = _int_field(data, "space_id")
+    start, end = _interval(data.get("start"), data.get("end"))
+    repeat_weeks = data.get("repeat_weeks")
+    if repeat_weeks is not None and (isinstance(repeat_weeks, bool) or not isinstance(repeat_weeks, int)):
+        raise BadRequest("'repeat_weeks' must be a whole number.")
+    rule = repeat_rule(data)
+    space_service.get_space(db.session, space_id)
+    rows = booking_service.book_for(db.session, actor=g.user, for_user_id=data.get("for_user_id"), space_id=space_id,
+                                    start=start, end=end, title=_text_field(data, "title"), now=utcnow(),
+                                    repeat_weeks=repeat_weeks, rule=rule,
+                                    on_conflict=on_conflict(data) if rule is not None else "fail")
+    tz = local_zone()
+    if rule is not None:
+        return jsonify({"bookings": [booking_json(b, tz) for b in rows.bookings], "series_id": rows.series_id,
+                        "skipped": rows.skipped}), 201
+    if repeat_weeks is not None:
+        return jsonify({"bookings": [booking_json(b, tz) for b in rows]}), 201
+    return jsonify({"booking": booking_json(rows[0], tz)}), 201

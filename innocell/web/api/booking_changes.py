@@ -1,0 +1,49 @@
+"""API routes to change a booking and to book on behalf of a resident (CONTRACT.md, Bookings):
+
+- `PATCH /api/v1/bookings/ID` `{"start"?,"end"?,"space_id"?,"title"?}` → `200 {"booking"}`;
+  refused with the same 409/422 answers as a new booking, and the booking is then unchanged.
+  A new start alone moves the booking (its length kept); a new end alone changes its length.
+
+(`POST /api/v1/bookings` with `"for_user_id"` is in spaces.py, beside the plain POST.)
+"""
+from __future__ import annotations
+
+from flask import g, jsonify
+
+from ...extensions import db
+from ...services import BadRequest
+from ...services import bookings as booking_service
+from ...timeutil import local_zone, utcnow
+from . import bp, json_body
+from .declare import documented
+from .schemas import BODIES, INSTANT, INT, STR, null, obj, one
+from .spaces import _instant, _int_field, _interval, booking_json
+
+FIELDS = {"start", "end", "space_id", "title"}
+BODIES["BookingChange"] = obj({"start": null(INSTANT), "end": null(INSTANT), "space_id": null(INT),
+                               "title": null(STR)},
+                              description="What to change; what is left out stays as it is.")
+
+
+@bp.patch("/bookings/<int:booking_id>")
+@documented("Change a booking's time, length, space or title (its own hold never conflicts; a refusal "
+            "leaves it exactly as it was)", body="BookingChange",
+            answers={200: one("booking", "Booking"), 409: "ConflictError", 422: "RuleViolationError"})
+def change_booking(booking_id: int):
+    data = json_body()
+    unknown = sorted(set(data) - FIELDS)
+    if unknown:
+        raise BadRequest(f"Only start, end, space_id and title can be changed (not {', '.join(unknown)}).")
+    if "start" in data and "end" in data:
+        start, end = _interval(data.get("start"), data.get("end"), required=False)
+    else:
+        start, end = _instant(data.get("start"), "start", required=False), _instant(data.get("end"), "end",
+                                                                                      required=False)
+    space_id = _int_field(data, "space_id", required=False)
+    title = data.get("title")
+    if title is not None and not isinstance(title, str):
+        raise BadRequest("'title' must be text.")
+    booking = booking_service.change(db.session, booking_id, actor=g.user, now=utcnow(), start=start, end=end,
+                                     space_id=space_id, title=title)
+    return jsonify({"booking": booking_json(booking, local_zone())})
+
