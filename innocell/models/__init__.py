@@ -12,6 +12,7 @@ from .housing import (
     Offer,
     Unit,
     UnitOutage,
+    UnitTypeInfo,
     WaitlistEntry,
 )
 from .ops import AuditEvent, CalendarFeed, IdempotencyKey, JobRun, Notification, ReportSnapshot
@@ -32,7 +33,7 @@ from .spaces import (
 __all__ = [
     "ROLES", "ApiToken", "LoginAttempt", "User",
     "APPLICATION_STATUSES", "LEASE_STATUSES", "OFFER_KINDS", "OFFER_STATUSES", "UNIT_TYPES",
-    "AllocationRound", "HousingApplication", "Lease", "Offer", "Unit", "UnitOutage", "WaitlistEntry",
+    "AllocationRound", "HousingApplication", "Lease", "Offer", "Unit", "UnitOutage", "UnitTypeInfo", "WaitlistEntry",
     "AuditEvent", "CalendarFeed", "IdempotencyKey", "JobRun", "Notification", "ReportSnapshot",
     "COMPANY_STATUSES", "LINK_PURPOSES", "AccountLink", "Company", "SiteSetting",
     "BOOKING_STATUSES", "DEFAULT_OPENING_HOURS", "Authorisation", "Blackout", "Booking",

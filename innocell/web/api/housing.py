@@ -15,10 +15,12 @@ from ...services.housing.applications import (
     submit_application,
     withdraw_application,
 )
+from ...services.housing.changes import change_application
 from ...services.housing.leases import create_lease, get_lease, list_leases, terminate_lease
 from ...services.housing.offers import accept_offer, decline_offer, get_offer, list_offers
 from ...services.housing.rounds import commit_round, list_rounds, preview_round
 from ...services.housing.units import add_outage, create_unit, get_unit, list_units, update_unit
+from ...services.housing.wait_estimates import estimate_for
 from ...services.housing.waitlists import reorder_waitlist, waitlist, waitlist_position
 from ...timeutil import local_zone, parse_date, utcnow
 from ..access import MANAGERS
@@ -137,7 +139,8 @@ def applications_create():
     app = submit_application(db.session, user=g.user, unit_type=data.get("unit_type"), move_in=data.get("move_in"),
                                  term_months=data.get("term_months"), term_nights=data.get("term_nights", 0),
                                  occupants=data.get("occupants", 1),
-                                 preferred_unit_ids=data.get("preferred_unit_ids") or [], now=utcnow())
+                                 preferred_unit_ids=data.get("preferred_unit_ids") or [],
+                                 preferred_floor=data.get("preferred_floor"), now=utcnow())
     return jsonify({"application": application_json(app)}), 201
 
 
@@ -151,6 +154,20 @@ def applications_index():
 @bp.get("/housing-applications/<int:application_id>")
 def applications_show(application_id: int):
     app = get_application(db.session, application_id, viewer=g.user)
+    return jsonify({"application": application_json(app)})
+
+
+@bp.patch("/housing-applications/<int:application_id>")
+@api_roles("resident")
+def applications_change(application_id: int):
+    """Change an open application; the queue place is kept unless the unit type changes, which
+    needs "confirm_type_change": true (without it: 422 saying what the change costs)."""
+    data = json_body()
+    confirm = data.get("confirm_type_change", False) if isinstance(data, dict) else False
+    if not isinstance(confirm, bool):
+        raise BadRequest("'confirm_type_change' must be true or false.")
+    app = change_application(db.session, application_id, data, user=g.user, now=utcnow(),
+                             confirm_type_change=confirm)
     return jsonify({"application": application_json(app)})
 
 
@@ -217,7 +234,10 @@ def offers_decline(offer_id: int):
 @bp.get("/waitlist")
 def waitlist_index():
     rows = waitlist(db.session, unit_type=_query_choice("unit_type", UNIT_TYPES), viewer=g.user)
-    return jsonify({"entries": [waitlist_entry_json(e, pos, ahead, text) for e, pos, ahead, text in rows]})
+    now, cache = utcnow(), {}
+    return jsonify({"entries": [waitlist_entry_json(e, pos, ahead, text,
+                                                    estimate=estimate_for(db.session, e, ahead, now=now, cache=cache))
+                                for e, pos, ahead, text in rows]})
 
 
 @bp.post("/waitlist/<int:entry_id>/reorder")

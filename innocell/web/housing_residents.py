@@ -1,0 +1,118 @@
+"""Resident housing, the parts that help choose and wait: browse the units (what each type
+offers, which units are free for a move-in day and term, by type and floor), and change an
+open application without losing one's place (a change of unit type is confirmed after the page
+says what it costs). Thin: the housing services own every read and write."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from ..allocation.dates import add_months, date_in_range
+from ..extensions import db
+from ..forms.housing import ChangeApplicationForm
+from ..models.housing import UNIT_TYPES
+from ..services import RuleViolation, ServiceError
+from ..services.housing.applications import get_application
+from ..services.housing.changes import CHANGEABLE, change_application
+from ..services.housing.units import list_units
+from ..services.housing.unit_types import type_infos
+from ..timeutil import utcnow
+from .access import principal, roles_required
+from .display import day_text, term_text
+from .housing import RESIDENTS, attach_error, summary_rows, today_local, unit_choices
+
+bp = Blueprint("housing_residents", __name__)
+
+
+def _browse_dates(today):
+    """The move-in day and term (months) asked for, or next month's first day and 12 months;
+    with a note when the asked values were not usable."""
+    note = None
+    move_in = add_months(today.replace(day=1), 1)
+    raw = request.args.get("move_in", "")
+    if raw:
+        try:
+            asked = date.fromisoformat(raw)
+            if not date_in_range(asked) or asked < today:
+                raise ValueError
+            move_in = asked
+        except ValueError:
+            note = "The move-in date must be a date from today on (YYYY-MM-DD); showing the first of next month."
+    months = request.args.get("term_months", type=int)
+    if months is None or not 1 <= months <= 12:
+        if request.args.get("term_months"):
+            note = "The term is 1 to 12 months; showing 12 months."
+        months = 12
+    return move_in, months, note
+
+
+@bp.get("/housing/units")
+@roles_required(*RESIDENTS)
+def units():
+    now = utcnow()
+    today = today_local(now)
+    move_in, months, note = _browse_dates(today)
+    unit_type = request.args.get("unit_type") or None
+    if unit_type not in UNIT_TYPES:
+        unit_type = None
+    end = add_months(move_in, months)
+    every = list_units(db.session, unit_type=unit_type)
+    free = {u.id for u in list_units(db.session, unit_type=unit_type, available_from=move_in, available_to=end,
+                                     now=now) if u.status == "available"}
+    groups: dict[str, dict[int, list]] = {}
+    for unit in every:
+        groups.setdefault(unit.unit_type, {}).setdefault(unit.floor, []).append(unit)
+    order = {t: i for i, t in enumerate(UNIT_TYPES)}
+    groups = dict(sorted(groups.items(), key=lambda kv: order.get(kv[0], 99)))
+    return render_template("housing/units.html", summary=summary_rows(db.session, today, now), infos=type_infos(db.session),
+                           groups=groups, free=free, move_in=move_in, end=end, months=months, unit_type=unit_type,
+                           note=note, unit_types=UNIT_TYPES, today=today)
+
+
+@bp.route("/housing/applications/<int:application_id>/change", methods=["GET", "POST"])
+@roles_required(*RESIDENTS)
+def change(application_id: int):
+    user = principal()
+    now = utcnow()
+    application = get_application(db.session, application_id, viewer=user)
+    if application.status not in CHANGEABLE:
+        flash(f"This application is {application.status}; only an open one without an offer can be changed.", "error")
+        return redirect(url_for("housing.index"))
+    old_type = application.unit_type
+    form = ChangeApplicationForm()
+    unit_choices(form, db.session)
+    cost = None
+    if request.method == "GET":
+        form.unit_type.data = application.unit_type
+        form.move_in.data = application.move_in
+        form.term_kind.data = "nights" if application.term_months == 0 else "months"
+        form.term_months.data = application.term_months or None
+        form.term_nights.data = application.term_nights or None
+        form.occupants.data = application.occupants
+        form.fill_preferences(application.preferred_unit_ids, application.preferred_floor)
+    elif form.validate_on_submit():
+        if form.move_in.data < today_local(now):
+            form.move_in.errors.append("The move-in date has passed; choose today or later.")
+        else:
+            months, nights = form.term()
+            data = {"unit_type": form.unit_type.data, "move_in": form.move_in.data, "term_months": months,
+                    "term_nights": nights, "occupants": form.occupants.data,
+                    "preferred_unit_ids": form.preferred_ids(), "preferred_floor": form.floor()}
+            try:
+                changed = change_application(db.session, application_id, data, user=user, now=now,
+                                             confirm_type_change=bool(form.confirm_type_change.data))
+            except RuleViolation as exc:
+                cost = exc.extra.get("cost")
+                if cost is None:
+                    attach_error(form, exc)
+            except ServiceError as exc:
+                attach_error(form, exc)
+            else:
+                flash(f"Application changed: a {changed.unit_type} unit from {day_text(changed.move_in)} for "
+                      f"{term_text(changed.term_months, changed.term_nights)}."
+                      + (" Your place in the queue is kept." if changed.unit_type == old_type else ""),
+                      "success")
+                return redirect(url_for("housing.index"))
+    status = 200 if request.method == "GET" or cost else 422
+    return render_template("housing/change.html", form=form, application=application, cost=cost), status
