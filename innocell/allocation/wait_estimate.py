@@ -112,14 +112,15 @@ def estimate(*, today: date, unit_type: str, ahead: int, free_now: int, ends: Se
     days = [_day_reaching(events, need, level) for level in (EARLY, LIKELY, LATE)]
     earliest, likely, latest = (max(d, floor_day) if d else None for d in days)
     n_ends = sum(1 for e in ends if today <= e.end < horizon)
-    history = (f"{accepted} of {offered} renewal offers for {unit_type} units were accepted in the past year"
+    history = (f"{accepted} of {offered} renewal offers for {unit_type} units were accepted in the past year "
+               f"(so about {round(rate * 100)}% renew)"
                if offered else f"with no renewal history for {unit_type} units we assume {round(rate * 100)}% renew")
     people = "no one is" if need == 1 else ("1 person is" if need == 2 else f"{need - 1} people are")
     free = f"{free_now} {unit_type} unit{'s are' if free_now != 1 else ' is'} free now, " if free_now else ""
     text = range_text(earliest, latest, horizon)
-    sentence = (f"{people.capitalize()} ahead of you; {free}{n_ends} {unit_type} lease{'s' if n_ends != 1 else ''} "
-                f"end{'s' if n_ends == 1 else ''} in the next {horizon_months} months and {history} "
-                f"(so about {round(rate * 100)}% renew): a unit is likely to free for you {text}.")
+    leases = f"{n_ends or 'no'} {unit_type} lease{'s' if n_ends != 1 else ''} end{'s' if n_ends == 1 else ''}"
+    sentence = (f"{people.capitalize()} ahead of you; {free}{leases} in the next {horizon_months} months and "
+                f"{history}: a unit is likely to free for you {text}.")
     return Estimate(earliest=earliest, likely=likely, latest=latest, rate=rate, sentence=sentence,
                     horizon_end=horizon)
 
