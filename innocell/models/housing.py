@@ -140,6 +140,7 @@ class HousingApplication(db.Model):
         CheckConstraint(
             "status IN ('submitted','offered','waitlisted','housed','withdrawn')", name="ck_applications_status"
         ),
+        CheckConstraint("kind IN ('new','room_change')", name="ck_applications_kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -158,6 +159,9 @@ class HousingApplication(db.Model):
     transfer_from_lease_id: Mapped[int | None] = mapped_column(ForeignKey("leases.id"))
     # "Any unit of the type on floor N" (a preference by floor instead of by unit).
     preferred_floor: Mapped[int | None] = mapped_column(Integer)
+    # A resident with a lease asking to move within the building (room_change), with the reason.
+    kind: Mapped[str] = mapped_column(String(20), default="new", server_default="new")
+    change_reason: Mapped[str | None] = mapped_column(String(500))
 
     user: Mapped[User] = relationship()
     transfer_from: Mapped[Lease | None] = relationship(foreign_keys=[transfer_from_lease_id])
