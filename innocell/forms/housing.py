@@ -114,6 +114,18 @@ class ChangeApplicationForm(ApplicationForm):
     confirm_type_change = BooleanField("I understand: change the unit type and give up my place in the current queue")
 
 
+class RoomChangeForm(FlaskForm):
+    unit_type = SelectField("Move to a unit of type", choices=select_choices(unit_type_choices()),
+                            validators=[DataRequired()])
+    move_on = DateField("Moving day", validators=[InputRequired(message="Choose the day you would like to move.")])
+    preferred_floor = SelectField("Floor", choices=select_choices([("", "Any floor")]), default="")
+    reason = TextAreaField("Why would you like to move?",
+                           validators=[DataRequired(message="Say why you would like to move."), Length(max=500)])
+
+    def floor(self) -> int | None:
+        return int(self.preferred_floor.data) if self.preferred_floor.data else None
+
+
 class AcceptForm(FlaskForm):
     agree = BooleanField("I have read the terms and the house rules above and agree to them",
                          validators=[DataRequired(message="Tick the box to agree to the terms before accepting.")])

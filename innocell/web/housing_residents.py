@@ -10,12 +10,15 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from ..allocation.dates import add_months, date_in_range
 from ..extensions import db
-from ..forms.housing import ChangeApplicationForm
+from ..forms import select_choices
+from ..forms.housing import ChangeApplicationForm, RoomChangeForm
 from ..models.housing import UNIT_TYPES
 from ..services import RuleViolation, ServiceError
 from ..services.housing.applications import get_application
 from ..services.housing.changes import CHANGEABLE, change_application
-from ..services.housing.units import list_units
+from ..services.housing.leases import get_lease
+from ..services.housing.room_changes import request_room_change
+from ..services.housing.units import floors, list_units
 from ..services.housing.unit_types import type_infos
 from ..timeutil import utcnow
 from .access import principal, roles_required
@@ -116,3 +119,33 @@ def change(application_id: int):
                 return redirect(url_for("housing.index"))
     status = 200 if request.method == "GET" or cost else 422
     return render_template("housing/change.html", form=form, application=application, cost=cost), status
+
+
+@bp.route("/housing/leases/<int:lease_id>/move", methods=["GET", "POST"])
+@roles_required(*RESIDENTS)
+def room_change(lease_id: int):
+    """Ask to move from this lease to another unit: it queues as a room-change application;
+    an accepted offer ends this lease the day the new one starts."""
+    user = principal()
+    now = utcnow()
+    lease = get_lease(db.session, lease_id, viewer=user)
+    form = RoomChangeForm()
+    form.preferred_floor.choices = select_choices([("", "Any floor")] + [(str(f), f"Floor {f}")
+                                                                          for f in floors(db.session)])
+    if request.method == "GET":
+        form.unit_type.data = lease.unit.unit_type
+        form.move_on.data = max(add_months(today_local(now).replace(day=1), 1), lease.start_date)
+    elif form.validate_on_submit():
+        try:
+            request_room_change(db.session, user=user, lease_id=lease.id, unit_type=form.unit_type.data,
+                                move_on=form.move_on.data, preferred_floor=form.floor(), reason=form.reason.data,
+                                now=now)
+        except ServiceError as exc:
+            attach_error(form, exc)
+        else:
+            flash(f"Room change requested: a {form.unit_type.data} unit from {day_text(form.move_on.data)}. "
+                  f"When a unit is offered and you accept, your lease of unit {lease.unit.code} ends the day the "
+                  "new one starts.", "success")
+            return redirect(url_for("housing.index"))
+    status = 200 if request.method == "GET" else 422
+    return render_template("housing/room_change.html", form=form, lease=lease), status

@@ -173,3 +173,28 @@ def test_managers_see_the_forecast_and_edit_what_a_type_offers(client, login, ma
     client.post("/logout")
     login(resident)
     assert client.get("/manage/housing/forecast").status_code == 403
+
+
+def test_a_resident_with_a_lease_asks_to_move_from_the_lease_page(client, login, resident, units, session, manager,
+                                                                   api, make_user):
+    lease = hs.create_lease(session, unit_id=units["01-01"].id, user_id=resident.id, start=date(2026, 9, 1),
+                            end=date(2027, 9, 1), actor=manager, now=FIXED_NOW)
+    login(resident)
+    assert 'data-testid="ask-to-move"' in client.get(f"/housing/leases/{lease.id}").get_data(as_text=True)
+    page = client.get(f"/housing/leases/{lease.id}/move")
+    assert page.status_code == 200 and 'value="2027-01-01"' in page.get_data(as_text=True)
+    bad = client.post(f"/housing/leases/{lease.id}/move", data={"unit_type": "twin", "move_on": "2027-10-01",
+                                                                 "reason": "More room"})
+    assert bad.status_code == 422 and "before your lease ends (1 Sep 2027)" in bad.get_data(as_text=True)
+    done = client.post(f"/housing/leases/{lease.id}/move", data={"unit_type": "twin", "move_on": "2027-02-01",
+                                                                  "preferred_floor": "2", "reason": "My partner joins"})
+    assert done.status_code == 302
+    application = session.query(HousingApplication).one()
+    assert (application.kind, application.change_reason, application.preferred_floor) == (
+        "room_change", "My partner joins", 2)
+    assert "room change: My partner joins" in client.get("/housing").get_data(as_text=True)
+    # Another resident's lease is not reachable; the API asks the same of the lease's holder.
+    other = make_user()
+    answer = api(other).post(f"/api/v1/leases/{lease.id}/room-change",
+                             json={"unit_type": "twin", "move_on": "2027-02-01", "reason": "x"})
+    assert answer.status_code == 404

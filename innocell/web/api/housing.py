@@ -18,6 +18,7 @@ from ...services.housing.applications import (
 from ...services.housing.changes import change_application
 from ...services.housing.leases import create_lease, get_lease, list_leases, terminate_lease
 from ...services.housing.offers import accept_offer, decline_offer, get_offer, list_offers
+from ...services.housing.room_changes import request_room_change
 from ...services.housing.rounds import commit_round, list_rounds, preview_round
 from ...services.housing.units import add_outage, create_unit, get_unit, list_units, update_unit
 from ...services.housing.wait_estimates import estimate_for
@@ -107,6 +108,17 @@ def leases_create():
                          allow_overlap=data.get("allow_overlap", False), overlap_reason=data.get("overlap_reason"),
                          actor=g.user, now=utcnow())
     return jsonify({"lease": lease_json(lease)}), 201
+
+
+@bp.post("/leases/<int:lease_id>/room-change")
+@api_roles("resident")
+def leases_room_change(lease_id: int):
+    """Ask to move from this lease: {"unit_type","move_on","reason","preferred_floor"?}."""
+    data = json_body()
+    app = request_room_change(db.session, user=g.user, lease_id=lease_id, unit_type=data.get("unit_type"),
+                              move_on=data.get("move_on"), reason=data.get("reason"),
+                              preferred_floor=data.get("preferred_floor"), now=utcnow())
+    return jsonify({"application": application_json(app)}), 201
 
 
 @bp.get("/leases")

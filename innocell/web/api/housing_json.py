@@ -80,6 +80,8 @@ def application_json(app: HousingApplication, tz: ZoneInfo | None = None) -> dic
         "occupants": app.occupants,
         "preferred_unit_ids": list(app.preferred_unit_ids or []),
         "preferred_floor": app.preferred_floor,
+        "kind": app.kind,
+        "change_reason": app.change_reason,
         "reason": app.reason,
         "created_at": iso_local(app.created_at, tz or local_zone()),
         # A transfer request: the dates overlap this lease of the applicant, which an accepted
