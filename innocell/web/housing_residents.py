@@ -23,7 +23,7 @@ from ..services.housing.unit_types import type_infos
 from ..timeutil import utcnow
 from .access import principal, roles_required
 from .display import day_text, term_text
-from .housing import RESIDENTS, attach_error, summary_rows, today_local, unit_choices
+from .housing import RESIDENTS, attach_error, today_local, unit_choices
 
 bp = Blueprint("housing_residents", __name__)
 
@@ -50,27 +50,44 @@ def _browse_dates(today):
     return move_in, months, note
 
 
+def _type_rows(every, free) -> list[dict]:
+    """Per unit type: count, rent range, largest occupancy, units free for the asked dates."""
+    rows: dict[str, dict] = {}
+    for unit in every:
+        row = rows.setdefault(unit.unit_type, {"unit_type": unit.unit_type, "count": 0, "rent_min": None,
+                                               "rent_max": None, "max_occupancy": 0, "free": 0})
+        row["count"] += 1
+        row["rent_min"] = unit.monthly_rent if row["rent_min"] is None else min(row["rent_min"], unit.monthly_rent)
+        row["rent_max"] = unit.monthly_rent if row["rent_max"] is None else max(row["rent_max"], unit.monthly_rent)
+        row["max_occupancy"] = max(row["max_occupancy"], unit.occupancy or 1)
+        row["free"] += unit.id in free
+    order = {t: i for i, t in enumerate(UNIT_TYPES)}
+    return sorted(rows.values(), key=lambda r: order.get(r["unit_type"], 99))
+
+
 @bp.get("/housing/units")
 @roles_required(*RESIDENTS)
 def units():
+    """Every unit type (what it offers, how many are free for the dates), and the units of one
+    type by floor, each free or taken for the move-in day and term asked."""
     now = utcnow()
     today = today_local(now)
     move_in, months, note = _browse_dates(today)
-    unit_type = request.args.get("unit_type") or None
-    if unit_type not in UNIT_TYPES:
-        unit_type = None
     end = add_months(move_in, months)
-    every = list_units(db.session, unit_type=unit_type)
-    free = {u.id for u in list_units(db.session, unit_type=unit_type, available_from=move_in, available_to=end,
-                                     now=now) if u.status == "available"}
-    groups: dict[str, dict[int, list]] = {}
+    every = list_units(db.session)
+    free = {u.id for u in list_units(db.session, available_from=move_in, available_to=end, now=now)
+            if u.status == "available"}
+    rows = _type_rows(every, free)
+    unit_type = request.args.get("unit_type")
+    if unit_type not in {r["unit_type"] for r in rows}:
+        unit_type = rows[0]["unit_type"] if rows else None
+    floors_of_type: dict[int, list] = {}
     for unit in every:
-        groups.setdefault(unit.unit_type, {}).setdefault(unit.floor, []).append(unit)
-    order = {t: i for i, t in enumerate(UNIT_TYPES)}
-    groups = dict(sorted(groups.items(), key=lambda kv: order.get(kv[0], 99)))
-    return render_template("housing/units.html", summary=summary_rows(db.session, today, now), infos=type_infos(db.session),
-                           groups=groups, free=free, move_in=move_in, end=end, months=months, unit_type=unit_type,
-                           note=note, unit_types=UNIT_TYPES, today=today)
+        if unit.unit_type == unit_type:
+            floors_of_type.setdefault(unit.floor, []).append(unit)
+    return render_template("housing/units.html", rows=rows, infos=type_infos(db.session), floors=floors_of_type,
+                           free=free, move_in=move_in, end=end, months=months, unit_type=unit_type, note=note,
+                           today=today)
 
 
 @bp.route("/housing/applications/<int:application_id>/change", methods=["GET", "POST"])

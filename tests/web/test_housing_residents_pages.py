@@ -45,10 +45,14 @@ def test_browse_units_by_type_and_floor_with_what_is_free_for_the_dates(client, 
     html = client.get("/housing/units?move_in=2027-01-01&term_months=6").get_data(as_text=True)
     assert "18 m²" in html and "Bed, desk, wardrobe" in html and "https://example.test/solo-plan.pdf" in html
     assert 'data-testid="free-01-02"' in html and 'data-testid="free-01-01"' not in html  # 01-01 is let then
-    assert "Floor 1" in html and "Floor 2" in html
+    assert "Floor 1" in html and 'data-testid="free-count-solo">1 of 2<' in html
+    assert 'data-testid="type-twin"' in html and "HK$13,800.00" in html  # every type's card
     assert f"/housing/apply?unit_type=solo&amp;unit={units['01-02'].id}&amp;move_in=2027-01-01" in html
     later = client.get("/housing/units?move_in=2027-03-01&term_months=6&unit_type=solo").get_data(as_text=True)
-    assert 'data-testid="free-01-01"' in later and 'data-testid="type-twin"' not in later
+    assert 'data-testid="free-01-01"' in later and 'data-testid="free-count-solo">2 of 2<' in later
+    twins = client.get("/housing/units?move_in=2027-03-01&term_months=6&unit_type=twin").get_data(as_text=True)
+    assert 'data-testid="free-02-01"' in twins and 'data-testid="unit-01-01"' not in twins
+    assert "Floor 2" in twins
     bad = client.get("/housing/units?move_in=yesterday&term_months=40")
     assert bad.status_code == 200 and "showing 12 months" in bad.get_data(as_text=True)
     # The link from a unit fills the first choice of the form.
