@@ -111,7 +111,7 @@ def estimate(*, today: date, unit_type: str, ahead: int, free_now: int, ends: Se
     floor_day = max(today, move_in) if move_in else today
     days = [_day_reaching(events, need, level) for level in (EARLY, LIKELY, LATE)]
     earliest, likely, latest = (max(d, floor_day) if d else None for d in days)
-    n_ends = sum(1 for e in ends if today <= e.end < horizon)
+    n_ends = sum(1 for e in ends if e.end < horizon)  # the ends the events count (a past end frees today)
     history = (f"{accepted} of {offered} renewal offers for {unit_type} units were accepted in the past year "
                f"(so about {round(rate * 100)}% renew)"
                if offered else f"with no renewal history for {unit_type} units we assume {round(rate * 100)}% renew")

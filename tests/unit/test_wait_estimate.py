@@ -62,3 +62,29 @@ def test_monthly_forecast_counts_free_units_now_and_the_share_not_renewed():
     assert len(months) == 12 and months[0] == (date(2026, 12, 1), 2.0)
     assert months[1] == (date(2027, 1, 1), 1.75)
     assert sum(v for _, v in months) == pytest.approx(3.75)  # the 2028 end is past the horizon
+
+
+@pytest.mark.parametrize("kwargs, sentence", [
+    (dict(unit_type="suite", ahead=2, free_now=1,
+          ends=[w.LeaseEnd(date(2027, 3, 1), True), w.LeaseEnd(date(2027, 6, 1), True)],
+          rate=w.renewal_rate(4, 3), offered=4, accepted=3),
+     "2 people are ahead of you; 1 suite unit is free now, 2 suite leases end in the next 12 months and 3 of 4 "
+     "renewal offers for suite units were accepted in the past year (so about 67% renew): a unit is likely to free "
+     "for you in June 2027."),
+    (dict(unit_type="solo", ahead=0, free_now=0, ends=[w.LeaseEnd(date(2027, 2, 1), True)], rate=0.5),
+     "No one is ahead of you; 1 solo lease ends in the next 12 months and with no renewal history for solo units "
+     "we assume 50% renew: a unit is likely to free for you in February 2027."),
+    (dict(unit_type="twin", ahead=1, free_now=2, ends=[], rate=0.5),
+     "1 person is ahead of you; 2 twin units are free now, no twin leases end in the next 12 months and with no "
+     "renewal history for twin units we assume 50% renew: a unit is likely to free for you in December 2026."),
+])
+def test_the_reasoning_is_one_sentence_naming_each_input(kwargs, sentence):
+    assert w.estimate(today=TODAY, **kwargs).sentence == sentence
+
+
+def test_a_lease_end_already_passed_frees_today_and_one_past_the_horizon_does_not_count():
+    ends = [w.LeaseEnd(date(2026, 11, 1), True), w.LeaseEnd(date(2027, 12, 1), True)]
+    est = w.estimate(today=TODAY, unit_type="solo", ahead=0, free_now=0, ends=ends, rate=0.5)
+    assert est.earliest == TODAY  # an end already passed frees today
+    assert "1 solo lease ends" in est.sentence
+    assert est.horizon_end == date(2027, 12, 1)
