@@ -51,6 +51,11 @@ DEFAULTS: dict[str, object] = {
     "OFFER_RESPONSE_DAYS": 7,
     "MAX_TENURE_MONTHS": 36,
     "RENEWAL_TERM_MONTHS": 12,
+    # Shown when a resident accepts an offer, and agreed to with it (the time is recorded).
+    "HOUSING_DEPOSIT_MONTHS": 1,  # deposit in months of rent (0: none)
+    "HOUSE_RULES": ("Quiet hours are 23:00 to 07:00. No smoking anywhere in the building. Guests may stay "
+                    "at most 3 nights a month. Keep corridors and fire exits clear. Report damage to the "
+                    "housing team within 48 hours."),
     # Allocation round weights: higher total weight wins (published on the manager page)
     "ALLOCATION_WEIGHT_TIER": 1000,  # per tier step above the lowest tier
     "ALLOCATION_WEIGHT_PREFERENCE": 100,  # for the first preferred unit, falling by rank

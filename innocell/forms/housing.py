@@ -61,7 +61,33 @@ class ApplicationForm(FlaskForm):
         min=1, max=MAX_SHORT_STAY_NIGHTS, message=f"A short stay is 1 to {MAX_SHORT_STAY_NIGHTS} nights.")])
     occupants = IntegerField("Occupants", default=1, validators=[InputRequired(message="Say how many will live there."),
                                                                   NumberRange(min=1, max=8, message="Between 1 and 8 people.")])
-    preferred_units = StringField("Preferred units (optional)", validators=[Optional(), Length(max=300)])
+    # Preferences are picked from the list of units (choices set by the page), never typed.
+    preferred_1 = SelectField("First choice", choices=select_choices([("", "No preference")]), default="")
+    preferred_2 = SelectField("Second choice", choices=select_choices([("", "No preference")]), default="")
+    preferred_3 = SelectField("Third choice", choices=select_choices([("", "No preference")]), default="")
+    preferred_floor = SelectField("Or: any unit of the type on floor", choices=select_choices([("", "Any floor")]), default="")
+
+    PREFERENCE_FIELDS = ("preferred_1", "preferred_2", "preferred_3")
+
+    def set_unit_choices(self, units, floors) -> None:
+        """Offer every unit (code, type, floor, rent) in each preference list, and the floors."""
+        options = [("", "No preference")] + [
+            (str(u.id), f"{u.code} · {unit_type_label(u.unit_type)} · floor {u.floor} · HK${u.monthly_rent:,.0f}")
+            for u in units]
+        for name in self.PREFERENCE_FIELDS:
+            getattr(self, name).choices = select_choices(options)
+        self.preferred_floor.choices = select_choices([("", "Any floor")] + [(str(f), f"Floor {f}") for f in floors])
+
+    def preferred_ids(self) -> list[int]:
+        return [int(getattr(self, n).data) for n in self.PREFERENCE_FIELDS if getattr(self, n).data]
+
+    def floor(self) -> int | None:
+        return int(self.preferred_floor.data) if self.preferred_floor.data else None
+
+    def fill_preferences(self, ids, floor) -> None:
+        for name, uid in zip(self.PREFERENCE_FIELDS, list(ids or ())):
+            getattr(self, name).data = str(uid)
+        self.preferred_floor.data = "" if floor is None else str(floor)
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
@@ -80,6 +106,36 @@ class ApplicationForm(FlaskForm):
         if self.term_kind.data == "nights":
             return 0, int(self.term_nights.data)
         return int(self.term_months.data), 0
+
+
+class ChangeApplicationForm(ApplicationForm):
+    """The same fields as applying, plus the confirmation a change of unit type needs."""
+
+    confirm_type_change = BooleanField("I understand: change the unit type and give up my place in the current queue")
+
+
+class RoomChangeForm(FlaskForm):
+    unit_type = SelectField("Move to a unit of type", choices=select_choices(unit_type_choices()),
+                            validators=[DataRequired()])
+    move_on = DateField("Moving day", validators=[InputRequired(message="Choose the day you would like to move.")])
+    preferred_floor = SelectField("Floor", choices=select_choices([("", "Any floor")]), default="")
+    reason = TextAreaField("Why would you like to move?",
+                           validators=[DataRequired(message="Say why you would like to move."), Length(max=500)])
+
+    def floor(self) -> int | None:
+        return int(self.preferred_floor.data) if self.preferred_floor.data else None
+
+
+class AcceptForm(FlaskForm):
+    agree = BooleanField("I have read the terms and the house rules above and agree to them",
+                         validators=[DataRequired(message="Tick the box to agree to the terms before accepting.")])
+
+
+class UnitTypeInfoForm(FlaskForm):
+    size_sqm = IntegerField("Size (m²)", validators=[Optional(), NumberRange(min=1, max=1000)])
+    furnishings = TextAreaField("Furnishings", validators=[Optional(), Length(max=1000)])
+    photo_url = StringField("Photo link", validators=[Optional(), Length(max=500)])
+    plan_url = StringField("Floor plan link", validators=[Optional(), Length(max=500)])
 
 
 class ConfirmForm(FlaskForm):

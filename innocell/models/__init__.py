@@ -12,6 +12,7 @@ from .housing import (
     Offer,
     Unit,
     UnitOutage,
+    UnitTypeInfo,
     WaitlistEntry,
 )
 from .ledger import CHARGE_KINDS, Charge, Payment
@@ -33,8 +34,8 @@ from .spaces import (
 __all__ = [
     "ROLES", "ApiToken", "LoginAttempt", "User",
     "APPLICATION_STATUSES", "LEASE_STATUSES", "OFFER_KINDS", "OFFER_STATUSES", "UNIT_TYPES",
-    "AllocationRound", "HousingApplication", "Lease", "Offer", "Unit", "UnitOutage", "WaitlistEntry",
     "CHARGE_KINDS", "Charge", "Payment",
+    "AllocationRound", "HousingApplication", "Lease", "Offer", "Unit", "UnitOutage", "UnitTypeInfo", "WaitlistEntry",
     "AuditEvent", "CalendarFeed", "IdempotencyKey", "JobRun", "Notification", "ReportSnapshot",
     "COMPANY_STATUSES", "LINK_PURPOSES", "AccountLink", "Company", "SiteSetting",
     "BOOKING_STATUSES", "DEFAULT_OPENING_HOURS", "Authorisation", "Blackout", "Booking",

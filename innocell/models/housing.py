@@ -53,6 +53,20 @@ class Unit(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class UnitTypeInfo(db.Model):
+    """What a unit type offers, as residents browse it: size, furnishings, a photo and a floor
+    plan (links the park adds when it has them). Managers edit it; one row per type."""
+
+    __tablename__ = "unit_type_info"
+
+    unit_type: Mapped[str] = mapped_column(String(20), primary_key=True)
+    size_sqm: Mapped[int | None] = mapped_column(Integer)
+    furnishings: Mapped[str | None] = mapped_column(String(1000))
+    photo_url: Mapped[str | None] = mapped_column(String(500))
+    plan_url: Mapped[str | None] = mapped_column(String(500))
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class UnitOutage(db.Model):
     """A unit out of service over [start_date, end_date) with a reason; not available then."""
 
@@ -126,6 +140,7 @@ class HousingApplication(db.Model):
         CheckConstraint(
             "status IN ('submitted','offered','waitlisted','housed','withdrawn')", name="ck_applications_status"
         ),
+        CheckConstraint("kind IN ('new','room_change')", name="ck_applications_kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -142,6 +157,11 @@ class HousingApplication(db.Model):
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A transfer request: the dates overlap this lease of the applicant, which an accepted offer ends.
     transfer_from_lease_id: Mapped[int | None] = mapped_column(ForeignKey("leases.id"))
+    # "Any unit of the type on floor N" (a preference by floor instead of by unit).
+    preferred_floor: Mapped[int | None] = mapped_column(Integer)
+    # A resident with a lease asking to move within the building (room_change), with the reason.
+    kind: Mapped[str] = mapped_column(String(20), default="new", server_default="new")
+    change_reason: Mapped[str | None] = mapped_column(String(500))
 
     user: Mapped[User] = relationship()
     transfer_from: Mapped[Lease | None] = relationship(foreign_keys=[transfer_from_lease_id])
@@ -207,6 +227,8 @@ class Offer(db.Model):
     status: Mapped[str] = mapped_column(String(20), default="open")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the resident agreed to the terms (unit, dates, rent, deposit, house rules) shown on accepting.
+    agreed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
     unit: Mapped[Unit] = relationship()

@@ -17,6 +17,7 @@ BLUEPRINT_MODULES = (
     "api_docs", "series",
     "ledger", "statements",
     "booking_change",
+    "housing_residents", "manage_housing_types",
 )
 
 # The pages ship no script; the only code that may run is an inline event handler listed here,

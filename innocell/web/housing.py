@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from ..extensions import db
-from ..forms.housing import ApplicationForm, ConfirmForm, parse_unit_codes
+from ..forms.housing import AcceptForm, ApplicationForm, ConfirmForm
 from ..models.housing import UNIT_TYPES
 from ..services import Conflict, NotFound, ServiceError
 from ..services.housing.applications import (
@@ -28,6 +28,8 @@ from ..services.housing.offers import (
     transfer_ends,
 )
 from ..services.housing.units import list_units, unit_type_summary
+from ..services.housing.unit_types import offer_terms
+from ..services.housing.wait_estimates import estimate_for
 from ..services.housing.waitlists import waitlist
 from ..timeutil import local_zone, to_local, utcnow
 from .access import principal, roles_required
@@ -39,7 +41,7 @@ RESIDENTS = ("resident",)
 
 # Service refusals name the input they are about (`rule`); where a form field has another
 # name, this maps it.
-FIELD_ALIASES = {"preferred_unit_ids": "preferred_units", "position": "new_position", "user_id": "email",
+FIELD_ALIASES = {"preferred_unit_ids": "preferred_1", "position": "new_position", "user_id": "email",
                  "unit_id": "unit_code"}
 
 
@@ -114,26 +116,22 @@ def index():
     leases = list_leases(db.session, viewer=user)
     applications = list_applications(db.session, viewer=user)
     places = waitlist(db.session, viewer=user)
+    cache: dict = {}
+    estimates = {entry.id: estimate_for(db.session, entry, ahead, now=now, cache=cache)
+                 for entry, _, ahead, _ in places}
     return render_template(
         "housing/index.html", summary=summary_rows(db.session, today, now), today=today, now=now,
         open_offers=open_offers, past_offers=past_offers, leases=leases, applications=applications,
-        places=places, deadline=lambda o: offer_deadline_text(o, now), confirm=ConfirmForm(),
+        places=places, deadline=lambda o: offer_deadline_text(o, now), confirm=ConfirmForm(), estimates=estimates,
     )
 
 
 # ---------------------------------------------------------------- apply
 
-def _preferred_ids(session, unit_type: str, codes: list[str]) -> tuple[list[int], list[str]]:
-    """Unit ids for the codes in order, and the codes that are not units of that type."""
-    units = {u.code.upper(): u for u in list_units(session, unit_type=unit_type)}
-    ids, unknown = [], []
-    for code in codes:
-        unit = units.get(code)
-        if unit is None:
-            unknown.append(code)
-        else:
-            ids.append(unit.id)
-    return ids, unknown
+def unit_choices(form, session) -> None:
+    """The units and floors a form's preferences are picked from."""
+    units = list_units(session)
+    form.set_unit_choices(units, sorted({u.floor for u in units}))
 
 
 @bp.route("/housing/apply", methods=["GET", "POST"])
@@ -143,22 +141,29 @@ def apply():
     now = utcnow()
     today = today_local(now)
     form = ApplicationForm()
+    unit_choices(form, db.session)
     if request.method == "GET":
         wanted = request.args.get("unit_type")
         if wanted in UNIT_TYPES:
             form.unit_type.data = wanted
         first_next_month = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
         form.move_in.data = first_next_month
+        picked = request.args.get("unit", type=int)
+        if picked is not None:
+            form.fill_preferences([picked], None)
+        floor = request.args.get("floor", type=int)
+        if floor is not None:
+            form.preferred_floor.data = str(floor)
+        day = request.args.get("move_in")
+        if day:
+            try:
+                form.move_in.data = date.fromisoformat(day)
+            except ValueError:
+                pass
     if form.validate_on_submit():
         ok = True
         if form.move_in.data < today:
             form.move_in.errors.append("The move-in date has passed; choose today or later.")
-            ok = False
-        codes = parse_unit_codes(form.preferred_units.data)
-        preferred, unknown = _preferred_ids(db.session, form.unit_type.data, codes) if codes else ([], [])
-        if unknown:
-            form.preferred_units.errors.append(
-                f"Not {form.unit_type.data} units: {', '.join(unknown)}. Use codes like 07-12, or leave empty.")
             ok = False
         if ok:
             months, nights = form.term()
@@ -166,7 +171,7 @@ def apply():
                 application = submit_application(
                     db.session, user=user, unit_type=form.unit_type.data, move_in=form.move_in.data,
                     term_months=months, term_nights=nights, occupants=form.occupants.data,
-                    preferred_unit_ids=tuple(preferred), now=now)
+                    preferred_unit_ids=tuple(form.preferred_ids()), preferred_floor=form.floor(), now=now)
             except ServiceError as exc:
                 attach_error(form, exc)
             else:
@@ -233,15 +238,19 @@ def accept(offer_id: int):
     ends), with the button that accepts; POST: accept (the API stays one call)."""
     user = principal()
     now = utcnow()
-    form = ConfirmForm()
-    if request.method == "GET":
-        found = _my_offer(user, offer_id)
-        if found.status != "open":
-            return redirect(url_for("housing.offer", offer_id=offer_id))
-        return render_template("housing/accept.html", offer=found, form=form, term=offer_term(found),
-                               ends=transfer_ends(db.session, found), deadline=offer_deadline_text(found, now))
-    if not form.validate_on_submit():
+    form = AcceptForm()
+    found = _my_offer(user, offer_id)
+    answerable = found.status == "open" and found.expires_at > now
+    if request.method == "GET" and found.status != "open":
+        return redirect(url_for("housing.offer", offer_id=offer_id))
+    agreed = form.validate_on_submit()
+    if request.method == "POST" and "csrf_token" in form.errors:
         abort(400)
+    # An offer that can no longer be answered goes to the service, which says why (409).
+    if request.method == "GET" or (answerable and not agreed):
+        return render_template("housing/accept.html", offer=found, form=form, term=offer_term(found),
+                               ends=transfer_ends(db.session, found), deadline=offer_deadline_text(found, now),
+                               terms=offer_terms(found)), 200 if request.method == "GET" else 422
     try:
         lease = accept_offer(db.session, offer_id, user=user, now=now)
     except NotFound:

@@ -89,6 +89,7 @@ def test_manager_runs_a_round_and_residents_see_their_offer_or_waitlist_place(li
     # What accepting commits to, before the click that accepts.
     commitment = page.locator("[data-testid=accept-commitment]").inner_text()
     assert unit_code in commitment and "a month" in commitment
+    page.locator("[data-testid=agree-terms]").check()
     with page.expect_navigation():
         page.locator("[data-testid=confirm-accept]").click()
     assert re.search(r"/housing/leases/\d+$", page.url), page.url

@@ -95,7 +95,7 @@ def test_apply_for_a_short_stay_with_preferred_units(client, login, resident, un
     login(resident)
     response = client.post("/housing/apply", data={
         "unit_type": "solo", "move_in": "2027-01-04", "term_kind": "nights", "term_nights": "10", "occupants": "1",
-        "preferred_units": "01-02, 01-01"})
+        "preferred_1": str(units["01-02"].id), "preferred_2": str(units["01-01"].id)})
     assert response.status_code == 302 and response.location.endswith("/housing")
     application = session.query(HousingApplication).one()
     assert (application.user_id, application.unit_type, application.move_in) == (resident.id, "solo", date(2027, 1, 4))
@@ -105,13 +105,23 @@ def test_apply_for_a_short_stay_with_preferred_units(client, login, resident, un
     assert "Application sent" in html and "10 nights" in html and "4 Jan 2027" in html
 
 
-def test_apply_names_preferred_units_that_do_not_fit(client, login, resident, units, session):
+def test_apply_offers_preferences_from_the_list_and_names_picks_that_do_not_fit(client, login, resident, units,
+                                                                                session):
     login(resident)
+    form = client.get("/housing/apply").get_data(as_text=True)
+    # Preferences are picked from the units (code, type, floor, rent), never typed as codes.
+    assert f'<option value="{units["02-01"].id}">02-01 · Twin (two people) · floor 2 · HK$13,800</option>' in form
+    assert '<option value="1">Floor 1</option>' in form
     response = client.post("/housing/apply", data={
         "unit_type": "solo", "move_in": "2027-01-04", "term_kind": "months", "term_months": "12", "occupants": "1",
-        "preferred_units": "02-01, 99-99"})
+        "preferred_1": str(units["02-01"].id), "preferred_floor": "2"})
     assert response.status_code == 422
-    assert "Not solo units: 02-01, 99-99" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert "Unit 02-01 is a twin, not a solo." in html and "There is no solo unit on floor 2." in html
+    response = client.post("/housing/apply", data={
+        "unit_type": "solo", "move_in": "2027-01-04", "term_kind": "months", "term_months": "12", "occupants": "1",
+        "preferred_1": "99999"})
+    assert response.status_code == 422 and "Not a valid choice" in response.get_data(as_text=True)
     assert session.query(HousingApplication).count() == 0
 
 
@@ -148,14 +158,19 @@ def test_open_offer_shows_deadline_and_accepting_shows_the_lease(client, login, 
     assert "Offers waiting for your answer" in html
     assert "Answer by <strong>8 Dec 2026, 10:00</strong>" in html and "7 days 0 hours left" in html
 
-    response = client.post(f"/housing/offers/{offer.id}/accept")
+    page = client.get(f"/housing/offers/{offer.id}/accept").get_data(as_text=True)
+    assert "House rules" in page and "Quiet hours" in page and "HK$9,800.00 (1 month of rent)" in page
+    refused = client.post(f"/housing/offers/{offer.id}/accept")  # the agreement box not ticked
+    assert refused.status_code == 422 and "Tick the box to agree to the terms" in refused.get_data(as_text=True)
+    assert session.query(Lease).count() == 0
+    response = client.post(f"/housing/offers/{offer.id}/accept", data={"agree": "y"})
     lease = session.query(Lease).filter_by(user_id=resident.id).one()
     assert response.status_code == 302 and response.location.endswith(f"/housing/leases/{lease.id}")
     page = client.get(response.location).get_data(as_text=True)
     assert "My lease: unit 01-01" in page and "1 Jan 2027" in page and "1 Jan 2028" in page
     assert "Offer accepted" in page
     session.refresh(offer)
-    assert offer.status == "accepted"
+    assert offer.status == "accepted" and offer.agreed_at == FIXED_NOW
 
 
 def test_accepting_an_expired_offer_answers_409_with_the_reason(client, login, resident, units, session):
@@ -173,7 +188,7 @@ def test_accepting_an_offer_that_became_impossible_answers_409_with_the_reason(c
     offer = offer_for(session, resident, units["01-01"])
     hs.update_unit(session, units["01-01"].id, {"status": "out_of_service"}, actor=manager, now=FIXED_NOW)
     login(resident)
-    response = client.post(f"/housing/offers/{offer.id}/accept")
+    response = client.post(f"/housing/offers/{offer.id}/accept", data={"agree": "y"})
     assert response.status_code == 409
     html = response.get_data(as_text=True)
     assert "This offer can no longer be accepted" in html and "out of service" in html

@@ -183,7 +183,7 @@ def test_accepting_shows_what_it_commits_to_and_a_transfer_ends_the_old_lease(cl
                  "Your lease of unit 01-01 (1 Jun 2026 to 1 Jun 2027) ends on 1 Jan 2027"):
         assert text in confirm, text
     assert session.get(Lease, current.id).status == "active"  # looking changes nothing
-    done = client.post(f"/housing/offers/{offer.id}/accept", data={})
+    done = client.post(f"/housing/offers/{offer.id}/accept", data={"agree": "y"})
     assert done.status_code == 302
     session.expire_all()
     assert (session.get(Lease, current.id).end_date, session.get(Lease, current.id).status) == (date(2027, 1, 1),

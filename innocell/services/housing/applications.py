@@ -54,6 +54,19 @@ def _preferences(session: Session, unit_type, preferred_unit_ids, v: Violations)
     return prefs
 
 
+def check_floor(session: Session, unit_type: str, floor, v: Violations) -> int | None:
+    """A preference for 'any unit of the type on floor N': None, or a floor with such units."""
+    if floor is None or floor == "":
+        return None
+    number = as_int(floor, "preferred_floor", v, minimum=0, maximum=200, label="preferred floor")
+    if number is None or unit_type not in UNIT_TYPES:
+        return None
+    if session.execute(select(Unit.id).where(Unit.unit_type == unit_type, Unit.floor == number)).first() is None:
+        v.add("preferred_floor", f"There is no {unit_type} unit on floor {number}.")
+        return None
+    return number
+
+
 def transfer_from(session: Session, user_id: int, start, end) -> int | None:
     """The applicant's lease that a stay over [start, end) would overlap (a transfer), or None."""
     found = homes_core.clashes(homes_of(session, user_id, start, end), start, end)
@@ -62,7 +75,7 @@ def transfer_from(session: Session, user_id: int, start, end) -> int | None:
 
 @transaction
 def submit_application(session: Session, *, user: User, unit_type, move_in, term_months, term_nights=0,
-                       occupants=1, preferred_unit_ids=(), now: datetime) -> HousingApplication:
+                       occupants=1, preferred_unit_ids=(), preferred_floor=None, now: datetime) -> HousingApplication:
     require_good_standing(user, "apply for housing")
     v = Violations()
     if unit_type not in UNIT_TYPES:
@@ -82,6 +95,7 @@ def submit_application(session: Session, *, user: User, unit_type, move_in, term
     people = as_int(occupants if occupants is not None else 1, "occupants", v, minimum=1, maximum=MAX_OCCUPANTS,
                     label="number of occupants")
     prefs = _preferences(session, unit_type, preferred_unit_ids, v)
+    floor = check_floor(session, unit_type, preferred_floor, v)
     if unit_type in UNIT_TYPES and people is not None:
         biggest = session.execute(select(func.max(Unit.occupancy)).where(Unit.unit_type == unit_type)).scalar()
         if biggest is None:
@@ -97,7 +111,8 @@ def submit_application(session: Session, *, user: User, unit_type, move_in, term
         raise Conflict(f"You already have an open application ({existing.unit_type}, moving in "
                        f"{human_date(existing.move_in)}, {existing.status}); withdraw it before applying again.")
     app = HousingApplication(user_id=user.id, unit_type=unit_type, move_in=move_in, term_months=months,
-                             term_nights=nights, occupants=people, preferred_unit_ids=prefs, status="submitted",
+                             term_nights=nights, occupants=people, preferred_unit_ids=prefs, preferred_floor=floor,
+                             status="submitted",
                              created_at=now, updated_at=now,
                              transfer_from_lease_id=transfer_from(session, user.id, move_in,
                                                                   stay_end(move_in, months, nights)))

@@ -220,6 +220,7 @@ def accept_offer(session: Session, offer_id: int, *, user: User, now: datetime) 
         raise Conflict(f"This offer can no longer be accepted: {exc.message}", **exc.extra) from None
     offer.status = "accepted"
     offer.responded_at = now
+    offer.agreed_at = now  # agreement to the terms shown (the page asks for it; the API call is it)
     if offer.kind != "renewal":
         offer.lease_id = lease.id
     if offer.application_id:

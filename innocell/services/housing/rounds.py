@@ -52,7 +52,16 @@ def _round_inputs(session: Session, now: datetime):
     users = {u.id: u for u in session.execute(select(User).where(User.id.in_({a.user_id for a in rows}))).scalars()} \
         if rows else {}
     applicants = []
+    floor_units: dict[tuple[str, int], tuple[int, ...]] = {}
     for a in rows:
+        if a.preferred_floor is not None and (a.unit_type, a.preferred_floor) not in floor_units:
+            floor_units[(a.unit_type, a.preferred_floor)] = tuple(session.execute(
+                select(Unit.id).where(Unit.unit_type == a.unit_type, Unit.floor == a.preferred_floor)
+                .order_by(Unit.code)).scalars())
+    for a in rows:
+        # "Any unit on floor N" ranks that floor's units after the units named one by one.
+        named = tuple(a.preferred_unit_ids or ())
+        on_floor = tuple(i for i in floor_units.get((a.unit_type, a.preferred_floor), ()) if i not in named)
         # An offer starts tomorrow at the earliest: its answer-by time is before the move-in day.
         start = max(a.move_in, today + timedelta(days=1))
         end = stay_end(start, a.term_months, a.term_nights)
@@ -60,7 +69,7 @@ def _round_inputs(session: Session, now: datetime):
         user = users.get(a.user_id)
         applicants.append(rounds_core.Applicant(
             id=a.id, tier=user.priority_tier if user else 3, unit_type=a.unit_type, move_in=start, end=end,
-            preferred_unit_ids=tuple(a.preferred_unit_ids or ()), waited_days=waited, occupants=a.occupants or 1,
+            preferred_unit_ids=named + on_floor, waited_days=waited, occupants=a.occupants or 1,
             term_label=term_label(a.term_months, a.term_nights)))
     types = {a.unit_type for a in applicants}
     units = list(session.execute(select(Unit).where(Unit.unit_type.in_(types)).order_by(Unit.id)).scalars()) \

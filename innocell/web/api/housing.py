@@ -15,10 +15,13 @@ from ...services.housing.applications import (
     submit_application,
     withdraw_application,
 )
+from ...services.housing.changes import change_application
 from ...services.housing.leases import create_lease, get_lease, list_leases, terminate_lease
 from ...services.housing.offers import accept_offer, decline_offer, get_offer, list_offers
+from ...services.housing.room_changes import request_room_change
 from ...services.housing.rounds import commit_round, list_rounds, preview_round
 from ...services.housing.units import add_outage, create_unit, get_unit, list_units, update_unit
+from ...services.housing.wait_estimates import estimate_for
 from ...services.housing.waitlists import reorder_waitlist, waitlist, waitlist_position
 from ...timeutil import local_zone, parse_date, utcnow
 from ..access import MANAGERS
@@ -124,6 +127,20 @@ def leases_create():
     return jsonify({"lease": lease_json(lease)}), 201
 
 
+@bp.post("/leases/<int:lease_id>/room-change")
+@api_roles("resident")
+@documented("Ask to move to another unit (queues as an application of kind room_change; the accepted offer "
+            "hands the old lease over to the new one in one transaction)", body="RoomChange", refusal=422,
+            answers={201: one("application", "Application")})
+def leases_room_change(lease_id: int):
+    """Ask to move from this lease: {"unit_type","move_on","reason","preferred_floor"?}."""
+    data = json_body()
+    app = request_room_change(db.session, user=g.user, lease_id=lease_id, unit_type=data.get("unit_type"),
+                              move_on=data.get("move_on"), reason=data.get("reason"),
+                              preferred_floor=data.get("preferred_floor"), now=utcnow())
+    return jsonify({"application": application_json(app)}), 201
+
+
 @bp.get("/leases")
 @documented("List leases (own; staff all)", paged=True,
             query={"unit_id": INT, "user_id": INT, "status": STR}, answers={200: many("leases", "Lease", paged=True)})
@@ -159,7 +176,8 @@ def applications_create():
     app = submit_application(db.session, user=g.user, unit_type=data.get("unit_type"), move_in=data.get("move_in"),
                                  term_months=data.get("term_months"), term_nights=data.get("term_nights", 0),
                                  occupants=data.get("occupants", 1),
-                                 preferred_unit_ids=data.get("preferred_unit_ids") or [], now=utcnow())
+                                 preferred_unit_ids=data.get("preferred_unit_ids") or [],
+                                 preferred_floor=data.get("preferred_floor"), now=utcnow())
     return jsonify({"application": application_json(app)}), 201
 
 
@@ -177,6 +195,22 @@ def applications_index():
 @documented("One housing application", answers={200: one("application", "Application")})
 def applications_show(application_id: int):
     app = get_application(db.session, application_id, viewer=g.user)
+    return jsonify({"application": application_json(app)})
+
+
+@bp.patch("/housing-applications/<int:application_id>")
+@api_roles("resident")
+@documented("Change an open application, keeping its queue place when the unit type stays",
+            body="ApplicationChange", answers={200: one("application", "Application")})
+def applications_change(application_id: int):
+    """Change an open application; the queue place is kept unless the unit type changes, which
+    needs "confirm_type_change": true (without it: 422 saying what the change costs)."""
+    data = json_body()
+    confirm = data.get("confirm_type_change", False) if isinstance(data, dict) else False
+    if not isinstance(confirm, bool):
+        raise BadRequest("'confirm_type_change' must be true or false.")
+    app = change_application(db.session, application_id, data, user=g.user, now=utcnow(),
+                             confirm_type_change=confirm)
     return jsonify({"application": application_json(app)})
 
 
@@ -256,7 +290,9 @@ def waitlist_index():
     rows = waitlist(db.session, unit_type=_query_choice("unit_type", UNIT_TYPES), viewer=g.user)
     user_id = query_int("user_id", minimum=1)
     rows = [row for row in rows if user_id is None or row[0].user_id == user_id]
-    return jsonify(page_of(rows, "entries", lambda row: waitlist_entry_json(*row), id_of=lambda row: row[0].id))
+    now, cache = utcnow(), {}
+    return jsonify(page_of(rows, "entries", lambda row: waitlist_entry_json(
+        *row, estimate=estimate_for(db.session, row[0], row[2], now=now, cache=cache)), id_of=lambda row: row[0].id))
 
 
 @bp.post("/waitlist/<int:entry_id>/reorder")

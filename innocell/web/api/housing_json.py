@@ -64,6 +64,7 @@ def offer_json(offer: Offer, tz: ZoneInfo | None = None) -> dict:
         "waitlist_entry_id": offer.waitlist_entry_id,
         "round_id": offer.round_id,
         "responded_at": iso_local(offer.responded_at, tz),
+        "agreed_at": iso_local(offer.agreed_at, tz),
     }
 
 
@@ -78,6 +79,9 @@ def application_json(app: HousingApplication, tz: ZoneInfo | None = None) -> dic
         "term_nights": app.term_nights,
         "occupants": app.occupants,
         "preferred_unit_ids": list(app.preferred_unit_ids or []),
+        "preferred_floor": app.preferred_floor,
+        "kind": app.kind,
+        "change_reason": app.change_reason,
         "reason": app.reason,
         "created_at": iso_local(app.created_at, tz or local_zone()),
         # A transfer request: the dates overlap this lease of the applicant, which an accepted
@@ -88,9 +92,19 @@ def application_json(app: HousingApplication, tz: ZoneInfo | None = None) -> dic
     }
 
 
+def estimate_json(est) -> dict | None:
+    """An estimated wait (allocation.wait_estimate.Estimate) as the API answers it."""
+    if est is None:
+        return None
+    return {"earliest": est.earliest.isoformat() if est.earliest else None,
+            "likely": est.likely.isoformat() if est.likely else None,
+            "latest": est.latest.isoformat() if est.latest else None,
+            "range": est.range_text, "renewal_rate": round(est.rate, 3), "reasoning": est.sentence}
+
+
 def waitlist_entry_json(entry: WaitlistEntry, position: int | None, ahead: int | None,
-                        explanation: str | None = None, tz: ZoneInfo | None = None) -> dict:
-    return {
+                        explanation: str | None = None, tz: ZoneInfo | None = None, estimate=None) -> dict:
+    out = {
         "id": entry.id,
         "unit_type": entry.unit_type,
         "position": position,
@@ -103,6 +117,9 @@ def waitlist_entry_json(entry: WaitlistEntry, position: int | None, ahead: int |
         "explanation": explanation,
         "reason": entry.reason,
     }
+    if estimate is not None:
+        out["estimate"] = estimate_json(estimate)
+    return out
 
 
 def round_json(rnd: AllocationRound | dict) -> dict:
