@@ -68,9 +68,11 @@ AUDITED_MODELS: dict[type, str] = {
     WebhookEndpoint: "webhook_endpoint",
 }
 
-# Recorded as changed, never as a value.
-SECRET_FIELDS = frozenset({"password_hash", "session_token", "token_hash", "secret", "salt"})
+# Recorded as changed under a plain name, never with a value (nor the column's name).
+SECRET_FIELDS = {"password_hash": "password", "token_hash": "token", "secret": "signing secret"}
 REDACTED = "[redacted]"
+# Never recorded: sign-in session keys (rotated at each sign-out), salts.
+DROPPED_FIELDS = frozenset({"session_token", "salt"})
 # Bookkeeping that alone is no change a person made (reminder sent, last sign-in).
 IGNORED_FIELDS = frozenset({"last_login_at", "reminder_sent_at"})
 # Columns whose new value says why the change was made.
@@ -163,6 +165,11 @@ def _value(key: str, value):
     return json_safe(value)
 
 
+def _values(pairs) -> dict:
+    """{field: JSON-safe value} without the dropped fields, secrets under their plain name."""
+    return {SECRET_FIELDS.get(k, k): _value(k, v) for k, v in pairs if k not in DROPPED_FIELDS}
+
+
 def _columns(model) -> list[str]:
     """The model's own table columns (not column_property expressions), by attribute key."""
     mapper = inspect(model)
@@ -198,7 +205,7 @@ def _row(obj_type: str, target_id, kind: str, before, after, reason, who: Acting
     on_behalf = who.on_behalf_of_id
     if on_behalf is None and kind == "created" and who.actor_id and owner_id and owner_id != who.actor_id:
         on_behalf = owner_id  # made for another person (a manager's booking or lease for a resident)
-    return {"actor_id": who.actor_id, "on_behalf_of_id": on_behalf, "action": f"{obj_type}.{kind}"[:60],
+    return {"actor_id": who.actor_id, "on_behalf_of_id": on_behalf, "action": f"{obj_type}:{kind}"[:60],
             "kind": kind, "target_type": obj_type, "target_id": target_id, "reason": reason, "details": {},
             "before": before, "after": after, "request_id": who.request_id, "job": who.job, "created_at": now}
 
@@ -216,7 +223,7 @@ def _from_instance(obj, obj_type: str, new: bool, deleted: bool, who: Acting, no
     keys = _columns(type(obj))
     loaded = state.dict
     if new or deleted:
-        full = {k: _value(k, loaded[k]) for k in keys if k in loaded}
+        full = _values((k, loaded[k]) for k in keys if k in loaded)
         changes = {k: (None, loaded[k]) for k in keys if k in loaded}
         kind = "deleted" if deleted else "created"
         before, after = (full, None) if deleted else (None, full)
@@ -233,13 +240,13 @@ def _from_instance(obj, obj_type: str, new: bool, deleted: bool, who: Acting, no
             if old == value and hist.deleted:
                 continue
             changes[key] = (old, value)
-        if not changes or set(changes) <= IGNORED_FIELDS:
+        if not changes or set(changes) <= IGNORED_FIELDS | DROPPED_FIELDS:
             return None
         kind = _kind(changes)
-        before = {k: _value(k, old) for k, (old, _) in changes.items()}
-        after = {k: _value(k, new_value) for k, (_, new_value) in changes.items()}
+        before = _values((k, old) for k, (old, _) in changes.items())
+        after = _values((k, new_value) for k, (_, new_value) in changes.items())
         reason = _reason(changes)
-        snapshot = {k: _value(k, loaded[k]) for k in keys if k in loaded}
+        snapshot = _values((k, loaded[k]) for k in keys if k in loaded)
     target = _target_id(obj_type, snapshot)
     owner = loaded.get("user_id")
     row = _row(obj_type, target, kind, before, after, reason, who, owner, now)
@@ -292,8 +299,8 @@ def _write(session: Session, rows: list[dict], extras: list[dict]) -> None:
     conn = session.connection()
     table = AuditEvent.__table__
     written = session.info.setdefault(_ROWS, [])
-    for row in rows:
-        new_id = conn.execute(insert(table).returning(table.c.id), row).scalar_one()
+    ids = conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars().all()
+    for new_id, row in zip(ids, rows):
         written.append((new_id, row["target_type"], row["target_id"], row["reason"] is not None))
     webhooks.outbox(conn, rows, extras, now=rows[0]["created_at"])
 
@@ -339,7 +346,10 @@ def _on_orm_execute(state) -> object:
     pick = select(*cols)
     if where is not None:
         pick = pick.where(where)
-    before = {row.id: row._asdict() for row in session.execute(pick.execution_options(autoflush=False))}
+    # Locked (PostgreSQL): a racing statement waits here and then sees only the rows its own
+    # WHERE still matches, so it never records another's change as its own.
+    before = {row.id: row._asdict() for row in session.execute(pick.with_for_update()
+                                                                .execution_options(autoflush=False))}
     result = state.invoke_statement()
     if not before:
         return result
@@ -355,17 +365,17 @@ def _on_orm_execute(state) -> object:
         if new is None:
             if state.is_update:
                 continue
-            full = {k: _value(k, v) for k, v in old.items()}
+            full = _values(old.items())
             rows.append(_row(obj_type, ident, "deleted", full, None, None, who, old.get("user_id"), now))
             extras.append({"changes": {}, "snapshot": full})
             continue
         changes = {k: (old[k], new[k]) for k in keys if old[k] != new[k]}
-        if not changes or set(changes) <= IGNORED_FIELDS:
+        if not changes or set(changes) <= IGNORED_FIELDS | DROPPED_FIELDS:
             continue
-        rows.append(_row(obj_type, ident, _kind(changes), {k: _value(k, o) for k, (o, _) in changes.items()},
-                         {k: _value(k, n) for k, (_, n) in changes.items()}, _reason(changes), who,
+        rows.append(_row(obj_type, ident, _kind(changes), _values((k, o) for k, (o, _) in changes.items()),
+                         _values((k, n) for k, (_, n) in changes.items()), _reason(changes), who,
                          old.get("user_id"), now))
-        extras.append({"changes": changes, "snapshot": {k: _value(k, v) for k, v in new.items()}})
+        extras.append({"changes": changes, "snapshot": _values(new.items())})
     if rows:
         _write(session, rows, extras)
     return result
