@@ -76,6 +76,9 @@ DEFAULTS: dict[str, object] = {
     # Scheduler
     "JOB_INTERVAL_SECONDS": 60,
     "JOB_MISFIRE_GRACE_SECONDS": 300,
+    # Webhooks: attempts per delivery (back-off 1, 2, 4... minutes) and the receiver's timeout
+    "WEBHOOK_MAX_ATTEMPTS": 6,
+    "WEBHOOK_TIMEOUT_SECONDS": 5.0,
     # Paging
     "PAGE_SIZE": 25,
 }

@@ -97,7 +97,10 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     login_manager.init_app(app)
 
     from . import models  # noqa: F401  (register tables)
+    from .services import audit_trail
     from .web import register_web
+
+    audit_trail.install()  # every change of an audited row is recorded in its transaction
 
     register_web(app)
 

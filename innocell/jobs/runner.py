@@ -181,6 +181,13 @@ def job_backup(session: Session, now: datetime, config) -> dict:
     return {"backups made": 1 if made else 0}
 
 
+def job_webhooks(session: Session, now: datetime, config) -> dict:
+    from ..services import webhooks
+
+    return webhooks.deliver_due(session, now, timeout=float(config.get("WEBHOOK_TIMEOUT_SECONDS", 5)),
+                                max_attempts=int(config.get("WEBHOOK_MAX_ATTEMPTS", webhooks.MAX_ATTEMPTS)))
+
+
 def job_mail(session: Session, now: datetime, config) -> dict:
     from ..services import mailer
 
@@ -240,6 +247,8 @@ JOBS: dict[str, Job] = {job.name: job for job in (
     Job("charges", job_charges, "The last finished month is charged (rent per lease-month, fees per booking); "
                                 "recent months get adjustment lines for changes since."),
     Job("backup", job_backup, "A daily copy of an SQLite database into BACKUP_DIR (when set), keeping BACKUP_KEEP."),
+    Job("webhooks", job_webhooks, "Outbox events are posted, signed, to the registered webhook endpoints; "
+                                  "failures are retried with back-off."),
     Job("mail", job_mail, "Outbox notices are emailed (or logged without SMTP_URL)."),
 )}
 
@@ -330,6 +339,7 @@ def run_job(app, name: str, now: datetime, trigger: str = "scheduler", clock: Ca
     `interval_seconds` overrides JOB_INTERVAL_SECONDS for the tick (a manager's "Run now" uses
     1 s, so it runs even when the scheduler has just done this minute's tick)."""
     from ..extensions import db, strict_writes
+    from ..services.audit_trail import acting
 
     if name not in JOBS:
         raise KeyError(f"unknown job {name!r}; known: {', '.join(JOBS)}")
@@ -342,6 +352,8 @@ def run_job(app, name: str, now: datetime, trigger: str = "scheduler", clock: Ca
         # context), closed when the context ends.
         strict = strict_writes.set(bool(config.get("STRICT_WRITES")))
         started = time.perf_counter()
+        audit_token = acting(job=name, at=now)
+        audit_token.__enter__()  # the job is the actor of its changes (and who ran it by hand, if anyone)
         try:
             run_id = _claim(session, name, tick, trigger, clock())
             if run_id is None:
@@ -359,6 +371,7 @@ def run_job(app, name: str, now: datetime, trigger: str = "scheduler", clock: Ca
                      result.status, (time.perf_counter() - started) * 1000, json.dumps(counts, sort_keys=True))
             return result
         finally:
+            audit_token.__exit__(None, None, None)
             strict_writes.reset(strict)
 
 

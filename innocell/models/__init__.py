@@ -30,6 +30,7 @@ from .spaces import (
     SpaceActivePeriod,
     SpaceKind,
 )
+from .webhooks import WEBHOOK_EVENTS, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "ROLES", "ApiToken", "LoginAttempt", "User",
@@ -40,4 +41,5 @@ __all__ = [
     "COMPANY_STATUSES", "LINK_PURPOSES", "AccountLink", "Company", "SiteSetting",
     "BOOKING_STATUSES", "DEFAULT_OPENING_HOURS", "Authorisation", "Blackout", "Booking",
     "RecurringBlackout", "SlotRequest", "Space", "SpaceActivePeriod", "SpaceKind",
+    "WEBHOOK_EVENTS", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint", "WebhookEvent",
 ]

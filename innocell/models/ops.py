@@ -56,19 +56,32 @@ class JobRun(db.Model):
 
 
 class AuditEvent(db.Model):
+    """The audit trail, written once (services.audit_trail): a row per change of an audited
+    row (kind created/changed/cancelled/deleted..., `before`/`after` the changed fields), and a
+    row per explicit action (kind 'action', `details`), in the transaction of the change.
+    `job` names the scheduled job that made it; `request_id` the request (X-Request-Id)."""
+
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_target", "target_type", "target_id"),)
+    __table_args__ = (Index("ix_audit_events_target", "target_type", "target_id"),
+                      Index("ix_audit_events_actor", "actor_id", "created_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    on_behalf_of_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", name="fk_audit_events_on_behalf_of_id"))
     action: Mapped[str] = mapped_column(String(60))
+    kind: Mapped[str] = mapped_column(String(20), default="action", server_default="action", index=True)
     target_type: Mapped[str] = mapped_column(String(40))
     target_id: Mapped[int | None] = mapped_column(Integer)
     reason: Mapped[str | None] = mapped_column(String(500))
     details: Mapped[dict] = mapped_column(JSON, default=dict)
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    job: Mapped[str | None] = mapped_column(String(60))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
-    actor: Mapped[User | None] = relationship()
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
+    on_behalf_of: Mapped[User | None] = relationship(foreign_keys=[on_behalf_of_id])
 
 
 class ReportSnapshot(db.Model):

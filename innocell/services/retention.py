@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from ..allocation.dates import add_months
 from ..models import ApiToken, Booking, Lease, LoginAttempt, Notification, User
 from .audit import record
+from .audit_trail import scrub_person
 from .guard import lock_resource
 from .settings import zone
 from .tx import transaction
@@ -64,6 +65,7 @@ def anonymise(session: Session, user_id: int, *, now: datetime, months: int) -> 
                     .values(subject=REMOVED, body="", link=None).execution_options(synchronize_session=False))
     session.execute(delete(LoginAttempt).where(LoginAttempt.email == old_email))
     session.execute(delete(ApiToken).where(ApiToken.user_id == user_id))
+    scrub_person(session, user_id)  # the audit trail keeps who did what, not their old name
     record(session, actor_id=None, action="user.anonymised", target_type="user", target_id=user_id, now=now,
            reason=f"left the park more than {months} months ago")
     return True

@@ -18,6 +18,7 @@ BLUEPRINT_MODULES = (
     "ledger", "statements",
     "booking_change",
     "housing_residents", "manage_housing_types",
+    "audit", "webhooks",
 )
 
 # The pages ship no script; the only code that may run is an inline event handler listed here,

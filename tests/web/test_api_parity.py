@@ -55,6 +55,10 @@ PARITY = {
     "booking_change.take_suggestion": "PATCH /api/v1/bookings/<int:booking_id>",  # a free time offered after a refusal
     "housing_residents.change": "PATCH /api/v1/housing-applications/<int:application_id>",
     "housing_residents.room_change": "POST /api/v1/leases/<int:lease_id>/room-change",
+    "webhooks.index": "POST /api/v1/webhooks",
+    "webhooks.endpoint": "PATCH /api/v1/webhooks/<int:endpoint_id>",
+    "webhooks.rotate": "PATCH /api/v1/webhooks/<int:endpoint_id>",  # {"rotate_secret": true}
+    "webhooks.delete": "DELETE /api/v1/webhooks/<int:endpoint_id>",
     "series.book_series": "POST /api/v1/bookings",  # with "repeat" and "on_conflict"
     "series.cancel_series": "DELETE /api/v1/bookings/<int:booking_id>",  # with ?scope=
     "ledger.record_payment": "POST /api/v1/payments",

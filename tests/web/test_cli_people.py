@@ -16,7 +16,7 @@ def invoke(app, *args):
 
 
 def events():
-    return db.session.execute(select(AuditEvent).where(AuditEvent.target_type == "user")
+    return db.session.execute(select(AuditEvent).where(AuditEvent.target_type == "user", AuditEvent.kind == "action")
                               .order_by(AuditEvent.id)).scalars().all()
 
 
