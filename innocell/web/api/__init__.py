@@ -68,4 +68,4 @@ def json_body() -> dict:
     return data
 
 
-from . import core, housing, jobs, people, privacy, reports, space_kinds, spaces  # noqa: E402,F401  (routes)
+from . import booking_batches, core, housing, jobs, people, privacy, reports, space_kinds, spaces  # noqa: E402,F401  (routes)
