@@ -14,7 +14,7 @@ from .errors import register_errors, wants_json
 BLUEPRINT_MODULES = (
     "auth", "health", "main", "spaces", "manage_spaces", "manage_kinds", "housing", "manage_housing", "inbox",
     "manage_jobs", "reports", "privacy", "calendar_feed", "account", "admin_people", "admin_companies",
-    "timeline",
+    "timeline", "space_browse",
 )
 
 # The pages ship no script; the only code that may run is an inline event handler listed here,
