@@ -46,7 +46,7 @@ def _link(day: date, view: str, kind: str | None) -> str | None:
     return url_for("timeline.show", date=day.isoformat(), view=view, **({"kind": kind} if kind else {}))
 
 
-@bp.get("/manage/timeline")
+@bp.get("/timeline")
 @roles_required(*STAFF)
 def show():
     day, view, kind = _view_args(request.args)

@@ -59,7 +59,7 @@ def scene(session, make_user, make_space, manager):
 
 def test_staff_see_holders_titles_pending_and_blackouts(client, login, manager, scene):
     login(manager)
-    page = client.get(f"/manage/timeline?date={scene['day'].isoformat()}")
+    page = client.get(f"/timeline?date={scene['day'].isoformat()}")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "Alice Assay" in html and "PCR run" in html and "Bob Builder" in html and "Pitch night" in html
@@ -75,28 +75,28 @@ def test_staff_see_holders_titles_pending_and_blackouts(client, login, manager, 
 def test_kind_filter_and_week_view_and_navigation(client, login, manager, scene):
     login(manager)
     day = scene["day"]
-    html = client.get(f"/manage/timeline?date={day.isoformat()}&kind=event_space").get_data(as_text=True)
+    html = client.get(f"/timeline?date={day.isoformat()}&kind=event_space").get_data(as_text=True)
     assert 'data-space="EV-01"' in html and 'data-space="WL-01"' not in html and "Alice Assay" not in html
-    week = client.get(f"/manage/timeline?date={day.isoformat()}&view=week").get_data(as_text=True)
+    week = client.get(f"/timeline?date={day.isoformat()}&view=week").get_data(as_text=True)
     monday = day - timedelta(days=day.weekday())
     assert f"Week of {monday:%d %B %Y}" in week and "Alice Assay" in week
     assert week.count('class="tl-day"') == 7
     assert f"date={(day + timedelta(days=7)).isoformat()}&amp;view=week" in week
-    day_page = client.get(f"/manage/timeline?date={day.isoformat()}").get_data(as_text=True)
+    day_page = client.get(f"/timeline?date={day.isoformat()}").get_data(as_text=True)
     assert f"date={(day - timedelta(days=1)).isoformat()}&amp;view=day" in day_page
     # Whatever the date says, the page answers (today's view for nonsense).
     for raw in ("not-a-date", "1999-12-31", "2199-12-31", "9999-01-01"):
         for view in ("day", "week", "month"):
-            assert client.get(f"/manage/timeline?date={raw}&view={view}&kind=nope").status_code == 200
+            assert client.get(f"/timeline?date={raw}&view={view}&kind=nope").status_code == 200
 
 
 def test_residents_never_see_the_timeline_finance_only_reads(client, login, make_user, scene):
     login(scene["alice"])
-    assert client.get("/manage/timeline").status_code == 403
+    assert client.get("/timeline").status_code == 403
     assert client.post(f"/manage/timeline/bookings/{scene['pending'].id}/approve").status_code == 403
     client.post("/logout")
     login(make_user("finance"))
-    html = client.get(f"/manage/timeline?date={scene['day'].isoformat()}").get_data(as_text=True)
+    html = client.get(f"/timeline?date={scene['day'].isoformat()}").get_data(as_text=True)
     assert "Bob Builder" in html and 'data-testid="approve"' not in html
     assert client.post(f"/manage/timeline/bookings/{scene['pending'].id}/approve").status_code == 403
     db.session.expire_all()
@@ -158,7 +158,7 @@ def test_the_timeline_reads_a_bounded_number_of_statements(client, login, manage
         session.commit()
 
     login(manager)
-    path = f"/manage/timeline?date={day.isoformat()}"
+    path = f"/timeline?date={day.isoformat()}"
     add_spaces(2)
     small = _statements(client, path)
     add_spaces(18)
