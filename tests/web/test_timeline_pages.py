@@ -227,3 +227,18 @@ def test_bulk_api_approves_and_refuses_all_or_nothing(api, manager, scene, sessi
         assert answer.status_code == 400 and answer.get_json()["error"] == "bad_request"
     resident = api(scene["alice"])
     assert resident.post("/api/v1/bookings/approve", json={"ids": [third.id]}).status_code == 403
+
+
+def test_overlapping_bookings_of_a_shared_space_stack_in_lanes(client, login, manager, make_space, make_user, session):
+    from innocell.services.bookings.timeline import timeline
+    from tests.web.space_times import HK
+
+    day = next_tuesday()
+    shared = make_space("SH-01", capacity=3)
+    for name, (start, end) in zip(("Ann", "Ben", "Cat"), (("09:00", "11:00"), ("10:00", "12:00"), ("11:00", "13:00"))):
+        book(session, make_user(name=name), shared, day, start, end)
+    cell = timeline(session, first_day=day, days=1, tz=HK).rows[0].cells[0]
+    assert [(b.holder, b.lane, b.lanes) for b in cell] == [("Ann", 0, 2), ("Ben", 1, 2), ("Cat", 0, 2)]
+    login(manager)
+    html = client.get(f"/timeline?date={day.isoformat()}").get_data(as_text=True)
+    assert html.count("height: 50.0%") == 3

@@ -7,7 +7,7 @@ the window across them (with the holders' names), one for one-off blackouts and 
 ones. Nothing is loaded lazily per row."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -35,6 +35,22 @@ class Bar:
     holder: str = ""
     holder_company: str = ""
     reason: str = ""
+    lane: int = 0  # overlapping bookings (a space of capacity > 1) stack in lanes
+    lanes: int = 1
+
+
+def _stacked(bars: list[Bar]) -> list[Bar]:
+    """Give overlapping bars of one cell their own lanes (greedy, in start order)."""
+    ends: list[datetime] = []
+    placed = []
+    for bar in sorted(bars, key=lambda b: (b.start, b.end)):
+        lane = next((i for i, end in enumerate(ends) if end <= bar.start), len(ends))
+        if lane == len(ends):
+            ends.append(bar.end)
+        else:
+            ends[lane] = bar.end
+        placed.append(replace(bar, lane=lane))
+    return [replace(bar, lanes=len(ends)) for bar in placed]
 
 
 @dataclass
@@ -138,6 +154,8 @@ def timeline(session: Session, *, first_day: date, days: int, tz: ZoneInfo, kind
         for s, e in weekly_windows([WeeklyWindow(rule.weekday, rule.start_time, rule.end_time, rule.valid_from,
                                                  rule.valid_until)], start, end, tz):
             windows.append((rule.space_id, s, e, rule.reason or "weekly closure"))
+    for row in rows.values():
+        row.cells = [_stacked(cell) for cell in row.cells]
     for space_id, s, e, reason in windows:
         for index, left, width in _place(s, e, day_list, first, last, tz):
             rows[space_id].cells[index].append(Bar(left, width, s, e, "blackout", reason=reason))
