@@ -23,6 +23,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from . import select_choices
 from .fields import DateField, DateTimeLocalField
+from .space_attributes import AttributeFields
 
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -162,7 +163,7 @@ class RejectForm(FlaskForm):
     reason = StringField("Reason", validators=[DataRequired(message="Tell the resident why."), Length(max=300)])
 
 
-class SpaceForm(FlaskForm):
+class SpaceForm(AttributeFields, FlaskForm):
     code = StringField("Code", validators=[DataRequired(), Length(max=40)], description="Short and unique, e.g. WL-04.")
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     kind = SelectField("Kind", validators=[DataRequired(message="Choose the kind of space.")],
@@ -234,6 +235,7 @@ class SpaceForm(FlaskForm):
             "closed_on_holidays": bool(self.closed_on_holidays.data),
             "late_cancel_hours": self.late_cancel_hours.data or 0,
             "late_cancel_fee": str(self.late_cancel_fee.data or 0),
+            **self.attribute_data(),
         }
 
 

@@ -91,6 +91,11 @@ class Space(db.Model):
     # (recorded on the booking with the fee below); 0: no late-cancellation window.
     late_cancel_hours: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     late_cancel_fee: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("0"), server_default="0")
+    # What a resident searches by (services/space_attributes.py): equipment tags, seats, floor, a photo.
+    equipment: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    seats: Mapped[int | None] = mapped_column(Integer)
+    floor: Mapped[str | None] = mapped_column(String(20))
+    photo_url: Mapped[str | None] = mapped_column(String(500))
 
 
 class Blackout(db.Model):

@@ -23,6 +23,7 @@ from .guard import lock_resource
 from .settings import setting, zone
 from .tx import transaction
 from . import fields
+from . import space_attributes as attributes
 
 
 def list_spaces(session: Session, *, kind: str | None = None, include_inactive: bool = False) -> list[Space]:
@@ -76,7 +77,8 @@ _INT_FIELDS = {
 _MONEY_FIELDS = {"hourly_rate": "The hourly rate", "late_cancel_fee": "The late-cancellation fee"}
 _BOOL_FIELDS = ("requires_approval", "active", "requires_authorisation", "requires_checkin", "closed_on_holidays")
 _TEXT_FIELDS = {"code": (40, True), "name": (200, True), "kind": (40, True), "description": (5000, False)}
-EDITABLE = set(_INT_FIELDS) | set(_BOOL_FIELDS) | set(_TEXT_FIELDS) | set(_MONEY_FIELDS) | {"opening_hours"}
+EDITABLE = set(_INT_FIELDS) | set(_BOOL_FIELDS) | set(_TEXT_FIELDS) | set(_MONEY_FIELDS) | {"opening_hours"} \
+    | set(attributes.FIELDS)
 
 
 def _clean(data: dict, base: dict) -> tuple[dict, list[dict]]:
@@ -92,6 +94,13 @@ def _clean(data: dict, base: dict) -> tuple[dict, list[dict]]:
             if field in ("id",):
                 continue
             bad(field, f"'{field}' is not a field of a space.")
+            continue
+        if field in attributes.FIELDS:  # equipment, seats, floor, photo_url
+            value, problem = attributes.clean_attribute(field, value)
+            if problem:
+                bad(field, problem)
+            else:
+                values[field] = value
             continue
         if field in _TEXT_FIELDS:
             limit, required = _TEXT_FIELDS[field]
@@ -172,7 +181,7 @@ def _defaults() -> dict:
         "max_days_ahead": int(setting("BOOKING_HORIZON_DAYS")), "hourly_rate": Decimal("0"),
         "requires_approval": False, "active": True, "requires_authorisation": False,
         "requires_checkin": False, "closed_on_holidays": False, "late_cancel_hours": 0,
-        "late_cancel_fee": Decimal("0"),
+        "late_cancel_fee": Decimal("0"), **copy.deepcopy(attributes.DEFAULTS),
     }
 
 

@@ -19,6 +19,7 @@ BLUEPRINT_MODULES = (
     "booking_change",
     "housing_residents", "manage_housing_types",
     "audit", "webhooks",
+    "timeline", "space_browse",
 )
 
 # The pages ship no script; the only code that may run is an inline event handler listed here,

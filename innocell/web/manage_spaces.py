@@ -29,6 +29,7 @@ from ..services import blackouts as blackout_service
 from ..services import bookings as booking_service
 from ..services import space_kinds as space_kind_service
 from ..services import spaces as space_service
+from ..services.bookings.decisions import queue_context
 from ..timeutil import local_zone, to_local, utcnow
 from .access import MANAGERS, principal, roles_required
 from .paging import Page, page_number, page_size
@@ -313,8 +314,9 @@ def revoke_authorisation(authorisation_id: int):
 @roles_required(*MANAGERS)
 def approvals():
     page = _sliced(booking_service.pending_bookings(db.session))
+    context = queue_context(db.session, page.items, now=utcnow(), tz=local_zone())  # around it, holder's history
     return render_template("manage_spaces/approvals.html", items=page.items, page=page, approve_form=ConfirmForm(),
-                           page_url=lambda n: url_for("manage_spaces.approvals", page=n))
+                           page_url=lambda n: url_for("manage_spaces.approvals", page=n), context=context)
 
 
 @bp.post("/manage/bookings/<int:booking_id>/approve")

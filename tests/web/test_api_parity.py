@@ -59,6 +59,8 @@ PARITY = {
     "webhooks.endpoint": "PATCH /api/v1/webhooks/<int:endpoint_id>",
     "webhooks.rotate": "PATCH /api/v1/webhooks/<int:endpoint_id>",  # {"rotate_secret": true}
     "webhooks.delete": "DELETE /api/v1/webhooks/<int:endpoint_id>",
+    "timeline.approve": "POST /api/v1/bookings/<int:booking_id>/approve",
+    "timeline.decide_requests": "POST /api/v1/bookings/approve",  # or /reject, {"ids": [...]}
     "series.book_series": "POST /api/v1/bookings",  # with "repeat" and "on_conflict"
     "series.cancel_series": "DELETE /api/v1/bookings/<int:booking_id>",  # with ?scope=
     "ledger.record_payment": "POST /api/v1/payments",

@@ -39,11 +39,13 @@ API_FIELDS = (
     "unit_type", "move_in", "term_months", "term_nights", "preferred_unit_ids", "monthly_rent", "commit", "floor",
     "occupancy", "status", "weekday", "start_time", "end_time", "valid_from", "valid_until", "expires_at", "on",
     "role", "company", "priority_tier", "key", "label", "scope", "entry_ids", "order",
+    "ids", "equipment", "seats", "photo_url",
 )
 QUERY_KEYS = (
     "start", "end", "from", "to", "group", "kind", "status", "space_id", "unit_type", "available_from",
     "available_to", "page", "limit", "offset", "floor", "week", "month", "date", "q", "role", "active", "job",
     "unit", "space", "tab", "period", "next", "title", "new", "unread", "scope", "cursor",
+    "view", "min_seats", "equipment",
 )
 
 HOSTILE_TEXT = st.sampled_from([

@@ -98,7 +98,8 @@ COMPONENTS: dict[str, dict] = {
                   "slot_minutes": INT, "min_minutes": INT, "max_minutes": INT, "buffer_minutes": INT,
                   "max_days_ahead": INT, "hourly_rate": NUM, "requires_approval": BOOL, "active": BOOL,
                   "description": STR, "requires_authorisation": BOOL, "requires_checkin": BOOL,
-                  "closed_on_holidays": BOOL, "late_cancel_hours": INT, "late_cancel_fee": null(NUM)},
+                  "closed_on_holidays": BOOL, "late_cancel_hours": INT, "late_cancel_fee": null(NUM),
+                  "equipment": array(STR), "seats": null(INT), "floor": null(STR), "photo_url": null(STR)},
                  ["id", "code", "name", "kind", "capacity", "opening_hours", "slot_minutes", "min_minutes",
                   "max_minutes", "buffer_minutes", "max_days_ahead", "hourly_rate", "requires_approval", "active"]),
     "SpaceKind": obj({"id": INT, "key": STR, "label": STR, "quota_hours": NUM, "simultaneous": null(INT)},
@@ -196,7 +197,7 @@ BODIES: dict[str, dict] = {
     "SpaceFields": obj({"code": ANY, "name": ANY, "kind": ANY, "capacity": ANY, "opening_hours": ANY,
                         "slot_minutes": ANY, "min_minutes": ANY, "max_minutes": ANY, "buffer_minutes": ANY,
                         "max_days_ahead": ANY, "hourly_rate": ANY, "requires_approval": ANY, "active": ANY,
-                        "confirm": ANY},
+                        "equipment": ANY, "seats": ANY, "floor": ANY, "photo_url": ANY, "confirm": ANY},
                        description="A Space's fields (see Space); a value the space cannot take is a 422 naming "
                                    "the field. On a change, `confirm: true` cancels the bookings it breaks."),
     "SpaceKindFields": obj({"key": ANY, "label": ANY, "quota_hours": ANY, "simultaneous": ANY},

@@ -49,6 +49,11 @@ def space_json(space) -> dict:
         "closed_on_holidays": bool(space.closed_on_holidays),
         "late_cancel_hours": space.late_cancel_hours or 0,
         "late_cancel_fee": _number(space.late_cancel_fee),
+        # What it has (residents filter by these):
+        "equipment": list(space.equipment or []),
+        "seats": space.seats,
+        "floor": space.floor,
+        "photo_url": space.photo_url,
     }
 
 

@@ -1,0 +1,58 @@
+"""Form fields for what a space has (equipment, seats, floor, photo URL): the manager's space
+form includes `AttributeFields`; residents filter the spaces with `SpaceFilterForm`."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, SelectField, SelectMultipleField, StringField, widgets
+from wtforms.validators import Length, NumberRange, Optional
+
+from ..services.space_attributes import parse_tags
+
+
+class TagsField(StringField):
+    """Tags typed as comma-separated text; shows a stored list the same way."""
+
+    def _value(self):
+        if isinstance(self.data, (list, tuple)):
+            return ", ".join(self.data)
+        return super()._value()
+
+
+class AttributeFields:
+    """Mixed into SpaceForm (WTForms collects fields from mixins)."""
+
+    equipment = TagsField("Equipment", validators=[Length(max=2000)],
+                          description="Comma-separated, e.g. fume hood, PCR, projector. Residents filter by these.")
+    seats = IntegerField("Seats", validators=[Optional(), NumberRange(min=0, max=10000)])
+    floor = StringField("Floor", validators=[Optional(), Length(max=20)], description="e.g. G, 1, 2, B1.")
+    photo_url = StringField("Photo URL", validators=[Optional(), Length(max=500)],
+                            description="Optional: a picture of the space (https://… or /static/…).")
+
+    def attribute_data(self) -> dict:
+        tags = self.equipment.data
+        return {
+            "equipment": tags if isinstance(tags, list) else parse_tags(tags or ""),
+            "seats": self.seats.data,
+            "floor": (self.floor.data or "").strip() or None,
+            "photo_url": (self.photo_url.data or "").strip() or None,
+        }
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+    def pre_validate(self, form):  # an unknown tag simply matches nothing
+        return None
+
+
+class SpaceFilterForm(FlaskForm):
+    """GET filter of the spaces list: kind, equipment (all ticked), minimum seats, floor."""
+
+    class Meta:
+        csrf = False
+
+    kind = SelectField("Kind", validators=[Optional()])
+    equipment = MultiCheckboxField("Has all of", validators=[Optional()])
+    min_seats = IntegerField("At least seats", validators=[Optional(), NumberRange(min=0, max=10000)])
+    floor = SelectField("Floor", validators=[Optional()])
