@@ -36,7 +36,7 @@ def _csp_hash(source: str) -> str:
 
 CONTENT_SECURITY_POLICY = (
     f"default-src 'none'; script-src 'unsafe-hashes' {' '.join(map(_csp_hash, INLINE_HANDLERS))}; "
-    "style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data:; font-src 'self'; "
+    "style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data:; font-src 'self'; manifest-src 'self'; "
     "form-action 'self'; frame-ancestors 'self'; base-uri 'none'; object-src 'none'"
 )
 

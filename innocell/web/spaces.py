@@ -108,6 +108,14 @@ def _week_start(raw: str | None, today: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+def _chosen_day(raw: str | None) -> date | None:
+    """The day shown on a phone (`?day=`); anything that is not a date in range is ignored."""
+    try:
+        return parse_date(raw) if raw else None
+    except ValueError:
+        return None
+
+
 @bp.get("/spaces/<int:space_id>")
 @roles_required(*BOOKERS)
 def space(space_id: int):
@@ -116,14 +124,19 @@ def space(space_id: int):
     tz = local_zone()
     item = space_service.get_space(db.session, space_id)
     today = to_local(now, tz).date()
-    week_start = _week_start(request.args.get("week"), today)
+    day = _chosen_day(request.args.get("day"))
+    week_start = _week_start(day.isoformat() if day else request.args.get("week"), today)
+    if day is None:  # phones show one day: today in this week, else the week's first day
+        day = today if week_start <= today < week_start + timedelta(days=7) else week_start
     week = booking_service.week_view(db.session, space_id, week_start=week_start, user=user, now=now, tz=tz)
     hours = [(WEEKDAY_NAMES[i], (item.opening_hours or {}).get(key, [])) for i, key in enumerate(WEEKDAY_KEYS)]
     _, recurring = blackout_service.list_blackouts(db.session, space_id, now=now)
     return render_template("spaces/space.html", space=item, week=week, week_start=week_start,
                            prev_week=week_start - timedelta(days=7), next_week=week_start + timedelta(days=7),
                            this_week=today - timedelta(days=today.weekday()), today=today, hours=hours,
-                           facts=space_facts(item), recurring=recurring, weekday_names=WEEKDAY_NAMES)
+                           facts=space_facts(item), recurring=recurring, weekday_names=WEEKDAY_NAMES,
+                           day=day, day_index=(day - week_start).days,
+                           prev_day=day - timedelta(days=1), next_day=day + timedelta(days=1))
 
 
 # ---------------------------------------------------------------- the booking form
