@@ -27,15 +27,21 @@ from tests.conftest import FIXED_NOW  # noqa: E402  (the served demo runs on the
 TODAY = FIXED_NOW.date()
 NEXT_MONDAY = (TODAY + timedelta(days=7 - TODAY.weekday())).isoformat()  # a week with bookings ahead
 
-# (file name, role or None, path)
+SIZES = {"desk": {"width": 1280, "height": 860}, "phone": {"width": 390, "height": 844}}
+
+# (file name, role or None, path, size)
 SHOTS = (
-    ("login", None, "/login"),
-    ("resident-home", "resident", "/home"),
-    ("space-week", "resident", f"/spaces/1?week={NEXT_MONDAY}"),
-    ("manager-home", "manager", "/home"),
-    ("housing", "manager", "/manage/housing"),
-    ("reports", "finance", "/reports"),
-    ("people", "admin", "/admin/people"),
+    ("login", None, "/login", "desk"),
+    ("resident-home", "resident", "/home", "desk"),
+    ("space-week", "resident", f"/spaces/1?week={NEXT_MONDAY}", "desk"),
+    ("manager-home", "manager", "/home", "desk"),
+    ("timeline", "manager", f"/timeline?date={NEXT_MONDAY}", "desk"),
+    ("housing", "manager", "/manage/housing", "desk"),
+    ("reports", "finance", "/reports", "desk"),
+    ("ledger", "finance", "/finance/charges", "desk"),
+    ("people", "admin", "/admin/people", "desk"),
+    ("phone-space-day", "resident", f"/spaces/1?day={NEXT_MONDAY}", "phone"),
+    ("phone-bookings", "resident", "/bookings", "phone"),
 )
 
 
@@ -67,15 +73,15 @@ def main() -> int:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
                                                      args=["--no-sandbox", "--disable-dev-shm-usage"])
                 contexts = {}
-                for name, role, path in SHOTS:
-                    if role not in contexts:
-                        context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="en-GB",
+                for name, role, path, size in SHOTS:
+                    if (role, size) not in contexts:
+                        context = browser.new_context(viewport=SIZES[size], locale="en-GB", is_mobile=size == "phone",
                                                       timezone_id="Asia/Hong_Kong", device_scale_factor=1)
                         page = context.new_page()
                         if role is not None:
                             sign_in(page, base, *logins[role])
-                        contexts[role] = page
-                    page = contexts[role]
+                        contexts[role, size] = page
+                    page = contexts[role, size]
                     response = page.goto(base + path)
                     page.wait_for_load_state("networkidle")
                     status = response.status if response else 0
