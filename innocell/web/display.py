@@ -47,7 +47,7 @@ def _localised(moment, fmt: str, locale) -> str:
     if "%Y-%m-%d" in fmt or "%Y-%m-%dT" in fmt:
         return moment.strftime(fmt)  # machine formats (input values, ISO days) stay as they are
     skeleton = ("y" if "%Y" in fmt else "") + ("MMMd" if "%b" in fmt or "%d" in fmt else "") + \
-        ("EEE" if "%a" in fmt else "")
+        ("EEEE" if "%A" in fmt else "EEE" if "%a" in fmt else "")
     day = format_skeleton(skeleton, moment, locale=locale) if skeleton else ""
     clock = moment.strftime("%H:%M:%S" if "%S" in fmt else "%H:%M") if "%H" in fmt else ""
     return " ".join(part for part in (day, clock) if part)
@@ -61,6 +61,14 @@ def local_time(value, fmt: str = "%a %d %b %Y %H:%M") -> str:
     moment = to_local(instant, local_zone())
     locale = _locale()
     return _localised(moment, fmt, locale) if locale is not None else moment.strftime(fmt)
+
+
+def day_format(value, fmt: str) -> str:
+    """A day (or a local datetime) by a strftime format in English, the locale's way otherwise."""
+    if value is None or value == "":
+        return ""
+    locale = _locale()
+    return _localised(value, fmt, locale) if locale is not None else value.strftime(fmt)
 
 
 def input_time(value) -> str:
@@ -94,6 +102,24 @@ def moment_text(value) -> str:
     if locale is not None:
         return _localised(local, "%d %b %Y %H:%M", locale)
     return f"{local.day} {local:%b %Y, %H:%M}"
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogue; translated where it is shown."""
+    return message
+
+
+# Statuses shown on the resident's pages: the stored value, read in the reader's language.
+STATUSES = {value: value for value in (
+    N_("pending"), N_("confirmed"), N_("cancelled"), N_("waiting"), N_("booked"), N_("expired"),
+    N_("active"), N_("ending"), N_("ended"), N_("terminated"), N_("submitted"), N_("offered"),
+    N_("waitlisted"), N_("housed"), N_("withdrawn"), N_("removed"), N_("open"), N_("accepted"),
+    N_("declined"))}
+
+
+def status_text(value) -> str:
+    """A status as the reader reads it ('confirmed' / '已確認'); unknown values as they are."""
+    return gettext(value) if value in STATUSES else ("" if value is None else str(value))
 
 
 def term_text(months: int | None, nights: int | None) -> str:
@@ -171,7 +197,7 @@ def endpoint_exists(name: str) -> bool:
     return name in current_app.view_functions
 
 
-FILTERS = {"local": local_time, "money": money, "dmy": day_text, "moment": moment_text,
+FILTERS = {"local": local_time, "dayf": day_format, "status_text": status_text, "money": money, "dmy": day_text, "moment": moment_text,
            "report_value": report_value, "signed": signed}
 GLOBALS = {"kind_label": kind_label, "unit_type_label": unit_type_label, "term_text": term_text,
            "iso_local": input_time, "fmt_local": local_time, "hours_label": hours_label,
