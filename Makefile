@@ -54,7 +54,7 @@ mutate: install-dev
 # when it starts).
 translations: install-dev
 	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k N_ --no-location --sort-output -o translations/messages.pot .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations -w 100 --no-location --no-fuzzy-matching
+	$(BIN)/pybabel update -i translations/messages.pot -d translations -w 100 --ignore-obsolete --no-fuzzy-matching
 	$(BIN)/pybabel compile -d translations --statistics
 
 clean:

@@ -114,6 +114,7 @@ def test_switch_remembers_an_anonymous_visitor_in_a_cookie(client):
     assert "lang=zh_Hant_HK" in response.headers["Set-Cookie"]
     page = client.get("/login").get_data(as_text=True)
     assert '<html lang="zh-Hant-HK">' in page and "登入 InnoCell" in page and "忘記密碼？" in page
+    assert "在此裝置保持登入" in page  # the form's labels too
 
 
 def test_switch_refuses_unknown_languages_and_foreign_return_addresses(client):
