@@ -5,6 +5,7 @@ The choice, in order: the signed-in person's saved language; else the `lang` coo
 anonymous visitor set with the switch; else the browser's Accept-Language; else English."""
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -61,10 +62,13 @@ def compile_catalogues(directory: Path) -> None:
             continue
         with po_path.open("rb") as handle:
             catalog = read_po(handle, locale=po_path.parent.parent.name)
-        fd, tmp = tempfile.mkstemp(dir=po_path.parent, suffix=".tmp")
-        with os.fdopen(fd, "wb") as out:
-            write_mo(out, catalog, use_fuzzy=False)
-        os.replace(tmp, mo_path)
+        try:
+            fd, tmp = tempfile.mkstemp(dir=po_path.parent, suffix=".tmp")
+            with os.fdopen(fd, "wb") as out:
+                write_mo(out, catalog, use_fuzzy=False)
+            os.replace(tmp, mo_path)
+        except OSError as exc:  # a read-only install: `make translations` must have built it
+            logging.getLogger(__name__).warning("could not compile %s: %s", po_path, exc)
 
 
 def install(app: Flask, translations: Path) -> None:

@@ -4,6 +4,7 @@ that locale, the footer's switch remembers the choice per person or per browser,
 keep their English column keys."""
 from __future__ import annotations
 
+import os
 import re
 from datetime import timedelta
 from decimal import Decimal
@@ -145,3 +146,22 @@ def test_csv_exports_keep_english_column_keys_in_chinese(client, session, make_u
     header = english.get_data(as_text=True).splitlines()[0]
     assert chinese.get_data(as_text=True).splitlines()[0] == header
     assert re.match(r"^\ufeff?group,group_label,", header)
+
+
+def test_a_changed_catalogue_is_compiled_again_at_start(tmp_path):
+    from babel.support import Translations
+
+    from innocell.web.language import compile_catalogues
+
+    folder = tmp_path / "zh_Hant_HK" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    po = folder / "messages.po"
+    header = 'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n\n'
+    po.write_text(header + 'msgid "Home"\nmsgstr "主頁"\n', encoding="utf-8")
+    compile_catalogues(tmp_path)
+    assert Translations.load(str(tmp_path), ["zh_Hant_HK"]).gettext("Home") == "主頁"
+    po.write_text(header + 'msgid "Home"\nmsgstr "首頁"\n', encoding="utf-8")
+    mo = folder / "messages.mo"
+    os.utime(po, (mo.stat().st_mtime + 5, mo.stat().st_mtime + 5))  # the .po edited after the build
+    compile_catalogues(tmp_path)
+    assert Translations.load(str(tmp_path), ["zh_Hant_HK"]).gettext("Home") == "首頁"
