@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export HOST PORT
 
-.PHONY: run test test-future install install-dev bench mutate clean
+.PHONY: run test test-future install install-dev bench mutate clean translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,15 @@ mutate: install-dev
 		> mutants.log 2>&1 || { tail -c 3000 mutants.log; exit 1; }; \
 	echo "mutmut ran in $$(( $$(date +%s) - start )) s (log: mutants.log)"
 	$(BIN)/python tests/mutation/report.py
+
+# After marking a string with _() in a template or innocell/: extract every marked string, add
+# the new ones to each language's .po (translate them there: tests/web/test_languages.py fails
+# while one is missing), and compile the .mo the app reads (the app also compiles a stale .mo
+# when it starts).
+translations: install-dev
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k N_ --no-location --sort-output -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations -w 100 --ignore-obsolete --no-fuzzy-matching
+	$(BIN)/pybabel compile -d translations --statistics
 
 clean:
 	rm -rf $(VENV) .pytest_cache instance/innocell.db* mutants mutants.log

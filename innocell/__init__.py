@@ -102,6 +102,9 @@ def create_app(config_overrides: dict | None = None) -> Flask:
 
     audit_trail.install()  # every change of an audited row is recorded in its transaction
 
+    from .web import language
+
+    language.install(app, ROOT / "translations")  # Flask-Babel: English and Traditional Chinese (HK)
     register_web(app)
 
     from .cli import register_cli

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
@@ -8,9 +9,9 @@ from ..services.passwords import MIN_LENGTH, password_problem
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=255)])
-    password = PasswordField("Password", validators=[DataRequired()])
-    remember = BooleanField("Keep me signed in on this device")
+    email = EmailField(lazy_gettext("Email"), validators=[DataRequired(), Length(max=255)])
+    password = PasswordField(lazy_gettext("Password"), validators=[DataRequired()])
+    remember = BooleanField(lazy_gettext("Keep me signed in on this device"))
     next = HiddenField()
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import date, time, timedelta
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -98,23 +99,23 @@ class FindSpaceForm(FlaskForm):
     class Meta:
         csrf = False
 
-    kind = SelectField("Kind of space", validators=[DataRequired()])
-    date = DateField("Date", validators=[InputRequired(message="Choose a date.")])
-    start = TimeField("Start time", validators=[InputRequired(message="Choose a start time.")])
-    length = SelectField("Length", coerce=int, choices=select_choices(LENGTH_CHOICES), default=60)
+    kind = SelectField(lazy_gettext("Kind of space"), validators=[DataRequired()])
+    date = DateField(lazy_gettext("Date"), validators=[InputRequired(message="Choose a date.")])
+    start = TimeField(lazy_gettext("Start time"), validators=[InputRequired(message="Choose a start time.")])
+    length = SelectField(lazy_gettext("Length"), coerce=int, choices=select_choices(LENGTH_CHOICES), default=60)
 
 
 class BookingForm(FlaskForm):
-    date = DateField("Date", validators=[InputRequired(message="Choose a date.")])
-    start = TimeField("Start", validators=[InputRequired(message="Choose a start time.")])
-    end = TimeField("End", validators=[Optional()])
-    length = SelectField("or length", coerce=lambda v: int(v) if v not in (None, "", "None") else None,
+    date = DateField(lazy_gettext("Date"), validators=[InputRequired(message="Choose a date.")])
+    start = TimeField(lazy_gettext("Start"), validators=[InputRequired(message="Choose a start time.")])
+    end = TimeField(lazy_gettext("End"), validators=[Optional()])
+    length = SelectField(lazy_gettext("or length"), coerce=lambda v: int(v) if v not in (None, "", "None") else None,
                          choices=select_choices([("", "use the end time")] + LENGTH_CHOICES), validators=[Optional()])
-    title = StringField("Title", validators=[Length(max=200)],
-                        description="What it is for, shown to the managers (optional).")
-    repeat_weeks = IntegerField("Repeat weekly", validators=[Optional(), NumberRange(min=1, max=26,
+    title = StringField(lazy_gettext("Title"), validators=[Length(max=200)],
+                        description=lazy_gettext("What it is for, shown to the managers (optional)."))
+    repeat_weeks = IntegerField(lazy_gettext("Repeat weekly"), validators=[Optional(), NumberRange(min=1, max=26,
                                 message="Repeat between 1 and 26 weeks, or leave it empty.")],
-                                description="Number of weeks in all, including the first; empty for a single booking.")
+                                description=lazy_gettext("Number of weeks in all, including the first; empty for a single booking."))
     # Managers only (the view fills the choices): book on behalf of this resident.
     for_user = SelectField("Book for", coerce=lambda v: int(v) if v not in (None, "", "None") else None,
                            choices=[], validators=[Optional()], description="Leave empty to book for yourself.")

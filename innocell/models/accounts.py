@@ -51,6 +51,8 @@ class User(UserMixin, db.Model):
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set when the retention job replaced the person's name and contacts (services/retention.py).
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The language the person reads the pages in ('en', 'zh_Hant_HK'); None: the browser's choice.
+    language: Mapped[str | None] = mapped_column(String(20))
 
     company_record: Mapped[Company | None] = relationship(Company)
 

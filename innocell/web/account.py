@@ -4,6 +4,7 @@ signing in: forgotten password, choose a password (reset or invitation), confirm
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required, login_user
 
 from ..extensions import db
@@ -82,7 +83,7 @@ def notifications():
     if not form.validate_on_submit():
         return _page(422, notices=form)
     notification_service.set_email_reminders(db.session, user_id=_me().id, on=form.email_reminders.data == "1")
-    flash("Your notification preferences are saved.", "success")
+    flash(gettext("Your notification preferences are saved."), "success")
     return redirect(url_for("account.index"))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db
@@ -45,7 +46,7 @@ def login():
             form.password.errors.append(exc.message)
             return render_template("auth/login.html", form=form), 429, {"Retry-After": str(exc.retry_after)}
         if user is None:
-            form.password.errors.append("Wrong email or password.")
+            form.password.errors.append(gettext("Wrong email or password."))
             return render_template("auth/login.html", form=form), 200
         session.clear()
         login_user(user, remember=form.remember.data)
@@ -61,7 +62,7 @@ def logout():
     revoked = sign_out(db.session, current_user._get_current_object(), now=utcnow(), revoke_api_tokens=revoke)
     logout_user()
     session.clear()
-    flash("You are signed out.", "info")
+    flash(gettext("You are signed out."), "info")
     if revoke:
         flash(f"{revoked} API token{'' if revoked == 1 else 's'} revoked.", "info")
     return redirect(url_for("auth.login"))

@@ -1,12 +1,18 @@
 """How values read on a page, in one place, registered as Jinja filters and globals: times in
 INNOCELL_TIMEZONE, days as people write them, money, report figures, labels of kinds and
-unit types. Views import the same functions for their flash messages."""
+unit types. Views import the same functions for their flash messages.
+
+In English they read as they always have; in another chosen language (web/language.py) days,
+times and money go through Babel in that locale (e.g. '2026年12月1日 週二 10:00', 'HK$1,234.50')."""
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
-from flask import Flask, current_app, g
+from babel.dates import format_skeleton
+from babel.numbers import format_currency, format_decimal
+from flask import Flask, current_app, g, has_request_context
+from flask_babel import get_locale, gettext, ngettext
 
 from ..extensions import db
 from ..forms.housing import unit_type_label
@@ -27,10 +33,42 @@ def as_instant(value) -> datetime | None:
     return parse_instant(str(value), local_zone())
 
 
+def _locale():
+    """The reader's Babel locale when it is not English (English keeps its own formats)."""
+    if not has_request_context():
+        return None
+    locale = get_locale()
+    return None if locale is None or locale.language == "en" else locale
+
+
+def _localised(moment, fmt: str, locale) -> str:
+    """A strftime format's fields written the locale's way: the day part by a Babel skeleton
+    (year, month, day, weekday as `fmt` has them), then the time."""
+    if "%Y-%m-%d" in fmt or "%Y-%m-%dT" in fmt:
+        return moment.strftime(fmt)  # machine formats (input values, ISO days) stay as they are
+    skeleton = ("y" if "%Y" in fmt else "") + ("MMMd" if "%b" in fmt or "%d" in fmt else "") + \
+        ("EEEE" if "%A" in fmt else "EEE" if "%a" in fmt else "")
+    day = format_skeleton(skeleton, moment, locale=locale) if skeleton else ""
+    clock = moment.strftime("%H:%M:%S" if "%S" in fmt else "%H:%M") if "%H" in fmt else ""
+    return " ".join(part for part in (day, clock) if part)
+
+
 def local_time(value, fmt: str = "%a %d %b %Y %H:%M") -> str:
     """An instant in the local zone, e.g. 'Tue 01 Dec 2026 10:00'."""
     instant = as_instant(value)
-    return to_local(instant, local_zone()).strftime(fmt) if instant else ""
+    if not instant:
+        return ""
+    moment = to_local(instant, local_zone())
+    locale = _locale()
+    return _localised(moment, fmt, locale) if locale is not None else moment.strftime(fmt)
+
+
+def day_format(value, fmt: str) -> str:
+    """A day (or a local datetime) by a strftime format in English, the locale's way otherwise."""
+    if value is None or value == "":
+        return ""
+    locale = _locale()
+    return _localised(value, fmt, locale) if locale is not None else value.strftime(fmt)
 
 
 def input_time(value) -> str:
@@ -49,6 +87,9 @@ def day_text(value) -> str:
             return value
     if isinstance(value, datetime):
         value = to_local(value, local_zone())
+    locale = _locale()
+    if locale is not None:
+        return format_skeleton("yMMMd", value, locale=locale)
     return f"{value.day} {value:%b %Y}"
 
 
@@ -57,29 +98,60 @@ def moment_text(value) -> str:
     if value is None:
         return ""
     local = to_local(value, local_zone())
+    locale = _locale()
+    if locale is not None:
+        return _localised(local, "%d %b %Y %H:%M", locale)
     return f"{local.day} {local:%b %Y, %H:%M}"
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogue; translated where it is shown."""
+    return message
+
+
+# Statuses shown on the resident's pages: the stored value, read in the reader's language.
+STATUSES = {value: value for value in (
+    N_("pending"), N_("confirmed"), N_("cancelled"), N_("waiting"), N_("booked"), N_("expired"),
+    N_("active"), N_("ending"), N_("ended"), N_("terminated"), N_("submitted"), N_("offered"),
+    N_("waitlisted"), N_("housed"), N_("withdrawn"), N_("removed"), N_("open"), N_("accepted"),
+    N_("declined"))}
+
+
+def status_text(value) -> str:
+    """A status as the reader reads it ('confirmed' / '已確認'); unknown values as they are."""
+    return gettext(value) if value in STATUSES else ("" if value is None else str(value))
 
 
 def term_text(months: int | None, nights: int | None) -> str:
     if months:
-        return f"{months} month{'s' if months != 1 else ''}"
+        return ngettext("%(num)d month", "%(num)d months", months)
     if nights:
-        return f"{nights} night{'s' if nights != 1 else ''}"
+        return ngettext("%(num)d night", "%(num)d nights", nights)
     return ""
 
 
 def hours_label(windows) -> str:
-    return ", ".join(f"{a}–{b}" for a, b in windows) if windows else "closed"
+    return ", ".join(f"{a}–{b}" for a, b in windows) if windows else gettext("closed")
 
 
 def money(value) -> str:
     """HK$1,234.50"""
-    return "" if value is None else f"HK${Decimal(value):,.2f}"
+    if value is None:
+        return ""
+    locale = _locale()
+    if locale is not None:
+        return format_currency(Decimal(value), "HKD", locale=locale)
+    return f"HK${Decimal(value):,.2f}"
 
 
 def amount(value) -> str:
     """1,234.50 (a figure in a column headed with its unit)."""
-    return "" if value is None else f"{Decimal(value):,.2f}"
+    if value is None:
+        return ""
+    locale = _locale()
+    if locale is not None:
+        return format_decimal(Decimal(value), "#,##0.00", locale=locale)
+    return f"{Decimal(value):,.2f}"
 
 
 def report_value(value, kind: str) -> str:
@@ -125,7 +197,7 @@ def endpoint_exists(name: str) -> bool:
     return name in current_app.view_functions
 
 
-FILTERS = {"local": local_time, "money": money, "dmy": day_text, "moment": moment_text,
+FILTERS = {"local": local_time, "dayf": day_format, "status_text": status_text, "money": money, "dmy": day_text, "moment": moment_text,
            "report_value": report_value, "signed": signed}
 GLOBALS = {"kind_label": kind_label, "unit_type_label": unit_type_label, "term_text": term_text,
            "iso_local": input_time, "fmt_local": local_time, "hours_label": hours_label,

@@ -4,6 +4,7 @@ waitlist requests; plus the POST endpoints other pages use: join a slot's waitli
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import login_required
 
 from ..extensions import db
@@ -116,7 +117,7 @@ def cancel_slot_request(request_id: int):
     except ServiceError as exc:
         flash(exc.message, "error")
         return redirect(url_for("inbox.index", _anchor="slot-requests"))
-    flash("You left the waitlist for that slot.", "info")
+    flash(gettext("You left the waitlist for that slot."), "info")
     return redirect(url_for("inbox.index", _anchor="slot-requests"))
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, timezone
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from ..extensions import db
 from ..forms.spaces import (
@@ -200,9 +201,9 @@ def _booked(made) -> object:
     first = made[0]
     if len(made) == 1:
         if first.status == "pending":
-            flash("Your request is in: a manager will approve or decline it, and you will be notified.", "success")
+            flash(gettext("Your request is in: a manager will approve or decline it, and you will be notified."), "success")
         else:
-            flash("Booked. See you there!", "success")
+            flash(gettext("Booked. See you there!"), "success")
         return redirect(url_for("spaces.booking", booking_id=first.id, new=1))
     dates = ", ".join(local_time(b.start_at, "%d %b") for b in made)
     flash(f"{len(made)} weekly bookings made ({dates}).", "success")
@@ -273,7 +274,7 @@ def book_suggestion():
                                        for_user=for_user)
     if made:
         return _booked(made)
-    flash("That alternative was just taken or is no longer allowed; here is the form again.", "error")
+    flash(gettext("That alternative was just taken or is no longer allowed; here is the form again."), "error")
     booking_form = BookingForm(formdata=None)
     local_start, local_end = to_local(start, local_zone()), to_local(end, local_zone())
     booking_form.date.data, booking_form.start.data, booking_form.end.data = (
@@ -340,7 +341,7 @@ def cancel(booking_id: int):
     item = _own_booking(booking_id)
     form = CancelForm()
     if item.status == "cancelled":
-        flash("This booking is already cancelled.", "info")
+        flash(gettext("This booking is already cancelled."), "info")
         return redirect(url_for("spaces.booking", booking_id=item.id))
     if form.validate_on_submit():
         try:
@@ -350,8 +351,8 @@ def cancel(booking_id: int):
             flash(exc.message, "error")
             return redirect(url_for("spaces.booking", booking_id=item.id))
         if done.status == "cancelled":
-            flash("Booking cancelled; the slot is free for others again."
-                  + (" It was a late cancellation." if done.late_cancel else ""), "success")
+            flash(gettext("Booking cancelled; the slot is free for others again.")
+                  + (gettext(" It was a late cancellation.") if done.late_cancel else ""), "success")
         else:
             flash(f"Booking ended at {local_time(done.end_at, '%H:%M')}; the time until then stays booked and the "
                   "rest is free for others.", "success")

@@ -15,7 +15,7 @@ from innocell.timeutil import local_zone, utcnow
 
 ROLES = ("resident", "manager", "finance", "admin")
 # Pages anyone may see without signing in. A new public page must be added here on purpose.
-PUBLIC_ENDPOINTS = {"auth.login", "auth.register", "main.index", "static", "api.create_token", "health.healthz",
+PUBLIC_ENDPOINTS = {"auth.login", "language.switch", "auth.register", "main.index", "static", "api.create_token", "health.healthz",
                     "calendar_feed.feed", "account.forgot_password",
                     "api.openapi_document", "api_docs.page"}  # the API's description holds no one's data
 MANAGER_ONLY_PREFIX = "/manage/"

@@ -1,0 +1,167 @@
+"""English and Traditional Chinese (Hong Kong) pages (issue 17): every marked string is in the
+Chinese catalogue, the resident's pages read in the chosen language with dates and money in
+that locale, the footer's switch remembers the choice per person or per browser, and exports
+keep their English column keys."""
+from __future__ import annotations
+
+import os
+import re
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from innocell.extensions import db
+from innocell.models import Booking, Space, User
+
+ROOT = Path(__file__).resolve().parents[2]
+PO = ROOT / "translations" / "zh_Hant_HK" / "LC_MESSAGES" / "messages.po"
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "N_": None}
+
+
+def _extracted() -> set:
+    """Every msgid marked in innocell/ and templates/, read now with Babel's extractor."""
+    method_map = [("innocell/**.py", "python"), ("templates/**.html", "jinja2")]
+    ids = set()
+    for folder in ("innocell", "templates"):
+        for _file, _line, message, _comments, _context in extract_from_dir(
+                str(ROOT / folder), [(p.split("/", 1)[1], m) for p, m in method_map if p.startswith(folder)],
+                keywords=KEYWORDS):
+            ids.add(message if isinstance(message, str) else message[0])
+    return ids
+
+
+def test_every_marked_string_has_a_chinese_translation():
+    with PO.open("rb") as handle:
+        catalogue = read_po(handle, locale="zh_Hant_HK")
+    translated = {}
+    for message in catalogue:
+        if not message.id:
+            continue
+        key = message.id if isinstance(message.id, str) else message.id[0]
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        translated[key] = bool(all(strings)) and not message.fuzzy
+    marked = _extracted()
+    assert "Skip to content" in marked and "My bookings" in marked  # the extractor reads the templates
+    missing = sorted(m for m in marked if m not in translated)
+    untranslated = sorted(m for m in marked if m in translated and not translated[m])
+    assert not missing, f"marked but not in {PO.name} (run `make translations`, then translate): {missing}"
+    assert not untranslated, f"untranslated or fuzzy in {PO.name}: {untranslated}"
+
+
+def _space(session, now):
+    space = Space(code="MR1", name="Meeting Room Peak", kind="meeting_room", hourly_rate=Decimal("150"), created_at=now)
+    session.add(space)
+    session.flush()
+    start = now + timedelta(days=1)  # 2026-12-02 10:00 in Hong Kong
+    return space, start
+
+
+def test_resident_pages_read_in_chinese_with_chinese_dates(client, session, make_user, login, now):
+    resident = make_user("resident", language="zh_Hant_HK", email_verified_at=now)
+    space, start = _space(session, now)
+    session.add(Booking(space_id=space.id, user_id=resident.id, start_at=start, end_at=start + timedelta(hours=1),
+                        hold_end_at=start + timedelta(hours=1), status="confirmed", created_at=now))
+    session.commit()
+    login(resident)
+    home = client.get("/home").get_data(as_text=True)
+    assert '<html lang="zh-Hant-HK">' in home
+    assert "跳至內容" in home and "我的預約" in home and "登出" in home and "收件匣" in home
+    assert "Skip to content" not in home and "My bookings" not in home
+    assert "2026年12月2日週三 10:00" in home  # the booking's start, the Chinese way
+    assert "已確認" in home  # its status
+    spaces = client.get("/spaces").get_data(as_text=True)
+    assert "搜尋場地" in spaces and "HK$150.00" in spaces
+    bookings = client.get("/bookings").get_data(as_text=True)
+    assert "我的預約" in bookings and "已確認" in bookings
+    week = client.get(f"/spaces/{space.id}?week=2026-11-30").get_data(as_text=True)
+    assert "週次：" in week and "2026年11月30日" in week
+    for path in ("/housing", "/inbox", "/account"):
+        page = client.get(path)
+        assert page.status_code == 200 and '<html lang="zh-Hant-HK">' in page.get_data(as_text=True)
+
+
+def test_english_stays_the_default(client, session, make_user, login, now):
+    login(make_user("resident"))
+    page = client.get("/home").get_data(as_text=True)
+    assert '<html lang="en">' in page and "Skip to content" in page and "My bookings" in page
+
+
+def test_switch_saves_the_language_for_the_signed_in_person(client, session, make_user, login):
+    resident = make_user("resident")
+    login(resident)
+    response = client.post("/language", data={"language": "zh_Hant_HK", "next": "/bookings?tab=past"})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/bookings?tab=past")
+    db.session.expire_all()
+    assert db.session.get(User, resident.id).language == "zh_Hant_HK"
+    client.delete_cookie("lang")  # the saved choice, not the cookie, follows the person
+    assert '<html lang="zh-Hant-HK">' in client.get("/home").get_data(as_text=True)
+    # Another browser (no cookie) signed in as the same person reads Chinese too.
+    other = client.application.test_client()
+    other.post("/login", data={"email": resident.email, "password": "tram-harbour-7"})
+    assert "我的預約" in other.get("/bookings").get_data(as_text=True)
+    client.post("/language", data={"language": "en", "next": "/home"})
+    db.session.expire_all()
+    assert db.session.get(User, resident.id).language == "en"
+    assert '<html lang="en">' in client.get("/home").get_data(as_text=True)
+
+
+def test_switch_remembers_an_anonymous_visitor_in_a_cookie(client):
+    assert '<html lang="en">' in client.get("/login").get_data(as_text=True)
+    response = client.post("/language", data={"language": "zh_Hant_HK", "next": "/login"})
+    assert response.status_code == 303
+    assert "lang=zh_Hant_HK" in response.headers["Set-Cookie"]
+    page = client.get("/login").get_data(as_text=True)
+    assert '<html lang="zh-Hant-HK">' in page and "登入 InnoCell" in page and "忘記密碼？" in page
+    assert "在此裝置保持登入" in page  # the form's labels too
+
+
+def test_switch_refuses_unknown_languages_and_foreign_return_addresses(client):
+    assert client.post("/language", data={"language": "xx"}).status_code == 400
+    response = client.post("/language", data={"language": "en", "next": "//evil.example/x"})
+    assert response.status_code == 303 and "evil.example" not in response.headers["Location"]
+
+
+def test_browser_language_decides_until_one_is_chosen(client):
+    page = client.get("/login", headers={"Accept-Language": "zh-HK,zh;q=0.9,en;q=0.5"}).get_data(as_text=True)
+    assert '<html lang="zh-Hant-HK">' in page and "登入" in page
+    page = client.get("/login", headers={"Accept-Language": "en-GB,en;q=0.9"}).get_data(as_text=True)
+    assert '<html lang="en">' in page
+    client.post("/language", data={"language": "en", "next": "/login"})
+    page = client.get("/login", headers={"Accept-Language": "zh-HK"}).get_data(as_text=True)
+    assert '<html lang="en">' in page  # the cookie's choice beats the browser's
+
+
+def test_csv_exports_keep_english_column_keys_in_chinese(client, session, make_user, login):
+    finance = make_user("finance")
+    login(finance)
+    params = {"from": "2026-11-01", "to": "2026-12-01"}
+    english = client.get("/reports/occupancy.csv", query_string=params)
+    assert english.status_code == 200
+    client.post("/language", data={"language": "zh_Hant_HK", "next": "/reports"})
+    assert '<html lang="zh-Hant-HK">' in client.get("/home").get_data(as_text=True)
+    chinese = client.get("/reports/occupancy.csv", query_string=params)
+    header = english.get_data(as_text=True).splitlines()[0]
+    assert chinese.get_data(as_text=True).splitlines()[0] == header
+    assert re.match(r"^\ufeff?group,group_label,", header)
+
+
+def test_a_changed_catalogue_is_compiled_again_at_start(tmp_path):
+    from babel.support import Translations
+
+    from innocell.web.language import compile_catalogues
+
+    folder = tmp_path / "zh_Hant_HK" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    po = folder / "messages.po"
+    header = 'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n\n'
+    po.write_text(header + 'msgid "Home"\nmsgstr "主頁"\n', encoding="utf-8")
+    compile_catalogues(tmp_path)
+    assert Translations.load(str(tmp_path), ["zh_Hant_HK"]).gettext("Home") == "主頁"
+    po.write_text(header + 'msgid "Home"\nmsgstr "首頁"\n', encoding="utf-8")
+    mo = folder / "messages.mo"
+    os.utime(po, (mo.stat().st_mtime + 5, mo.stat().st_mtime + 5))  # the .po edited after the build
+    compile_catalogues(tmp_path)
+    assert Translations.load(str(tmp_path), ["zh_Hant_HK"]).gettext("Home") == "首頁"
