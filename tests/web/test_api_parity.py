@@ -89,6 +89,8 @@ PAGE_ONLY = {
     "ledger.discard_payment": "known gap: the review of unmatched bank lines (browser step after an upload)",
     "manage_housing_types.type_edit": "known gap: what a unit type offers (size, furnishings, photos) is edited "
                                       "by a manager on the page; the API reads it with the units",
+    "language.switch": "the language of the pages (saved for the person, or a cookie for a visitor); the API "
+                       "answers in stable English keys",
     "reports.freeze": "known gap: freezing a month of reports belongs with the finance API (another change)",
 }
 
