@@ -24,7 +24,7 @@ from ...models import Booking, Space, User
 from ...timeutil import iso_local
 from .. import Conflict, Forbidden, RuleViolation
 from ..audit import record
-from ..guard import is_overlap_violation, lock_person, lock_resource
+from ..guard import is_overlap_violation, key_of, lock_person, lock_resource
 from ..notifications import notify
 from ..roles import BOOKER_ROLES, MANAGER_ROLES
 from ..settings import zone
@@ -59,11 +59,13 @@ def _prepare(session: Session, user: User, space_id, start: datetime, end: datet
     """Validate the request's shape, then lock the person and the space (in that order) for the
     rest of the transaction."""
     validate_times(start, end)
+    # Lock first: the lock's read refreshes the person's row (role, standing) in the same round
+    # trip, so the checks below never load it again.
+    lock_person(session, key_of(user))
     if user.role not in BOOKER_ROLES:
         raise Forbidden("Your role can look at bookings but not make them.")
     require_good_standing(user, "book")
     title = clean_title(title)
-    lock_person(session, user.id)
     return locked_space(session, space_id), title, zone()
 
 
