@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export HOST PORT
 
-.PHONY: run test test-future install install-dev bench mutate clean translations
+.PHONY: run serve test test-future install install-dev bench mutate clean translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,17 @@ run: install
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
 	INNOCELL_SCHEDULER=1 $(FLASK) serve --host $(HOST) --port $(PORT)
+
+# Production serving (README: Running in production and at scale): gunicorn, workers from
+# WEB_CONCURRENCY or INNOCELL_WORKERS (default 4), INNOCELL_THREADS threads each (default 4), on
+# HOST:PORT. Each worker runs the scheduler (INNOCELL_SCHEDULER, default on): every job tick is
+# claimed in the database, so it runs once across workers and instances. One log line per
+# request comes from the app (innocell.requests), so gunicorn's access log stays off.
+serve: install
+	$(FLASK) db upgrade
+	INNOCELL_SCHEDULER=$${INNOCELL_SCHEDULER:-1} $(BIN)/gunicorn \
+	  --workers $${WEB_CONCURRENCY:-$${INNOCELL_WORKERS:-4}} --threads $${INNOCELL_THREADS:-4} \
+	  --bind $(HOST):$(PORT) --graceful-timeout 30 innocell.wsgi:app
 
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from ..models import ROLES, ApiToken, Company, User
 from . import Conflict, NotFound, RuleViolation, login_throttle
@@ -231,7 +231,9 @@ def issue_token(session: Session, user: User, *, now: datetime, hours: int, name
 
 
 def user_for_token(session: Session, plain: str, *, now: datetime) -> User | None:
-    row = session.execute(select(ApiToken).where(ApiToken.token_hash == _digest(plain))).scalar_one_or_none()
+    # The token and its user in one round trip.
+    row = session.execute(select(ApiToken).options(joinedload(ApiToken.user))
+                          .where(ApiToken.token_hash == _digest(plain))).scalar_one_or_none()
     if row is None or row.revoked_at is not None or row.expires_at <= now or not row.user.active:
         return None
     return row.user

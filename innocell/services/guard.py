@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -40,6 +40,13 @@ def lock_resource(session: Session, model: type[T], resource_id: int) -> T | Non
 def lock_person(session: Session, user_id: int):
     """Begin the guarded write and lock the person's users row (before any resource row)."""
     return lock_resource(session, User, user_id)
+
+
+def key_of(row) -> int:
+    """The primary key of a loaded row without loading it again (an expired row would refresh
+    on `row.id`, one more round trip before the lock that reads it anyway)."""
+    identity = inspect(row).identity
+    return identity[0] if identity else row.id
 
 
 def violated_constraint(exc: IntegrityError) -> str | None:

@@ -63,7 +63,7 @@ def transaction(fn: Callable[P, R]) -> Callable[P, R]:
         real.info[_DEPTH] = 1
         try:
             result = fn(session, *args, **kwargs)
-            real.commit()
+            _commit_keeping(real, result)
         except BaseException:
             real.info.pop(_AFTER, None)
             real.rollback()
@@ -76,6 +76,30 @@ def transaction(fn: Callable[P, R]) -> Callable[P, R]:
 
     run.transactional = True  # type: ignore[attr-defined]
     return run
+
+
+def _rows_in(result) -> list:
+    """The mapped rows a service call returned (one, or a list or tuple of them)."""
+    items = result if isinstance(result, (list, tuple)) else [result]
+    return [item for item in items if hasattr(item, "_sa_instance_state")]
+
+
+def _commit_keeping(real: Session, result) -> None:
+    """Commit; the rows the call returned keep the state just written (the caller answers with
+    them: no reload after commit, which would be one more round trip and a new transaction),
+    every other row expires as usual so later reads see the database."""
+    keep = {id(row) for row in _rows_in(result)}
+    if not keep or not real.expire_on_commit:
+        real.commit()
+        return
+    real.expire_on_commit = False
+    try:
+        real.commit()
+    finally:
+        real.expire_on_commit = True
+    for row in list(real.identity_map.values()):
+        if id(row) not in keep:
+            real.expire(row)
 
 
 def after_commit(session: Session, callback: Callable[[], object]) -> None:

@@ -14,6 +14,8 @@ from contextvars import ContextVar
 
 from flask import Flask, g, request
 from sqlalchemy import event
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.exc import NoInspectionAvailable
 from sqlalchemy.engine import Engine
 
 log = logging.getLogger("innocell.requests")
@@ -46,13 +48,25 @@ def _start() -> None:
         pass
 
 
+def _key(row):
+    """A loaded row's primary key without touching its attributes: a row expired by the
+    request's commit would otherwise be loaded again just for this line."""
+    if row is None:
+        return None
+    try:
+        identity = sa_inspect(row).identity
+    except NoInspectionAvailable:
+        return getattr(row, "id", None)
+    return identity[0] if identity else None
+
+
 def _finish(response):
     response.headers["X-Request-Id"] = g.get("request_id", "")
     counter = _statements.get()
     started = g.get("request_started")
     # Only a user already loaded by this request (never a query of its own, e.g. during an outage).
     who = g.get("user") or g.get("_login_user")
-    user = getattr(who, "id", None) or "-"
+    user = _key(who) or "-"
     log.info("request id=%s user=%s method=%s route=%s path=%s status=%s ms=%.1f sql=%s",
              g.get("request_id"), user, request.method, request.endpoint or "-", request.path, response.status_code,
              (time.perf_counter() - started) * 1000 if started else 0.0, counter[0] if counter else 0)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import and_, join, outerjoin, select
 from sqlalchemy.orm import Session
 
 from ...allocation.rules import (
@@ -20,8 +21,9 @@ from ...allocation.rules import (
     week_start_of,
 )
 from ...allocation.suggestions import suggest
-from ...models import Booking, Space, User
+from ...models import Booking, Space, SpaceKind, User
 from ..authorisations import may_use
+from ..guard import key_of
 from .. import space_kinds
 from ..settings import setting, zone
 from ..spaces import get_space
@@ -45,18 +47,39 @@ class CheckResult:
 # ---------------------------------------------------------------------------- the person's side
 
 
-def _own_bookings(session: Session, user: User, kind: str, start: datetime, end: datetime,
-                  tz: ZoneInfo) -> list[tuple[datetime, datetime]]:
+def _own_filter(user_id: int, kind: str, start: datetime, end: datetime, tz: ZoneInfo):
     """The user's live bookings of spaces of `kind` over the local ISO weeks [start, end) touches
-    (which covers every booking overlapping [start, end) itself), as (start, end) pairs."""
+    (which covers every booking overlapping [start, end) itself)."""
     week_from = week_start_of(start, tz)
     week_to = week_start_of(end, tz) + timedelta(days=8)
-    rows = session.execute(
-        select(Booking.start_at, Booking.end_at).join(Space, Space.id == Booking.space_id).where(
-            Booking.user_id == user.id, Space.kind == kind, Booking.status != "cancelled",
-            Booking.start_at >= week_from - scan_bound(), Booking.start_at < week_to, Booking.end_at > week_from)
-    ).all()
+    return and_(Booking.user_id == user_id, Space.kind == kind, Booking.status != "cancelled",
+                Booking.start_at >= week_from - scan_bound(), Booking.start_at < week_to, Booking.end_at > week_from)
+
+
+def _own_bookings(session: Session, user: User, kind: str, start: datetime, end: datetime,
+                  tz: ZoneInfo) -> list[tuple[datetime, datetime]]:
+    """The user's live bookings of the kind over the weeks [start, end) touches, as pairs."""
+    rows = session.execute(select(Booking.start_at, Booking.end_at).join(Space, Space.id == Booking.space_id)
+                           .where(_own_filter(key_of(user), kind, start, end, tz))).all()
     return [(s, e) for s, e in rows]
+
+
+def _limits_and_own(session: Session, user: User, kind: str, start: datetime, end: datetime,
+                    tz: ZoneInfo) -> tuple[Decimal, int, list[tuple[datetime, datetime]]]:
+    """(quota hours, simultaneous limit, own bookings) in ONE round trip: the kind's row left
+    joined to the person's bookings of that kind. A kind with no row (a space kept from before
+    the managed list) takes the configured defaults and a second read."""
+    own = join(Booking.__table__, Space.__table__, Space.id == Booking.space_id)
+    rows = session.execute(
+        select(SpaceKind.quota_hours, SpaceKind.simultaneous, Booking.start_at, Booking.end_at)
+        .select_from(outerjoin(SpaceKind.__table__, own,
+                               and_(Space.kind == SpaceKind.key, _own_filter(key_of(user), kind, start, end, tz))))
+        .where(SpaceKind.key == kind)).all()
+    if not rows:
+        return (space_kinds.default_quota_hours(kind), space_kinds.default_simultaneous(kind),
+                _own_bookings(session, user, kind, start, end, tz))
+    quota, simultaneous = rows[0][0], rows[0][1]
+    return Decimal(quota), int(simultaneous), [(s, e) for _, _, s, e in rows if s is not None]
 
 
 def person_context(session: Session, user: User, kind: str, start: datetime, end: datetime, tz: ZoneInfo,
@@ -67,8 +90,8 @@ def person_context(session: Session, user: User, kind: str, start: datetime, end
     Staff have neither limit."""
     if user.role != "resident":
         return {}
-    quota_hours, simultaneous = space_kinds.limits(session, kind)
-    own = _own_bookings(session, user, kind, start, end, tz) + list(extra)
+    quota_hours, simultaneous, own = _limits_and_own(session, user, kind, start, end, tz)
+    own = own + list(extra)
     return {"quota_minutes": int(round(float(quota_hours) * 60)), "used_minutes": week_minutes(own, tz),
             "simultaneous_limit": simultaneous, "own_bookings": own}
 

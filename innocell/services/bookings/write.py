@@ -24,11 +24,11 @@ from ...models import Booking, Space, User
 from ...timeutil import iso_local
 from .. import Conflict, Forbidden, RuleViolation
 from ..audit import record
-from ..guard import is_overlap_violation, lock_person, lock_resource
+from ..guard import is_overlap_violation, key_of, lock_person, lock_resource
 from ..notifications import notify
 from ..roles import BOOKER_ROLES, MANAGER_ROLES
 from ..settings import zone
-from ..spaces import locked_space
+from ..spaces import get_space, locked_space
 from ..standing import require_good_standing
 from ..tx import transaction
 from .check import evaluate, suggestions_for
@@ -59,11 +59,13 @@ def _prepare(session: Session, user: User, space_id, start: datetime, end: datet
     """Validate the request's shape, then lock the person and the space (in that order) for the
     rest of the transaction."""
     validate_times(start, end)
+    # Lock first: the lock's read refreshes the person's row (role, standing) in the same round
+    # trip, so the checks below never load it again.
+    lock_person(session, key_of(user))
     if user.role not in BOOKER_ROLES:
         raise Forbidden("Your role can look at bookings but not make them.")
     require_good_standing(user, "book")
     title = clean_title(title)
-    lock_person(session, user.id)
     return locked_space(session, space_id), title, zone()
 
 
@@ -79,22 +81,42 @@ def _new_booking(space: Space, user: User, start: datetime, end: datetime, title
 # ---------------------------------------------------------------------------- book
 
 
+class _Taken(Exception):
+    """The time is taken: what the Conflict will say, before the nearest free times are found."""
+
+    def __init__(self, why: str, conflicts: list[dict]):
+        super().__init__(why)
+        self.why, self.conflicts = why, conflicts
+
+
 @transaction
-def book(session: Session, *, user: User, space_id: int, start: datetime, end: datetime, title: str = "",
-         now: datetime) -> Booking:
+def _book_locked(session: Session, *, user: User, space_id: int, start: datetime, end: datetime, title: str,
+                 now: datetime) -> Booking:
     space, title, tz = _prepare(session, user, space_id, start, end, title)
     violations, found = evaluate(session, user, space, start, end, now, tz)
     if violations:
         raise RuleViolation("This booking breaks the rules of " + space.name + ": "
                             + " ".join(v["message"] for v in violations), violations=violations)
     if found:
-        suggestions = suggestions_for(session, user=user, space=space, start=start, end=end, now=now, tz=tz)
-        why, conflicts = explained(session, space, start, end, found, tz)
-        raise Conflict(why + (" Here are the nearest free times." if suggestions else ""),
-                       conflicts=conflicts, suggestions=_suggestions_json(suggestions, tz))
+        raise _Taken(*explained(session, space, start, end, found, tz))
     booking = _new_booking(space, user, start, end, title, now)
     _insert(session, [booking])
     return booking
+
+
+def book(session: Session, *, user: User, space_id: int, start: datetime, end: datetime, title: str = "",
+         now: datetime) -> Booking:
+    """One guarded transaction (_book_locked). When the time is taken, the nearest free times are
+    searched after its rollback: that search reads every space of the kind, and holding the
+    person's and the space's locks meanwhile made every racer for a popular slot wait for it."""
+    try:
+        return _book_locked(session, user=user, space_id=space_id, start=start, end=end, title=title, now=now)
+    except _Taken as taken:
+        tz = zone()
+        space = get_space(session, space_id)
+        suggestions = suggestions_for(session, user=user, space=space, start=start, end=end, now=now, tz=tz)
+        raise Conflict(taken.why + (" Here are the nearest free times." if suggestions else ""),
+                       conflicts=taken.conflicts, suggestions=_suggestions_json(suggestions, tz)) from None
 
 
 # ---------------------------------------------------------------------------- cancel, approve, reject

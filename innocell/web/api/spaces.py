@@ -286,8 +286,9 @@ def create_booking():
     if repeat_weeks is not None and (isinstance(repeat_weeks, bool) or not isinstance(repeat_weeks, int)):
         raise BadRequest("'repeat_weeks' must be a whole number.")
     rule = repeat_rule(data)
-    space_service.get_space(db.session, space_id)
     now, tz = utcnow(), local_zone()
+    if rule is not None or repeat_weeks is not None:
+        space_service.get_space(db.session, space_id)  # (a single booking's lock answers 404 itself)
     if rule is not None:
         made = booking_service.book_series(db.session, user=g.user, space_id=space_id, start=start, end=end,
                                            title=title, rule=rule, on_conflict=on_conflict(data), now=now)

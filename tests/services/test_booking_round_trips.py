@@ -1,0 +1,97 @@
+"""Database round trips per booking, counted: each statement the app sends is one round trip
+and on a loaded park they are what a booking costs. A test-side counter (SQLAlchemy's
+`before_cursor_execute` event on the engine) counts the statements of one booking through the
+service and through the API, on SQLite and PostgreSQL, and holds them to a bound.
+
+What one booking needs: lock the person, lock the space, the space's holds, its blackouts
+(one-off and weekly), the person's bookings of the kind (quota), the kind's limits, the
+insert, the commit. No lazy load of a row already in hand, no reload after commit, no ping.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
+
+from innocell.extensions import db
+from innocell.services import bookings as svc
+
+HK = ZoneInfo("Asia/Hong_Kong")
+UTC = timezone.utc
+
+# The bounds: statements sent for one successful booking, BEGIN/COMMIT not counted (they are
+# not cursor executions).
+SERVICE_BOUND = 9
+API_BOUND = 10
+
+
+@contextmanager
+def counted():
+    """Every statement sent on the app's engine while the block runs."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if not statement.startswith("BEGIN"):  # SQLite's transaction control, sent by us (extensions.py)
+            statements.append(" ".join(statement.split())[:160])
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def hk(day, hour):
+    return datetime(2026, 12, day, hour, tzinfo=HK).astimezone(UTC)
+
+
+def test_one_booking_through_the_service_is_a_handful_of_statements(session, alice, new_space, now):
+    lab_id = new_space().id
+    session.commit()
+    svc.book(session, user=alice, space_id=lab_id, start=hk(7, 9), end=hk(7, 10), now=now)  # warm caches
+    with counted() as statements:
+        booking = svc.book(session, user=alice, space_id=lab_id, start=hk(8, 14), end=hk(8, 16), now=now)
+        assert booking.id and booking.status == "confirmed"  # no reload after commit
+    print(f"\nservice booking: {len(statements)} statements", *statements, sep="\n  ")
+    assert len(statements) <= SERVICE_BOUND, statements
+
+
+def test_one_booking_through_the_api_is_a_handful_of_statements(session, api, alice, new_space, now):
+    lab = new_space()
+    session.commit()
+    client = api(alice)
+    body = {"space_id": lab.id, "start": "2026-12-07T09:00:00+08:00", "end": "2026-12-07T10:00:00+08:00"}
+    assert client.post("/api/v1/bookings", json=body).status_code == 201  # warm caches
+    body = {"space_id": lab.id, "start": "2026-12-08T14:00:00+08:00", "end": "2026-12-08T16:00:00+08:00"}
+    session.commit()
+    session.expunge_all()  # as in a server's fresh request: nothing of this person loaded yet
+    with counted() as statements:
+        response = client.post("/api/v1/bookings", json=body)
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["booking"]["start"] == "2026-12-08T14:00:00+08:00"
+    print(f"\nAPI booking: {len(statements)} statements", *statements, sep="\n  ")
+    assert len(statements) <= API_BOUND, statements
+
+
+def test_no_ping_before_each_use_and_a_dropped_connection_costs_one_error(app, session, backend):
+    """The pool does not ping before every checkout (a round trip per request); a connection the
+    server dropped fails one statement, after which the pool reconnects by itself."""
+    assert db.engine.pool._pre_ping is False
+    if backend != "postgresql":
+        return  # a SQLite file has no server to drop the connection
+    pid = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    session.commit()  # the connection goes back to the pool, as between two requests
+    killer = create_engine(db.engine.url, poolclass=NullPool)
+    with killer.begin() as conn:
+        assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar_one() is True
+    killer.dispose()
+    with pytest.raises(DBAPIError) as err:
+        session.execute(text("SELECT 1"))
+    assert err.value.connection_invalidated
+    session.rollback()
+    assert session.execute(text("SELECT 1")).scalar_one() == 1  # the next use works
