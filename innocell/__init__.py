@@ -68,14 +68,15 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     app.config["SECRET_KEY"] = _secret_key(app, app.config.get("SECRET_KEY", ""), env)
     app.config["SQLALCHEMY_DATABASE_URI"] = _database_url(app, app.config.get("DATABASE_URL", ""))
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
-    # No pool_pre_ping (a round trip before every request's first statement): a connection the
-    # server dropped (restart, idle timeout) fails its statement once with a disconnect error,
-    # SQLAlchemy then invalidates the whole pool, and the next checkout connects afresh.
-    # pool_recycle retires connections before a typical server or proxy idle timeout.
+    # pool_pre_ping: a connection the server dropped (restart, idle timeout) is replaced before
+    # use, so the request after an outage works instead of failing once more (a ping per
+    # checkout, which tests/web/test_database_outage.py holds us to). pool_recycle retires
+    # connections before a typical server or proxy idle timeout.
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30, "check_same_thread": False}}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30, "check_same_thread": False},
+                                                   "pool_pre_ping": True}
     else:
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_recycle": 1800}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, "pool_recycle": 1800}
     secure = env == "production"
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
