@@ -11,22 +11,7 @@ import pytest
 from innocell.models import HousingApplication, UnitTypeInfo, WaitlistEntry
 from innocell.services import housing as hs
 from tests.conftest import FIXED_NOW
-
-
-@pytest.fixture
-def manager(make_user):
-    return make_user("manager")
-
-
-@pytest.fixture
-def units(session, manager):
-    """Floor 1: solo 01-01 (let until 1 Mar 2027) and 01-02; floor 2: twin 02-01."""
-    made = {}
-    for code, unit_type, floor, rent, occ in (("01-01", "solo", 1, "9800", 1), ("01-02", "solo", 1, "10100", 1),
-                                              ("02-01", "twin", 2, "13800", 2)):
-        made[code] = hs.create_unit(session, {"code": code, "unit_type": unit_type, "floor": floor,
-                                              "monthly_rent": rent, "occupancy": occ}, actor=manager, now=FIXED_NOW)
-    return made
+from tests.web.test_housing_pages import manager, units  # noqa: F401  (floor 1: solo 01-01, 01-02; floor 2: twin 02-01)
 
 
 @pytest.fixture
