@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -21,7 +22,7 @@ import innocell.services.accounts as accounts_service
 from innocell.services import space_kinds
 from innocell import create_app
 from innocell.extensions import db
-from tests import api_conformance
+from tests import api_conformance, suite_speed
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 FIXED_NOW = datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)  # Tue 1 Dec 2026 10:00 in Hong Kong
@@ -33,6 +34,7 @@ CLOCK_SHIFT_DAYS = int(os.environ.get("INNOCELL_TEST_CLOCK_SHIFT_DAYS") or 0)
 
 # argon2 at full strength costs ~100 ms a hash; the suite hashes hundreds of passwords.
 accounts_service._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+suite_speed.cache_route_builders()  # one compiled URL builder per route for every app (suite_speed.py)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -95,11 +97,20 @@ def pg_url():
     admin.dispose()
 
 
-def _truncate_all(app) -> None:
-    with app.app_context():
-        names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-        with db.engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+@pytest.fixture(scope="session")
+def _empty_sqlite(tmp_path_factory) -> Path:
+    """An empty SQLite database with the schema and the managed space kinds, made once and
+    copied for each test."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "empty.db"
+    schema_app = create_app({"DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "test", "TESTING": True})
+    with schema_app.app_context():
+        db.create_all()
+        # The managed space kinds, as migration 0004 seeds them (create_all makes no rows).
+        space_kinds.seed_kinds(db.session, now=FIXED_NOW)
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()  # the last connection closing checkpoints the WAL into the one file
+    return path
 
 
 @pytest.fixture
@@ -110,7 +121,9 @@ def backend():  # parametrised by pytest_generate_tests
 @pytest.fixture
 def database_url(backend, tmp_path, request):
     if backend == "sqlite":
-        return f"sqlite:///{tmp_path / 'test.db'}"
+        path = tmp_path / "test.db"
+        shutil.copyfile(request.getfixturevalue("_empty_sqlite"), path)
+        return f"sqlite:///{path}"
     url, reason = request.getfixturevalue("pg_url")
     if url is None:
         pytest.skip(reason)
@@ -154,13 +167,13 @@ class BufferedClient(FlaskClient):
 def app(app_config, backend):
     application = create_app(app_config)
     application.test_client_class = BufferedClient
+    application.jinja_env.bytecode_cache = suite_speed.BYTECODE
     request_started.connect(_fresh_g, application)
-    if backend == "sqlite":
-        with application.app_context():
-            db.create_all()
-    else:
-        _truncate_all(application)
     with application.app_context():
+        if backend == "sqlite":
+            db.create_all()  # nothing to do on the copied empty database, unless a test moved DATABASE_URL
+        else:
+            suite_speed.empty_postgresql_tables(db.engine, db.metadata)
         # The managed space kinds, as migration 0004 seeds them (create_all makes no rows).
         space_kinds.seed_kinds(db.session, now=FIXED_NOW)
         db.session.remove()
