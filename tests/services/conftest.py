@@ -3,11 +3,10 @@ that race several processes."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
-
 from innocell.extensions import db
 from innocell.services import spaces as space_svc
 
+from tests import suite_speed
 from tests.conftest import FIXED_NOW
 
 
@@ -51,9 +50,7 @@ def pg_app(pg_url):
 
     application = create_app({"DATABASE_URL": url, "SECRET_KEY": "x", "TESTING": True})
     with application.app_context():
-        names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-        with db.engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        suite_speed.empty_postgresql_tables(db.engine, db.metadata)
         space_kinds.seed_kinds(db.session, now=FIXED_NOW)
         yield application
         db.session.remove()
