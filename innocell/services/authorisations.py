@@ -1,4 +1,4 @@
-"""Authorisations: who is trained for a space that requires it. `may_use` is the one rule the
+"""Authorisations: who is trained for a space that requires it. `usable_spaces` is the one rule the
 booking check, its suggestions and the free-space search all ask, so no answer offers a space
 a person may not book."""
 from __future__ import annotations
@@ -16,16 +16,19 @@ from .spaces import get_space
 from .tx import transaction
 
 
-def may_use(session: Session, user: User, space: Space, now: datetime) -> bool:
-    """True when the space needs no training, the user runs the spaces, or the user holds an
-    authorisation for it that is neither revoked nor expired at `now`."""
-    if not space.requires_authorisation or user.role in MANAGER_ROLES:
-        return True
-    return session.execute(
-        select(Authorisation.id).where(
-            Authorisation.user_id == user.id, Authorisation.space_id == space.id, Authorisation.revoked_at.is_(None),
+def usable_spaces(session: Session, user: User, spaces: list[Space], now: datetime) -> set[int]:
+    """The ids of `spaces` this person may book: those that need no training, every space for
+    the people who run them, and the spaces the person holds an authorisation for that is
+    neither revoked nor expired at `now`. One query at most, whatever the number of spaces."""
+    if user.role in MANAGER_ROLES:
+        return {space.id for space in spaces}
+    trained = [space.id for space in spaces if space.requires_authorisation]
+    held = set(session.execute(
+        select(Authorisation.space_id).where(
+            Authorisation.user_id == user.id, Authorisation.space_id.in_(trained), Authorisation.revoked_at.is_(None),
             (Authorisation.expires_at.is_(None)) | (Authorisation.expires_at > now))
-    ).first() is not None
+    ).scalars()) if trained else set()
+    return {space.id for space in spaces if not space.requires_authorisation or space.id in held}
 
 
 @transaction

@@ -103,7 +103,7 @@ def equipment_tags(spaces: list[Space]) -> list[str]:
 
 def access_notes(session: Session, user: User, spaces: list[Space], now: datetime) -> dict[int, dict]:
     """For each space the user may not book for want of training: {"reason", "how"}; the rest
-    are absent. Mirrors `authorisations.may_use` (one query for every gated space)."""
+    are absent. Mirrors `authorisations.usable_spaces` (one query for every gated space)."""
     gated = [s for s in spaces if s.requires_authorisation]
     if not gated or user.role in MANAGER_ROLES:
         return {}

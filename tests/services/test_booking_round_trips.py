@@ -77,3 +77,27 @@ def test_one_booking_through_the_api_is_a_handful_of_statements(session, api, al
     assert response.get_json()["booking"]["start"] == "2026-12-08T14:00:00+08:00"
     print(f"\nAPI booking: {len(statements)} statements", *statements, sep="\n  ")
     assert len(statements) <= API_BOUND, statements
+
+
+def _refused_booking_statements(session, alice, bob, new_space, now, spaces: int, day: int) -> tuple[list[str], list]:
+    """Statements of one refused booking (bob's slot is taken) whose suggestions search
+    `spaces` spaces of the kind, a third of them gated by training alice holds for none."""
+    first = [new_space(requires_authorisation=(k % 3 == 2)) for k in range(spaces)][0].id
+    session.commit()
+    svc.book(session, user=bob, space_id=first, start=hk(day, 14), end=hk(day, 16), now=now)
+    with counted() as statements:
+        result = svc.check(session, user=alice, space_id=first, start=hk(day, 14), end=hk(day, 16), now=now)
+    assert result.conflicts and result.suggestions
+    return statements, result.suggestions
+
+
+def test_a_refused_booking_reads_every_space_of_its_kind_in_a_fixed_number_of_statements(
+        session, alice, bob, new_space, now):
+    few, _ = _refused_booking_statements(session, alice, bob, new_space, now, spaces=3, day=8)
+    many, suggestions = _refused_booking_statements(session, alice, bob, new_space, now, spaces=30, day=9)
+    print(f"\nrefused booking, 3 spaces: {len(few)} statements; 30 spaces: {len(many)}", *many, sep="\n  ")
+    assert len(many) == len(few), many
+    # The batched reads still honour training: no gated space is offered to alice.
+    from innocell.models import Space
+    gated = {s.id for s in session.query(Space).filter(Space.requires_authorisation.is_(True))}
+    assert gated and not {s["space_id"] for s in suggestions} & gated

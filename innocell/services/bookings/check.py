@@ -22,13 +22,13 @@ from ...allocation.rules import (
 )
 from ...allocation.suggestions import suggest
 from ...models import Booking, Space, SpaceKind, User
-from ..authorisations import may_use
+from ..authorisations import usable_spaces
 from ..guard import key_of
 from .. import space_kinds
 from ..settings import setting, zone
 from ..spaces import get_space
 from .common import scan_bound, validate_times
-from .reads import space_state
+from .reads import space_state, space_states
 
 SUGGESTION_SEARCH = timedelta(days=7)
 
@@ -98,10 +98,11 @@ def person_context(session: Session, user: User, kind: str, start: datetime, end
 
 def _contexts(session: Session, user: User, spaces: list[Space], start: datetime, end: datetime, now: datetime,
               tz: ZoneInfo, extra: list[tuple[datetime, datetime]] = ()) -> dict[int, UserContext]:
-    """The person's rule context per space (all of one kind): one set of limits, and `may_use`
-    per space."""
+    """The person's rule context per space (all of one kind): one set of limits, and per space
+    whether the person may book it."""
     person = person_context(session, user, spaces[0].kind, start, end, tz, extra)
-    return {s.id: UserContext(authorised=may_use(session, user, s, now), **person) for s in spaces}
+    usable = usable_spaces(session, user, spaces, now)
+    return {s.id: UserContext(authorised=s.id in usable, **person) for s in spaces}
 
 
 # ---------------------------------------------------------------------------- the check
@@ -142,7 +143,7 @@ def suggestions_for(session: Session, *, user: User, space: Space, start: dateti
         select(Space).where(Space.kind == space.kind, Space.active.is_(True), Space.id != space.id)
         .order_by(Space.id)).scalars())
     lo, hi = start - SUGGESTION_SEARCH, end + SUGGESTION_SEARCH
-    states = [space_state(session, candidate, lo, hi, tz) for candidate in spaces]
+    states = space_states(session, spaces, lo, hi, tz)
     users = _contexts(session, user, spaces, lo, hi, now, tz)
     by_id = {s.id: s for s in spaces}
     found = suggest(states, space.id, start, end, now, tz, users=users, limit=limit, search=SUGGESTION_SEARCH)
