@@ -64,6 +64,14 @@ PARITY = {
     "series.book_series": "POST /api/v1/bookings",  # with "repeat" and "on_conflict"
     "series.cancel_series": "DELETE /api/v1/bookings/<int:booking_id>",  # with ?scope=
     "ledger.record_payment": "POST /api/v1/payments",
+    "account.profile": "PATCH /api/v1/me",
+    "account.change_password": "POST /api/v1/me/password",
+    "account.revoke_token": "DELETE /api/v1/tokens/<int:token_id>",
+    "admin_companies.registration_policy": "PUT /api/v1/registration-policy",
+    "ledger.import_payments": "POST /api/v1/payments/imports",
+    "ledger.assign_payment": "POST /api/v1/payments/<int:payment_id>/assign",
+    "ledger.discard_payment": "POST /api/v1/payments/<int:payment_id>/discard",
+    "reports.freeze": "POST /api/v1/reports/frozen-months",
     "ledger.run_charges": "POST /api/v1/charge-runs",
 }
 
@@ -74,24 +82,14 @@ PAGE_ONLY = {
     "auth.register": "self-registration is a stranger's form in a browser (off by default), not an integration's",
     "account.confirm_email": "the link mailed to the person proves they read that mailbox; it is followed in a browser",
     "account.choose_password": "the reset/invitation link mailed to the person, followed in a browser",
-    "account.resend_verification": "known gap: sends the email-confirmation link again (a person's own browser step)",
-    "account.change_password": "known gap: a password change needs the current password typed by the person; "
-                               "integrations hold tokens, not passwords",
-    "account.profile": "known gap: a person's own name and contact fields (admins change people with PATCH /users/ID)",
-    "account.end_other_sessions": "known gap: signs out the person's other browser sessions (browser-only state)",
-    "account.revoke_token": "known gap: revoke another of one's tokens by id (DELETE /api/v1/tokens/current revokes "
-                            "the token in use)",
-    "admin_companies.registration_policy": "known gap: the admin's self-registration settings (rarely changed, "
-                                           "an admin's page)",
-    "ledger.import_payments": "known gap: a bank file is uploaded by finance in the browser; an integration "
-                              "records each payment with POST /api/v1/payments",
-    "ledger.assign_payment": "known gap: the review of unmatched bank lines (browser step after an upload)",
-    "ledger.discard_payment": "known gap: the review of unmatched bank lines (browser step after an upload)",
+    "account.resend_verification": "sends the email-confirmation link again: the person's own step in the browser, "
+                                   "whose mailbox the link proves",
+    "account.end_other_sessions": "signs out the person's other browser sessions, state only browsers have; an "
+                                  "integration revokes tokens (DELETE /api/v1/tokens/ID)",
     "manage_housing_types.type_edit": "known gap: what a unit type offers (size, furnishings, photos) is edited "
                                       "by a manager on the page; the API reads it with the units",
     "language.switch": "the language of the pages (saved for the person, or a cookie for a visitor); the API "
                        "answers in stable English keys",
-    "reports.freeze": "known gap: freezing a month of reports belongs with the finance API (another change)",
 }
 
 API_PREFIX = "/api/"

@@ -13,6 +13,12 @@ from .declare import documented
 from .schemas import one
 
 
+def throttled_answer(exc: Throttled):
+    """429 with Retry-After: too many failed password checks for this address or account."""
+    body = {"error": exc.code, "message": exc.message, "retry_after": exc.retry_after}
+    return jsonify(body), exc.status, {"Retry-After": str(exc.retry_after)}
+
+
 @bp.post("/tokens")
 @documented("Get a bearer token for an account", body="TokenRequest",
             answers={201: "Token", 401: "Error"})
@@ -26,8 +32,7 @@ def create_token():
         user = authenticate(db.session, email=email, password=password, now=now, ip=request.remote_addr,
                             policy=ThrottlePolicy.from_config(current_app.config))
     except Throttled as exc:
-        body = {"error": exc.code, "message": exc.message, "retry_after": exc.retry_after}
-        return jsonify(body), exc.status, {"Retry-After": str(exc.retry_after)}
+        return throttled_answer(exc)
     if user is None:
         return jsonify({"error": "unauthorized", "message": "Wrong email or password."}), 401
     name = data.get("name") if isinstance(data.get("name"), str) else None

@@ -89,23 +89,33 @@ def get_statement(kind: str, account_id: int):
 @documented("Record a payment by hand (finance, admin)", body="PaymentCreate", answers={201: one("payment", "Payment")})
 def create_payment():
     data = json_body()
-    user_id, company_id = data.get("user_id"), data.get("company_id")
-    if (user_id is None) == (company_id is None):
-        raise BadRequest("Give the payer as exactly one of user_id or company_id.")
-    account_id = user_id if user_id is not None else company_id
-    if isinstance(account_id, bool) or not isinstance(account_id, int) or not 1 <= account_id <= 2**31 - 1:
-        raise NotFound("There is no such payer.")
+    kind, account_id = payer_of(data)
     reference = data.get("reference", "")
     if not isinstance(reference, str):
         raise BadRequest("The reference must be text.", field="reference")
     if len(reference) > 140:
         raise BadRequest("The reference is too long (at most 140 characters).", field="reference")
     payment = payment_service.record_payment(
-        db.session, kind="user" if user_id is not None else "company", account_id=account_id,
+        db.session, kind=kind, account_id=account_id,
         amount=data.get("amount"), paid_on=data.get("paid_on"), reference=reference, actor=g.user, now=utcnow())
-    return jsonify({"payment": {"id": payment.id, "user_id": payment.user_id, "company_id": payment.company_id,
-                                "amount": str(payment.amount), "paid_on": payment.paid_on.isoformat(),
-                                "reference": payment.reference, "status": payment.status}}), 201
+    return jsonify({"payment": payment_json(payment)}), 201
+
+
+def payer_of(data: dict) -> tuple[str, int]:
+    """("user" | "company", id) from a body naming exactly one of user_id or company_id."""
+    user_id, company_id = data.get("user_id"), data.get("company_id")
+    if (user_id is None) == (company_id is None):
+        raise BadRequest("Give the payer as exactly one of user_id or company_id.")
+    account_id = user_id if user_id is not None else company_id
+    if isinstance(account_id, bool) or not isinstance(account_id, int) or not 1 <= account_id <= 2**31 - 1:
+        raise NotFound("There is no such payer.")
+    return ("user" if user_id is not None else "company"), account_id
+
+
+def payment_json(payment) -> dict:
+    return {"id": payment.id, "user_id": payment.user_id, "company_id": payment.company_id,
+            "amount": str(payment.amount), "paid_on": payment.paid_on.isoformat(),
+            "reference": payment.reference, "status": payment.status}
 
 
 @bp.post("/charge-runs")

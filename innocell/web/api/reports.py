@@ -5,6 +5,7 @@ GET /api/v1/reports/utilisation?from=&to=&group=space|kind
 GET /api/v1/reports/revenue?from=&to=            one row per month
 GET /api/v1/reports/vacancy                      units free tonight
 GET /api/v1/reports/waitlist                     length and median wait per unit type
+POST /api/v1/reports/frozen-months {"month"}     freeze a finished month (as the page's Freeze)
 
 Rows carry the contract's keys with the figures rounded as in the files (money and hours to
 cents, rates to four places), and every answer carries `"totals"`: the same fields summed over
@@ -16,16 +17,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask import jsonify, request
+from flask import g, jsonify, request
 
 from ...extensions import db
 from ...services import reports as report_service
 from ...timeutil import iso_local, local_zone, utcnow
 from ..access import REPORT_READERS
-from ..reports import parse_period, today_local
-from . import api_roles, bp
+from ..reports import parse_month, parse_period, today_local
+from . import api_roles, bp, json_body
 from .declare import documented
-from .schemas import DATE, STR
+from .schemas import DATE, INT, STR, obj
 
 
 def _plain(value):
@@ -108,3 +109,15 @@ def report_waitlist():
             if row[key] is not None:
                 row[key] = round(row[key], 1)
     return jsonify({"rows": rows, "totals": _totals(totals)})
+
+
+@bp.post("/reports/frozen-months")
+@api_roles(*REPORT_READERS)
+@documented("Freeze a finished month: every report in every grouping keeps its figures from now on",
+            body=obj({"month": STR}, ["month"], closed=True),
+            answers={201: obj({"month": STR, "frozen": INT}, ["month", "frozen"]), 409: "Error"})
+def freeze_month():
+    raw = json_body()["month"]
+    month = parse_month(raw)
+    made = report_service.freeze_month(db.session, month=month, actor=g.user, now=utcnow(), tz=local_zone())
+    return jsonify({"month": f"{month:%Y-%m}", "frozen": made}), 201
