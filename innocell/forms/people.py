@@ -2,6 +2,7 @@
 the pages an emailed link opens (choose a password, confirm an address)."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import EmailField, IntegerField, PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, NumberRange, Optional
@@ -13,7 +14,8 @@ from . import select_choices
 ROLE_LABELS = {"resident": "Resident", "manager": "Manager", "finance": "Finance", "admin": "Admin"}
 STATUS_LABELS = {"incubatee": "Incubatee", "tenant": "Tenant", "alumnus": "Alumnus", "partner": "Partner",
                  "park": "The park itself", "other": "Other"}
-PASSWORD_HINT = "At least 8 characters, not a common password and not your email's name: a few unrelated words work well."
+PASSWORD_HINT = lazy_gettext(
+    "At least 8 characters, not a common password and not your email's name: a few unrelated words work well.")
 
 
 def role_choices():
@@ -78,33 +80,33 @@ class PolicyForm(FlaskForm):
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    email = EmailField(lazy_gettext("Email"), validators=[DataRequired(), Length(max=254)])
 
 
 class NewPasswordForm(FlaskForm):
-    password = PasswordField("New password", validators=[
-        DataRequired(), Length(min=MIN_LENGTH, message=f"Use at least {MIN_LENGTH} characters.")])
-    confirm = PasswordField("Repeat the new password", validators=[
-        DataRequired(), EqualTo("password", message="The passwords differ.")])
+    password = PasswordField(lazy_gettext("New password"), validators=[
+        DataRequired(), Length(min=MIN_LENGTH, message=lazy_gettext("Use at least %(min)d characters."))])
+    confirm = PasswordField(lazy_gettext("Repeat the new password"), validators=[
+        DataRequired(), EqualTo("password", message=lazy_gettext("The passwords differ."))])
 
 
 class ChangePasswordForm(NewPasswordForm):
-    current = PasswordField("Current password", validators=[DataRequired()])
+    current = PasswordField(lazy_gettext("Current password"), validators=[DataRequired()])
 
 
 class ProfileForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    contact_email = EmailField("Contact email (empty: your sign-in email)",
+    name = StringField(lazy_gettext("Name"), validators=[DataRequired(), Length(max=200)])
+    contact_email = EmailField(lazy_gettext("Contact email (empty: your sign-in email)"),
                                validators=[Optional(), Email(check_deliverability=False), Length(max=254)])
 
 
 class NotificationsForm(FlaskForm):
-    email_reminders = SelectField("Booking reminders by email", choices=select_choices(
-        [("1", "Yes, email me booking reminders"), ("0", "No, the inbox is enough")]))
+    email_reminders = SelectField(lazy_gettext("Booking reminders by email"), choices=select_choices(
+        [("1", lazy_gettext("Yes, email me booking reminders")), ("0", lazy_gettext("No, the inbox is enough"))]))
 
 
 class TokenForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(message="Name the token after what uses it."),
+    name = StringField(lazy_gettext("Name"), validators=[DataRequired(message=lazy_gettext("Name the token after what uses it.")),
                                            Length(max=100)])
 
 

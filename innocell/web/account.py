@@ -4,7 +4,7 @@ signing in: forgotten password, choose a password (reset or invitation), confirm
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required, login_user
 
 from ..extensions import db
@@ -71,8 +71,8 @@ def profile():
     except RuleViolation as exc:
         _errors(form, exc, "name")
         return _page(422, profile=form)
-    flash("Your details are saved." + (f" We sent a link to {sent_to}: notices go there once you open it."
-                                        if sent_to else ""), "success")
+    flash(gettext("Your details are saved. We sent a link to %(email)s: notices go there once you open it.",
+                  email=sent_to) if sent_to else gettext("Your details are saved."), "success")
     return redirect(url_for("account.index"))
 
 
@@ -107,8 +107,10 @@ def change_password():
         else:
             session.clear()
             login_user(user)  # this browser stays signed in; every other one is signed out
-            flash("Your password is changed. Other browsers are signed out"
-                  + (f" and {revoked} API token{'' if revoked == 1 else 's'} revoked." if revoked else "."), "success")
+            flash(ngettext("Your password is changed. Other browsers are signed out and %(num)d API token revoked.",
+                           "Your password is changed. Other browsers are signed out and %(num)d API tokens revoked.",
+                           revoked) if revoked else gettext("Your password is changed. Other browsers are signed out."),
+                  "success")
             return redirect(url_for("account.index"))
     elif request.method == "POST":
         status = 422
@@ -135,7 +137,7 @@ def revoke_token(token_id: int):
         row = account_service.revoke_own_token(db.session, _me(), token_id, now=utcnow())
     except NotFound:
         abort(404)
-    flash(f"The API token {row.name or '#' + str(row.id)} is revoked.", "success")
+    flash(gettext("The API token %(name)s is revoked.", name=row.name or '#' + str(row.id)), "success")
     return redirect(url_for("account.index"))
 
 
@@ -148,7 +150,7 @@ def end_other_sessions():
     account_service.rotate_session_token(db.session, user)
     session.clear()
     login_user(user)
-    flash("Every other browser signed in to your account is signed out.", "success")
+    flash(gettext("Every other browser signed in to your account is signed out."), "success")
     return redirect(url_for("account.index"))
 
 
@@ -159,11 +161,11 @@ def resend_verification():
         abort(400)
     user = _me()
     if user.email_verified_at is not None:
-        flash("Your email is confirmed already.", "info")
+        flash(gettext("Your email is confirmed already."), "info")
     elif link_service.send_verification(db.session, user, now=utcnow()):
-        flash(f"We sent a new link to {user.email}.", "success")
+        flash(gettext("We sent a new link to %(email)s.", email=user.email), "success")
     else:
-        flash("We have sent several links this hour; open the latest, or try again later.", "info")
+        flash(gettext("We have sent several links this hour; open the latest, or try again later."), "info")
     return redirect(url_for("account.index"))
 
 
@@ -198,7 +200,7 @@ def choose_password(token: str):
         else:
             if current_user.is_authenticated:
                 session.clear()
-            flash(f"Your password is set. Sign in with {user.email}.", "success")
+            flash(gettext("Your password is set. Sign in with %(email)s.", email=user.email), "success")
             return redirect(url_for("auth.login"))
     elif request.method == "POST":
         status = 422
@@ -218,8 +220,8 @@ def confirm_email(token: str):
             user, used = link_service.confirm_email(db.session, token, now=now)
         except ServiceError as exc:
             return render_template("account/link_gone.html", message=exc.message), exc.status
-        flash(f"{used.email} is confirmed." + (" You can book spaces and apply for housing now."
-                                                if used.purpose == "email_verification" else
-                                                " Notices are emailed there from now on."), "success")
+        flash(gettext("%(email)s is confirmed. You can book spaces and apply for housing now.", email=used.email)
+              if used.purpose == "email_verification" else
+              gettext("%(email)s is confirmed. Notices are emailed there from now on.", email=used.email), "success")
         return redirect(url_for("account.index") if current_user.is_authenticated else url_for("auth.login"))
     return render_template("account/confirm.html", form=form, link=link)

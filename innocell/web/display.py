@@ -117,6 +117,14 @@ STATUSES = {value: value for value in (
     N_("declined"))}
 
 
+# A person's role as the reader reads it ('finance' / '財務').
+ROLES = (N_("resident"), N_("manager"), N_("finance"), N_("admin"))
+
+
+def role_text(value) -> str:
+    return gettext(value) if value in ROLES else ("" if value is None else str(value))
+
+
 def status_text(value) -> str:
     """A status as the reader reads it ('confirmed' / '已確認'); unknown values as they are."""
     return gettext(value) if value in STATUSES else ("" if value is None else str(value))
@@ -201,7 +209,7 @@ FILTERS = {"local": local_time, "dayf": day_format, "status_text": status_text, 
            "report_value": report_value, "signed": signed}
 GLOBALS = {"kind_label": kind_label, "unit_type_label": unit_type_label, "term_text": term_text,
            "iso_local": input_time, "fmt_local": local_time, "hours_label": hours_label,
-           "endpoint_exists": endpoint_exists}
+           "endpoint_exists": endpoint_exists, "role_text": role_text}
 
 
 def register(app: Flask) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import login_required
 
 from ..extensions import db
@@ -46,7 +47,7 @@ def ask_for_correction():
     except ServiceError as exc:
         flash(exc.message, "error")
     else:
-        flash("Your request went to the park's managers; you will hear back in your inbox.", "success")
+        flash(gettext("Your request went to the park's managers; you will hear back in your inbox."), "success")
     return redirect(url_for("privacy.my_data"))
 
 
