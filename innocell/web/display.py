@@ -46,7 +46,8 @@ def _localised(moment, fmt: str, locale) -> str:
     (year, month, day, weekday as `fmt` has them), then the time."""
     if "%Y-%m-%d" in fmt or "%Y-%m-%dT" in fmt:
         return moment.strftime(fmt)  # machine formats (input values, ISO days) stay as they are
-    skeleton = ("y" if "%Y" in fmt else "") + ("MMMd" if "%b" in fmt or "%d" in fmt else "") + \
+    month = "MMMM" if "%B" in fmt and "%d" not in fmt else "MMMd" if "%b" in fmt or "%d" in fmt else ""
+    skeleton = ("y" if "%Y" in fmt else "") + month + \
         ("EEEE" if "%A" in fmt else "EEE" if "%a" in fmt else "")
     day = format_skeleton(skeleton, moment, locale=locale) if skeleton else ""
     clock = moment.strftime("%H:%M:%S" if "%S" in fmt else "%H:%M") if "%H" in fmt else ""
@@ -123,6 +124,19 @@ ROLES = (N_("resident"), N_("manager"), N_("finance"), N_("admin"))
 
 def role_text(value) -> str:
     return gettext(value) if value in ROLES else ("" if value is None else str(value))
+
+
+# Report names and their columns (keys such as 'occupied_unit_nights') as a heading reads them.
+REPORT_WORDS = (N_("Occupancy"), N_("Utilisation"), N_("Revenue"), N_("Vacancy"), N_("Waitlist"),
+                N_("Available unit nights"), N_("Occupied unit nights"), N_("Occupancy rate"), N_("Rent due"),
+                N_("Open hours"), N_("Booked hours"), N_("Pending hours"), N_("Utilisation rate"), N_("Fees"),
+                N_("Lab fees"), N_("Late cancellation fees"), N_("Total"))
+
+
+def column_label(key: str | None) -> str:
+    """'occupied_unit_nights' as a column heading: 'Occupied unit nights' / '已入住單位晚數'."""
+    text = (key or "").replace("_", " ").capitalize()
+    return gettext(text) if text in REPORT_WORDS else text
 
 
 def status_text(value) -> str:
@@ -209,7 +223,8 @@ FILTERS = {"local": local_time, "dayf": day_format, "status_text": status_text, 
            "report_value": report_value, "signed": signed}
 GLOBALS = {"kind_label": kind_label, "unit_type_label": unit_type_label, "term_text": term_text,
            "iso_local": input_time, "fmt_local": local_time, "hours_label": hours_label,
-           "endpoint_exists": endpoint_exists, "role_text": role_text}
+           "endpoint_exists": endpoint_exists, "role_text": role_text,
+           "column_label": column_label}
 
 
 def register(app: Flask) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from sqlalchemy import func, select
 
 from ..allocation import usage
@@ -22,6 +23,7 @@ from ..services.ledger.statements import account_for_reference
 from ..services.settings import setting
 from ..timeutil import local_zone, utcnow
 from .access import REPORT_READERS, principal, roles_required
+from .display import amount
 from .paging import Page, page_number, page_size
 from .reports import _send
 
@@ -121,7 +123,8 @@ def record_payment():
     except ServiceError as exc:
         flash(exc.message, "error")
         return redirect(url_for("ledger.payments"))
-    flash(f"Payment of {payment.amount:,.2f} from {acct.name} ({acct.reference}) recorded.", "success")
+    flash(gettext("Payment of %(amount)s from %(name)s (%(reference)s) recorded.", amount=amount(payment.amount),
+                  name=acct.name, reference=acct.reference), "success")
     return redirect(url_for("ledger.payments"))
 
 
@@ -135,7 +138,7 @@ def import_payments():
         data = upload.stream.read(MAX_UPLOAD + 1)
         outcome = payment_service.import_bank_csv(db.session, data, actor=principal(), now=utcnow())
     except ServiceError as exc:
-        flash(f"Nothing was imported: {exc.message}", "error")
+        flash(gettext("Nothing was imported: %(reason)s", reason=exc.message), "error")
         return redirect(url_for("ledger.payments"))
     flash(outcome.summary + ".", "success")
     return redirect(url_for("ledger.payments"))
@@ -151,7 +154,8 @@ def assign_payment(payment_id: int):
     except ServiceError as exc:
         flash(exc.message, "error")
         return redirect(url_for("ledger.payments"))
-    flash(f"The bank line is assigned to {acct.name} ({acct.reference}).", "success")
+    flash(gettext("The bank line is assigned to %(name)s (%(reference)s).", name=acct.name, reference=acct.reference),
+          "success")
     return redirect(url_for("ledger.payments"))
 
 
@@ -163,5 +167,5 @@ def discard_payment(payment_id: int):
     except ServiceError as exc:
         flash(exc.message, "error")
         return redirect(url_for("ledger.payments"))
-    flash("The bank line is discarded; it counts for nobody.", "success")
+    flash(gettext("The bank line is discarded; it counts for nobody."), "success")
     return redirect(url_for("ledger.payments"))

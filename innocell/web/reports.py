@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, send_file, \
     url_for
+from flask_babel import gettext
 from werkzeug.exceptions import Unauthorized
 
 from ..allocation import usage
@@ -20,7 +21,7 @@ from ..services import reports as report_service
 from ..services.tx import release
 from ..timeutil import local_zone, parse_date, utcnow
 from .access import REPORT_READERS, principal, roles_required
-from .display import kind_labeller, unit_type_label
+from .display import N_, day_format, kind_labeller, unit_type_label
 
 from .paging import Page, page_number  # noqa: E402
 
@@ -30,10 +31,15 @@ DASHBOARD_READERS = ("finance", "admin", "manager")
 FILE_REPORTS = ("occupancy", "utilisation", "revenue", "vacancy", "waitlist", "bookings", "leases")
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TREND_MONTHS = 12
-WEEKDAY_LABELS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+WEEKDAY_LABELS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
 PALETTE = ("#0b6e4f", "#2f6fb3", "#c26a00", "#8a3ffc", "#b3261e", "#5f6b7a")
-GROUP_LABELS = {"unit_type": "unit type", "unit": "unit", "floor": "floor", "space": "space", "kind": "kind",
-                "month": "month", "company": "company"}
+GROUP_LABELS = {"unit_type": N_("unit type"), "unit": N_("unit"), "floor": N_("floor"), "space": N_("space"),
+                "kind": N_("kind"), "month": N_("month"), "company": N_("company")}
+
+
+def group_labels() -> dict[str, str]:
+    """GROUP_LABELS in the reader's language."""
+    return {key: gettext(label) for key, label in GROUP_LABELS.items()}
 
 
 # --------------------------------------------------------------------------- parameters
@@ -279,7 +285,7 @@ def heat_grid(heat: usage.HeatMap) -> dict:
                           "booked": float(usage.hours(heat.booked.get((wd, h), 0))),
                           "open": float(usage.hours(heat.open.get((wd, h), 0))),
                           "shade": None if rate is None else round(0.06 + 0.94 * min(rate / darkest, 1.0), 3)})
-        rows.append({"label": WEEKDAY_LABELS[wd], "cells": cells})
+        rows.append({"label": gettext(WEEKDAY_LABELS[wd]), "cells": cells})
     cell_w, cell_h, left, top = 26, 22, 44, 22
     return {"columns": columns, "rows": rows, "cell_w": cell_w, "cell_h": cell_h, "left": left, "top": top,
             "width": left + cell_w * len(columns) + 8, "height": top + cell_h * 7 + 8,
@@ -365,7 +371,7 @@ def index():
         occupancy_label=group_labeller(occ_group), utilisation_label=group_labeller(util_group),
         frozen=frozen, closed_months=closed_months(today), today=today,
         can_download=user.role in REPORT_READERS, can_freeze=user.role in REPORT_READERS,
-        query=query, group_labels=GROUP_LABELS, occupancy_spec=report_service.SPECS["occupancy"],
+        query=query, group_labels=group_labels(), occupancy_spec=report_service.SPECS["occupancy"],
         utilisation_spec=report_service.SPECS["utilisation"], timedelta1=timedelta(days=1),
         revenue_end=usage.next_month(months[-1]),
         this_month=report_service.default_period(today), last_month=report_service.last_month(today),
@@ -388,11 +394,12 @@ def frozen(month: str):
             raise BadRequest(f"'{groups[name]}' is not a grouping of the {name} report.")
         results[name] = report_service.report(db.session, name, start=first, end=end, group=groups[name], tz=tz)
     if not any(r.frozen for r in results.values()):
-        flash(f"{first:%B %Y} has not been frozen; these are today's figures.", "warning")
+        flash(gettext("%(month)s has not been frozen; these are today's figures.", month=day_format(first, "%B %Y")),
+              "warning")
         return redirect(url_for("reports.index", **{"from": first.isoformat(), "to": end.isoformat()}))
     user = principal()
     return render_template("reports/frozen.html", month=first, end=end, results=results, groups=groups,
-                           specs=report_service.SPECS, group_labels=GROUP_LABELS,
+                           specs=report_service.SPECS, group_labels=group_labels(),
                            labellers={name: group_labeller(r.group) for name, r in results.items()},
                            can_download=user.role in REPORT_READERS,
                            query={"from": first.isoformat(), "to": end.isoformat()})
@@ -409,7 +416,7 @@ def freeze_confirm():
     results = {name: report_service.report(db.session, name, start=month, end=usage.next_month(month),
                                            group=None, tz=tz) for name in report_service.SPECS}
     return render_template("reports/freeze.html", month=month, results=results, specs=report_service.SPECS,
-                           group_labels=GROUP_LABELS, labellers={n: group_labeller(r.group) for n, r in results.items()})
+                           group_labels=group_labels(), labellers={n: group_labeller(r.group) for n, r in results.items()})
 
 
 @bp.post("/reports/freeze")
@@ -421,5 +428,6 @@ def freeze():
     except ServiceError as exc:
         flash(exc.message, "error")
         return redirect(url_for("reports.index"))
-    flash(f"{month:%B %Y} is frozen ({made} report groupings stored). Its exports now show these figures.", "success")
+    flash(gettext("%(month)s is frozen (%(made)s report groupings stored). Its exports now show these figures.",
+                  month=day_format(month, "%B %Y"), made=made), "success")
     return redirect(url_for("reports.frozen", month=f"{month:%Y-%m}"))

@@ -18,7 +18,7 @@ from innocell.models import Booking, Space, User
 
 ROOT = Path(__file__).resolve().parents[2]
 PO = ROOT / "translations" / "zh_Hant_HK" / "LC_MESSAGES" / "messages.po"
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "N_": None}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "N_": None, "pgettext": ((1, "c"), 2)}
 
 
 def _extracted() -> set:
@@ -165,3 +165,34 @@ def test_a_changed_catalogue_is_compiled_again_at_start(tmp_path):
     os.utime(po, (mo.stat().st_mtime + 5, mo.stat().st_mtime + 5))  # the .po edited after the build
     compile_catalogues(tmp_path)
     assert Translations.load(str(tmp_path), ["zh_Hant_HK"]).gettext("Home") == "首頁"
+
+
+def _page(client, path):
+    response = client.get(path)
+    assert response.status_code == 200, path
+    return response.get_data(as_text=True)
+
+
+def test_staff_pages_read_in_chinese(client, session, make_user, login):
+    """Finance's reports and ledger, the admin's people page: marked and translated, so they fail
+    here if a heading loses its marking."""
+    login(make_user("finance", language="zh_Hant_HK"))
+    reports = _page(client, "/reports?from=2026-11-01&to=2026-12-01")
+    assert '<html lang="zh-Hant-HK">' in reports
+    for chinese in ("入住率（按單位類型）", "使用率（按場地）", "每月收入", "今晚空置單位", "輪候名單", "月結", "已入住單位晚數",
+                    "2026年11月1日", "共 30 晚"):
+        assert chinese in reports, chinese
+    for english in ("Occupancy by unit type", "Revenue by month", "Vacant units tonight", "Month-end",
+                    "Occupied unit nights", "nights."):
+        assert english not in reports, english
+    ledger = _page(client, "/finance/charges?month=2026-10")
+    for chinese in ("2026年10月 的收費", "計算本月收費", "收費類別", "首次收費", "逾時取消", "暫時沒有項目。"):
+        assert chinese in ledger, chinese
+    for english in ("Charges for October 2026", "Charge month", "First charges", "No lines yet."):
+        assert english not in ledger, english
+    payments = _page(client, "/finance/payments")
+    assert "記錄付款" in payments and "逾期欠款" in payments and "Record a payment" not in payments
+    client.post("/language", data={"language": "en", "next": "/reports"})  # the same pages in English
+    english_reports = _page(client, "/reports?from=2026-11-01&to=2026-12-01")
+    assert "Occupancy by unit type" in english_reports and "Showing <strong>01 Nov 2026</strong>" in english_reports
+    assert "Charges for October 2026" in _page(client, "/finance/charges?month=2026-10")
