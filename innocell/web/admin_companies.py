@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from ..extensions import db
 from ..forms import select_choices
@@ -89,7 +90,7 @@ def _company_form(found):
             target.errors = [*target.errors, exc.message]
             status = 409
         else:
-            flash(f"{saved.name} is saved.", "success")
+            flash(gettext("%(name)s is saved.", name=saved.name), "success")
             return redirect(url_for("admin_companies.company", company_id=saved.id))
     elif request.method == "POST":
         status = 422
@@ -103,7 +104,7 @@ def registration_policy():
     form.policy.choices = select_choices(registration.POLICY_LABELS.items())
     if form.validate_on_submit():
         registration.set_policy(db.session, form.policy.data, actor=principal(), now=utcnow())
-        flash(f"Registration: {registration.POLICY_LABELS[form.policy.data]}.", "success")
+        flash(gettext("Registration: %(policy)s.", policy=registration.POLICY_LABELS[form.policy.data]), "success")
         return redirect(url_for("admin_companies.registration_policy"))
     domains = [c for c, _ in company_service.list_companies(db.session) if c.email_domain]
     status = 422 if request.method == "POST" else 200

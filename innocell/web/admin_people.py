@@ -5,6 +5,7 @@ Thin: every read and write is a service (services.people, invitations), which au
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from ..extensions import db
 from ..forms.people import ROLE_LABELS, DeactivateForm, InviteForm, PersonForm, ReasonForm, company_choices
@@ -107,7 +108,7 @@ def edit(user_id: int):
         except (RuleViolation, Conflict) as exc:
             general, status = _apply(form, exc), exc.status
         else:
-            flash(f"{user.name}'s account is saved.", "success")
+            flash(gettext("%(name)s's account is saved.", name=user.name), "success")
             return redirect(url_for("admin_people.person", user_id=user.id))
     elif request.method == "POST":
         status = 422
@@ -131,8 +132,9 @@ def set_active(user_id: int, action: str):
         except (RuleViolation, Conflict) as exc:
             general, status = _apply(form, exc), exc.status
         else:
-            flash(f"{user.name}'s account is {'active again' if active else 'deactivated'}."
-                  + ("" if active else " What they hold is unchanged: review it below."), "success")
+            flash(gettext("%(name)s's account is active again.", name=user.name) if active else
+                  gettext("%(name)s's account is deactivated. What they hold is unchanged: review it below.",
+                          name=user.name), "success")
             return redirect(url_for("admin_people.person", user_id=user.id))
     elif request.method == "POST":
         status = 422
@@ -154,7 +156,8 @@ def decide(user_id: int, decision: str):
     except Conflict as exc:
         flash(exc.message, "error")
     else:
-        flash(f"{user.name}'s account is {'approved' if decision == 'approve' else 'refused'}.", "success")
+        flash(gettext("%(name)s's account is approved.", name=user.name) if decision == "approve" else
+              gettext("%(name)s's account is refused.", name=user.name), "success")
     return redirect(url_for("admin_people.person", user_id=user.id))
 
 

@@ -122,8 +122,16 @@ STATUSES = {value: value for value in (
 ROLES = (N_("resident"), N_("manager"), N_("finance"), N_("admin"))
 
 
+# Where an account stands (services.standing.STATES), as the people pages show it.
+ACCOUNT_STATES = (N_("active"), N_("awaiting approval"), N_("deactivated"), N_("invited"), N_("unverified"))
+
+
 def role_text(value) -> str:
     return gettext(value) if value in ROLES else ("" if value is None else str(value))
+
+
+def state_text(value) -> str:
+    return gettext(value) if value in ACCOUNT_STATES else ("" if value is None else str(value))
 
 
 # Report names and their columns (keys such as 'occupied_unit_nights') as a heading reads them.
@@ -223,7 +231,7 @@ FILTERS = {"local": local_time, "dayf": day_format, "status_text": status_text, 
            "report_value": report_value, "signed": signed}
 GLOBALS = {"kind_label": kind_label, "unit_type_label": unit_type_label, "term_text": term_text,
            "iso_local": input_time, "fmt_local": local_time, "hours_label": hours_label,
-           "endpoint_exists": endpoint_exists, "role_text": role_text,
+           "endpoint_exists": endpoint_exists, "role_text": role_text, "state_text": state_text,
            "column_label": column_label}
 
 

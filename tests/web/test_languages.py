@@ -173,7 +173,7 @@ def _page(client, path):
     return response.get_data(as_text=True)
 
 
-def test_staff_pages_read_in_chinese(client, session, make_user, login):
+def test_staff_pages_read_in_chinese(client, session, make_user, login, now):
     """Finance's reports and ledger, the admin's people page: marked and translated, so they fail
     here if a heading loses its marking."""
     login(make_user("finance", language="zh_Hant_HK"))
@@ -196,3 +196,15 @@ def test_staff_pages_read_in_chinese(client, session, make_user, login):
     english_reports = _page(client, "/reports?from=2026-11-01&to=2026-12-01")
     assert "Occupancy by unit type" in english_reports and "Showing <strong>01 Nov 2026</strong>" in english_reports
     assert "Charges for October 2026" in _page(client, "/finance/charges?month=2026-10")
+
+    client.post("/logout")
+    admin = make_user("admin", language="zh_Hant_HK")
+    resident = make_user("resident", name="Ada Lovelace", email_verified_at=now)
+    login(admin)
+    people = _page(client, "/admin/people")
+    for chinese in ("<h1>人員</h1>", "姓名、電郵或公司", "上次登入", "審計紀錄", "邀請人員", "住戶", "生效中"):
+        assert chinese in people, chinese
+    for english in ("<h1>People</h1>", "Name, email or company", "Last sign-in", "Invite a person", "<td>resident</td>"):
+        assert english not in people, english
+    person = _page(client, f"/admin/people/{resident.id}")
+    assert "更改角色、公司或級別" in person and "最近預約" in person and "Recent bookings" not in person
