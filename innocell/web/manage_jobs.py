@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from ..extensions import db
 from ..jobs.runner import JOBS, run_job
@@ -41,9 +42,9 @@ def run_now(name: str):
     job_service.record_manual_run(db.session, actor=user, job=name, status=result.status, counts=result.counts,
                                   now=now)
     if result.status == "failed":
-        flash(f"{name} failed: {result.summary}", "error")
+        flash(gettext("%(job)s failed: %(summary)s", job=name, summary=result.summary), "error")
     elif result.status == "skipped":
-        flash(f"{name} is already running this second; try again in a moment.", "warning")
+        flash(gettext("%(job)s is already running this second; try again in a moment.", job=name), "warning")
     else:
-        flash(f"{name} ran: {result.summary}.", "success")
+        flash(gettext("%(job)s ran: %(summary)s.", job=name, summary=result.summary), "success")
     return redirect(url_for("manage_jobs.index", job=request.form.get("job") or None))
