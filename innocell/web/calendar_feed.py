@@ -3,6 +3,7 @@ person copies or replaces that URL."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import login_required
 
 from ..extensions import db
@@ -38,7 +39,7 @@ def page():
     form = ConfirmForm()
     if form.validate_on_submit():
         feed_url(user, rotate=True)
-        flash("A new calendar address is ready; the old one no longer works.", "success")
+        flash(gettext("A new calendar address is ready; the old one no longer works."), "success")
         return redirect(url_for("calendar_feed.page"))
     if request.method == "POST":
         abort(400)

@@ -147,6 +147,20 @@ def column_label(key: str | None) -> str:
     return gettext(text) if text in REPORT_WORDS else text
 
 
+# What "My data" lists: the profile's fields and the kinds of record (table names), capitalised.
+DATA_LABELS = (N_("Id"), N_("Email"), N_("Name"), N_("Role"), N_("Company"), N_("Priority tier"), N_("Active"),
+               N_("Created at"), N_("Email reminders"), N_("Account links"), N_("Api tokens"), N_("Authorisations"),
+               N_("Bookings"), N_("Calendar feeds"), N_("Idempotency keys"), N_("Leases"), N_("Notifications"),
+               N_("Payments"), N_("Charges"), N_("Housing applications"), N_("Slot requests"), N_("Waitlist entries"),
+               N_("Offers"), N_("Audit events"), N_("Login attempts"))
+
+
+def data_label(key: str | None) -> str:
+    """'priority_tier' or 'waitlist entries' as a label: 'Priority tier' / '優先級別'."""
+    text = (key or "").replace("_", " ").capitalize()
+    return gettext(text) if text in DATA_LABELS else text
+
+
 def status_text(value) -> str:
     """A status as the reader reads it ('confirmed' / '已確認'); unknown values as they are."""
     return gettext(value) if value in STATUSES else ("" if value is None else str(value))
@@ -232,7 +246,7 @@ FILTERS = {"local": local_time, "dayf": day_format, "status_text": status_text, 
 GLOBALS = {"kind_label": kind_label, "unit_type_label": unit_type_label, "term_text": term_text,
            "iso_local": input_time, "fmt_local": local_time, "hours_label": hours_label,
            "endpoint_exists": endpoint_exists, "role_text": role_text, "state_text": state_text,
-           "column_label": column_label}
+           "column_label": column_label, "data_label": data_label}
 
 
 def register(app: Flask) -> None:
