@@ -46,8 +46,8 @@ def _localised(moment, fmt: str, locale) -> str:
     (year, month, day, weekday as `fmt` has them), then the time."""
     if "%Y-%m-%d" in fmt or "%Y-%m-%dT" in fmt:
         return moment.strftime(fmt)  # machine formats (input values, ISO days) stay as they are
-    month = "MMMM" if "%B" in fmt and "%d" not in fmt else "MMMd" if "%b" in fmt or "%d" in fmt else ""
-    skeleton = ("y" if "%Y" in fmt else "") + month + \
+    month = "MMMM" if "%B" in fmt and "%d" not in fmt else "MMMd" if "%d" in fmt else "MMM" if "%b" in fmt else ""
+    skeleton = ("y" if "%Y" in fmt or "%y" in fmt else "") + month + \
         ("EEEE" if "%A" in fmt else "EEE" if "%a" in fmt else "")
     day = format_skeleton(skeleton, moment, locale=locale) if skeleton else ""
     clock = moment.strftime("%H:%M:%S" if "%S" in fmt else "%H:%M") if "%H" in fmt else ""

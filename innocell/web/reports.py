@@ -21,7 +21,7 @@ from ..services import reports as report_service
 from ..services.tx import release
 from ..timeutil import local_zone, parse_date, utcnow
 from .access import REPORT_READERS, principal, roles_required
-from .display import N_, day_format, kind_labeller, unit_type_label
+from .display import N_, day_format, kind_labeller, money, unit_type_label
 
 from .paging import Page, page_number  # noqa: E402
 
@@ -239,9 +239,9 @@ def line_chart(months: list[date], series: dict[str, list], width=720, height=26
         lines.append({"name": name, "colour": PALETTE[n % len(PALETTE)],
                       "path": " ".join(f"{x},{y}" for x, y in (xy(i, r) for i, r in points)),
                       "dots": [{"x": xy(i, r)[0], "y": xy(i, r)[1],
-                                "title": f"{name}, {months[i]:%b %Y}: {r * 100:.1f}%"} for i, r in points]})
+                                "title": f"{name}, {day_format(months[i], '%b %Y')}: {r * 100:.1f}%"} for i, r in points]})
     ticks = [{"y": round(top + plot_h * (1 - t / 100), 1), "label": f"{t}%"} for t in (0, 25, 50, 75, 100)]
-    labels = [{"x": round(left + i * step, 1), "label": f"{m:%b %y}"} for i, m in enumerate(months)]
+    labels = [{"x": round(left + i * step, 1), "label": day_format(m, "%b %y")} for i, m in enumerate(months)]
     return {"width": width, "height": height, "lines": lines, "ticks": ticks, "labels": labels,
             "left": left, "right": width - right, "bottom": top + plot_h}
 
@@ -259,11 +259,12 @@ def bar_chart(rows: list[dict], width=720, height=260) -> dict:
         rent_h = plot_h * float(r["rent_due"]) / peak
         fee_h = plot_h * float(r["lab_fees"]) / peak
         month = date.fromisoformat(r["group"] + "-01")
-        bars.append({"x": x, "w": round(bar_w, 1), "label": f"{month:%b %y}",
+        bars.append({"x": x, "w": round(bar_w, 1), "label": day_format(month, "%b %y"),
                      "rent_y": round(top + plot_h - rent_h, 1), "rent_h": round(rent_h, 1),
                      "fee_y": round(top + plot_h - rent_h - fee_h, 1), "fee_h": round(fee_h, 1),
                      "cx": round(left + i * slot + slot / 2, 1),
-                     "title": f"{r['group']}: rent HK${r['rent_due']:,.2f}, lab fees HK${r['lab_fees']:,.2f}"})
+                     "title": gettext("%(month)s: rent %(rent)s, lab fees %(fees)s", month=r["group"],
+                                      rent=money(r["rent_due"]), fees=money(r["lab_fees"]))})
     ticks = [{"y": round(top + plot_h * (1 - f), 1), "label": f"{peak * f:,.0f}"} for f in (0, 0.25, 0.5, 0.75, 1)]
     return {"width": width, "height": height, "bars": bars, "ticks": ticks, "left": left,
             "right": width - right, "bottom": top + plot_h}
