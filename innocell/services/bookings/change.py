@@ -138,6 +138,13 @@ def _move(session: Session, booking: Booking, holder: User, space: Space, start:
         why, conflicts = explained(session, space, start, end, found, tz)
         raise Conflict(why + " The booking is unchanged." + (" Here are the nearest free times." if suggestions else ""),
                        conflicts=conflicts, suggestions=_suggestions_json(suggestions, tz))
+    place(booking, space, start, end)
+    _insert(session, [booking])
+
+
+def place(booking: Booking, space: Space, start: datetime, end: datetime) -> None:
+    """Write a granted new time and space on the booking's own row (not flushed): its hold,
+    whether the backstop covers it, and pending again where the space asks for approval."""
     booking.space_id = space.id
     booking.space = space
     booking.start_at, booking.end_at = start, end
@@ -147,7 +154,6 @@ def _move(session: Session, booking: Booking, holder: User, space: Space, start:
     if booking.status == "pending":
         booking.decided_at = booking.decided_by_id = None
     booking.reminder_sent_at = None
-    _insert(session, [booking])
 
 
 # ---------------------------------------------------------------------------- on behalf

@@ -115,15 +115,15 @@ def _label(instant: datetime, tz: ZoneInfo) -> str:
 
 
 def _refuse(session: Session, user: User, space: Space, judged: list[Occurrence], now: datetime, tz: ZoneInfo,
-            unit: str) -> None:
+            unit: str, outcome: str = "nothing was booked") -> None:
     """The all-or-nothing refusal naming every occurrence with a problem: rules first (422),
-    then conflicts (409), as one booking is refused."""
+    then conflicts (409), as one booking is refused (a series change says `outcome`)."""
     total = len(judged)
     violations = [{"rule": v["rule"], "message": f"{_label(o.start, tz)}: {v['message']}",
                    "start": iso_local(o.start, tz)} for o in judged for v in o.violations]
     if violations:
         raise RuleViolation(f"{len({v['start'] for v in violations})} of the {total} {unit} break the rules "
-                            f"of {space.name}; nothing was booked.", violations=violations)
+                            f"of {space.name}; {outcome}.", violations=violations)
     taken = [o for o in judged if o.conflicts]
     if taken:
         names = ", ".join(_label(o.start, tz) for o in taken)
@@ -131,7 +131,7 @@ def _refuse(session: Session, user: User, space: Space, judged: list[Occurrence]
         suggestions = suggestions_for(session, user=user, space=space, start=first.start, end=first.end, now=now,
                                       tz=tz)
         raise Conflict(
-            f"{space.name} is already taken in {len(taken)} of the {total} {unit} ({names}); nothing was booked.",
+            f"{space.name} is already taken in {len(taken)} of the {total} {unit} ({names}); {outcome}.",
             conflicts=[{"start": iso_local(c[0], tz), "end": iso_local(c[1], tz),
                         "week": o.start.astimezone(tz).date().isoformat(), "occurrence": iso_local(o.start, tz)}
                        for o in taken for c in o.conflicts],
