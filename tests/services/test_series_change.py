@@ -132,7 +132,7 @@ def test_a_manager_changing_a_residents_series_notifies_once(session, manager, a
     svc.change_series(session, made.bookings[1].id, actor=manager, scope="following", now=now, start=at(week(1), 11))
     notes = session.execute(select(Notification).where(Notification.user_id == alice.id,
                                                        Notification.kind == "booking_changed")).scalars().all()
-    assert len(notes) == 1 and "3 booking(s)" in notes[0].body
+    assert len(notes) == 1 and "3 bookings of your series" in notes[0].body
 
 
 def test_a_booking_outside_a_series_changes_alone(session, alice, new_space, now):

@@ -25,17 +25,16 @@ from ...models import Booking, Space, User
 from .. import BadRequest, Conflict, Forbidden, NotFound
 from ..audit import record
 from ..guard import lock_person, lock_resource
-from ..notifications import notify
 from ..roles import BOOKER_ROLES, MANAGER_ROLES
 from ..settings import zone
 from ..standing import require_good_standing
 from ..tx import transaction
-from .change import _KEEP, _is_id, _new_interval, _snapshot, change, place
+from .change import _KEEP, _is_id, _new_interval, _snapshot, change, changed_notice, place
 from .check import evaluate
-from .common import clean_title, fmt_span, validate_times
+from .common import clean_title, validate_times
 from .queries import get_booking
 from .series import Occurrence, _refuse, scope_members
-from .write import _insert
+from .write import _insert, bump
 
 
 def shifted(instant: datetime, shift, tz: ZoneInfo) -> datetime:
@@ -120,14 +119,10 @@ def change_series(session: Session, booking_id, *, actor: User, scope: str, now:
             changed.append(member)
             record(session, actor_id=actor.id, action="booking.change", target_type="booking",
                    target_id=member.id, now=now, before=before[member.id], after=after, scope=scope)
-    if changed and actor.id != holder.id:
-        first = changed[0]
-        notify(session, user_id=holder.id, kind="booking_changed",
-               subject=f"Your bookings of {space.name} were changed",
-               body=f"A manager changed {len(changed)} booking(s) of your series: the first is now {space.name} on "
-                    f"{fmt_span(first.start_at, first.end_at, tz)}"
-                    + (" (waiting for approval)." if first.status == "pending" else "."),
-               now=now, link=f"/bookings/{first.id}")
+    for member in changed:
+        bump(member)
+    if changed:  # one notice for all of them, as for a series booked
+        changed_notice(session, changed, by_holder=actor.id == holder.id, now=now, tz=tz)
     return changed
 
 
