@@ -152,17 +152,19 @@ def test_a_series_change_racing_fresh_bookings_never_double_books(app, session, 
                                                                   now):
     """Fresh bookings of week 2's new hour race the change of the whole series to that hour:
     either the change wins (every occurrence moved, no fresh booking there) or it loses (every
-    row exactly as it was, one fresh booking holds the hour); never both, never an error."""
+    row exactly as it was, one fresh booking holds the hour); never both, never an error. In the
+    last round the racers want week 2's old hour instead: the change must win, and a racer gets
+    that hour only once the series has left it."""
     set_kind("wet_lab", simultaneous=10)
     holder = make_user("resident")
     others = [make_user("resident") for _ in range(FRESH)]
     seen = []
-    for round_no in range(3):
+    for round_no, target in enumerate(("new", "new", "old")):
         lab = new_space(max_days_ahead=120)
         made = weekly(session, holder, lab, now, count=3)
         session.commit()
         before = rows(session, made.series_id)
-        jobs = [("change", holder.id)] + [("new", u.id) for u in others]
+        jobs = [("change", holder.id)] + [(target, u.id) for u in others]
         barrier = threading.Barrier(len(jobs))
         results: list[tuple[str, str]] = []
         lock = threading.Lock()
@@ -176,8 +178,10 @@ def test_a_series_change_racing_fresh_bookings_never_double_books(app, session, 
                     outcome = _outcome(lambda: svc.change_series(db.session, anchor, actor=user, scope="series",
                                                                  now=now, start=at(TUE, 14)))
                 else:
-                    outcome = _outcome(lambda: svc.book(db.session, user=user, space_id=lab_id, start=at(week(1), 14),
-                                                        end=at(week(1), 15), title="race", now=now))
+                    hour = 14 if label == "new" else 10
+                    outcome = _outcome(lambda: svc.book(db.session, user=user, space_id=lab_id,
+                                                        start=at(week(1), hour), end=at(week(1), hour + 1),
+                                                        title="race", now=now))
                 db.session.remove()
             with lock:
                 results.append((label, outcome))
@@ -190,12 +194,18 @@ def test_a_series_change_racing_fresh_bookings_never_double_books(app, session, 
         assert len(results) == len(jobs) and not [o for _, o in results if o.startswith("error")], results
         session.commit()
         assert session.execute(text(OVER_CAPACITY_SQL)).all() == []
-        fresh_ok = sum(1 for label, o in results if label == "new" and o == "ok")
+        racers_ok = sum(1 for label, o in results if label != "change" and o == "ok")
         if dict(results)["change"] == "ok":
-            assert fresh_ok == 0
             assert [s for s, _, _, _ in times(session, made.series_id)] == [at(week(n), 14) for n in range(3)]
+            assert racers_ok == (0 if target == "new" else live_at(session, lab.id, at(week(1), 10)))
             seen.append("change won")
         else:
-            assert fresh_ok == 1 and rows(session, made.series_id) == before
+            assert target == "new" and racers_ok == 1 and rows(session, made.series_id) == before
             seen.append("change lost")
-    assert set(seen) <= {"change won", "change lost"}
+    assert seen[2] == "change won" and set(seen) <= {"change won", "change lost"}
+
+
+def live_at(session, space_id, start) -> int:
+    """Live bookings of the space starting at `start` (0 or 1 on a one-at-a-time lab)."""
+    return session.execute(select(func.count(Booking.id)).where(
+        Booking.space_id == space_id, Booking.start_at == start, Booking.status != "cancelled")).scalar_one()
