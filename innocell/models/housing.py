@@ -51,6 +51,8 @@ class Unit(db.Model):
     status: Mapped[str] = mapped_column(String(20), default="available")
     description: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The park lets this unit for short stays booked directly by the night (not in rounds).
+    short_stay: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class UnitTypeInfo(db.Model):
@@ -64,6 +66,11 @@ class UnitTypeInfo(db.Model):
     furnishings: Mapped[str | None] = mapped_column(String(1000))
     photo_url: Mapped[str | None] = mapped_column(String(500))
     plan_url: Mapped[str | None] = mapped_column(String(500))
+    # Short stays in units of this type marked short_stay: the rate a night and the limits
+    # (NULL: the defaults in config.py, SHORT_STAY_*).
+    nightly_rate: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    stay_max_nights: Mapped[int | None] = mapped_column(Integer)
+    stay_days_ahead: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
@@ -98,6 +105,7 @@ class Lease(db.Model):
         CheckConstraint("end_date > start_date OR (status = 'terminated' AND end_date = start_date)",
                         name="ck_leases_interval"),
         CheckConstraint("status IN ('active','ending','ended','terminated')", name="ck_leases_status"),
+        CheckConstraint("kind IN ('home','short_stay')", name="ck_leases_kind"),
         Index("ix_leases_unit_start", "unit_id", "start_date"),
         ExcludeConstraint(
             (text("unit_id"), "="),
@@ -128,6 +136,9 @@ class Lease(db.Model):
     termination_reason: Mapped[str | None] = mapped_column(String(300))
     overlap_allowed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     overlap_reason: Mapped[str | None] = mapped_column(String(300))
+    # 'short_stay': booked directly for nights at `nightly_rate` (monthly_rent 0); 'home' otherwise.
+    kind: Mapped[str] = mapped_column(String(20), default="home", server_default="home")
+    nightly_rate: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
 
     unit: Mapped[Unit] = relationship()
     user: Mapped[User] = relationship()

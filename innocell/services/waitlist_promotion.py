@@ -100,7 +100,8 @@ def candidate_unit_ids(session: Session) -> list[int]:
     """Units of a type someone is waiting for (the unit itself is re-checked under its lock)."""
     waiting_types = select(WaitlistEntry.unit_type).where(WaitlistEntry.status == "waiting").distinct()
     return list(session.execute(
-        select(Unit.id).where(Unit.status == "available", Unit.unit_type.in_(waiting_types)).order_by(Unit.id)
+        select(Unit.id).where(Unit.status == "available", Unit.short_stay.is_(False),
+                              Unit.unit_type.in_(waiting_types)).order_by(Unit.id)
     ).scalars())
 
 
@@ -109,7 +110,7 @@ def promote_unit(session: Session, unit_id: int, *, now: datetime, tz: ZoneInfo,
     """Offer one free unit to the first eligible waiting entry, in one transaction; None when
     the unit is not free or nobody eligible waits."""
     unit = lock_resource(session, Unit, unit_id)
-    if unit is None:
+    if unit is None or unit.short_stay:
         return None
     today = now.astimezone(tz).date()
     start = free_from(session, unit, today)

@@ -113,7 +113,7 @@ def index():
     offers = list_offers(db.session, viewer=user)
     open_offers = [o for o in offers if o.status == "open"]
     past_offers = [o for o in offers if o.status != "open"]
-    leases = list_leases(db.session, viewer=user)
+    leases = [lease for lease in list_leases(db.session, viewer=user) if lease.kind == "home"]  # stays: own page
     applications = list_applications(db.session, viewer=user)
     places = waitlist(db.session, viewer=user)
     cache: dict = {}
@@ -299,4 +299,6 @@ def decline(offer_id: int):
 def lease(lease_id: int):
     user = principal()
     found = get_lease(db.session, lease_id, viewer=user)
+    if found.kind == "short_stay":
+        return redirect(url_for("short_stays.show", stay_id=found.id))
     return render_template("housing/lease.html", lease=found)

@@ -4,7 +4,7 @@ open application without losing one's place (a change of unit type is confirmed 
 says what it costs). Thin: the housing services own every read and write."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
@@ -76,7 +76,7 @@ def units():
     end = add_months(move_in, months)
     every = list_units(db.session)
     free = {u.id for u in list_units(db.session, available_from=move_in, available_to=end, now=now)
-            if u.status == "available"}
+            if u.status == "available" and not u.short_stay}  # short-stay units are not let by rounds
     rows = _type_rows(every, free)
     unit_type = request.args.get("unit_type")
     if unit_type not in {r["unit_type"] for r in rows}:
@@ -87,7 +87,7 @@ def units():
             floors_of_type.setdefault(unit.floor, []).append(unit)
     return render_template("housing/units.html", rows=rows, infos=type_infos(db.session), floors=floors_of_type,
                            free=free, move_in=move_in, end=end, months=months, unit_type=unit_type, note=note,
-                           today=today)
+                           today=today, short_stays=sum(1 for u in every if u.short_stay), one_day=timedelta(days=1))
 
 
 @bp.route("/housing/applications/<int:application_id>/change", methods=["GET", "POST"])

@@ -156,7 +156,8 @@ def check_one_home(session: Session, user_id: int, start: date, end: date, *, wh
 
 def insert_lease(session: Session, unit: Unit, *, user_id: int, start: date, end: date, monthly_rent: Decimal,
                  now: datetime, exclude_offer_id: int | None = None, previous_lease_id: int | None = None,
-                 overlap_reason: str | None = None, whose: str = "You") -> Lease:
+                 overlap_reason: str | None = None, whose: str = "You", kind: str = "home",
+                 nightly_rate: Decimal | None = None) -> Lease:
     """The guarded insert, inside the caller's transaction, which holds the person's lock and
     then the unit's. Raises Conflict when the unit is not free, or the person already holds a
     lease over the dates and no `overlap_reason` (a manager's recorded exception) allows it
@@ -167,7 +168,8 @@ def insert_lease(session: Session, unit: Unit, *, user_id: int, start: date, end
     code = unit.code  # a failed flush expires every loaded object; the message needs the code
     lease = Lease(unit_id=unit.id, user_id=user_id, start_date=start, end_date=end, monthly_rent=monthly_rent,
                   status="active", previous_lease_id=previous_lease_id, created_at=now,
-                  overlap_allowed=overlap_reason is not None, overlap_reason=overlap_reason)
+                  overlap_allowed=overlap_reason is not None, overlap_reason=overlap_reason, kind=kind,
+                  nightly_rate=nightly_rate)
     session.add(lease)
     try:
         session.flush()

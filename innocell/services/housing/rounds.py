@@ -56,7 +56,8 @@ def _round_inputs(session: Session, now: datetime):
     for a in rows:
         if a.preferred_floor is not None and (a.unit_type, a.preferred_floor) not in floor_units:
             floor_units[(a.unit_type, a.preferred_floor)] = tuple(session.execute(
-                select(Unit.id).where(Unit.unit_type == a.unit_type, Unit.floor == a.preferred_floor)
+                select(Unit.id).where(Unit.unit_type == a.unit_type, Unit.floor == a.preferred_floor,
+                                      Unit.short_stay.is_(False))
                 .order_by(Unit.code)).scalars())
     for a in rows:
         # "Any unit on floor N" ranks that floor's units after the units named one by one.
@@ -72,8 +73,9 @@ def _round_inputs(session: Session, now: datetime):
             preferred_unit_ids=named + on_floor, waited_days=waited, occupants=a.occupants or 1,
             term_label=term_label(a.term_months, a.term_nights)))
     types = {a.unit_type for a in applicants}
-    units = list(session.execute(select(Unit).where(Unit.unit_type.in_(types)).order_by(Unit.id)).scalars()) \
-        if types else []
+    # Short-stay units are booked directly by the night, never placed in a round.
+    units = list(session.execute(select(Unit).where(Unit.unit_type.in_(types), Unit.short_stay.is_(False))
+                                 .order_by(Unit.id)).scalars()) if types else []
     candidates = []
     if applicants and units:
         lo = min(a.move_in for a in applicants)
