@@ -61,6 +61,8 @@ class ApplicationForm(FlaskForm):
         min=1, max=MAX_SHORT_STAY_NIGHTS, message=f"A short stay is 1 to {MAX_SHORT_STAY_NIGHTS} nights.")])
     occupants = IntegerField("Occupants", default=1, validators=[InputRequired(message="Say how many will live there."),
                                                                   NumberRange(min=1, max=8, message="Between 1 and 8 people.")])
+    partner_email = EmailField("Sharing a twin unit? Your partner's email (optional)",
+                               validators=[Optional(), Length(max=254)])
     # Preferences are picked from the list of units (choices set by the page), never typed.
     preferred_1 = SelectField("First choice", choices=select_choices([("", "No preference")]), default="")
     preferred_2 = SelectField("Second choice", choices=select_choices([("", "No preference")]), default="")

@@ -107,9 +107,12 @@ class Lease(db.Model):
         CheckConstraint("status IN ('active','ending','ended','terminated')", name="ck_leases_status"),
         CheckConstraint("kind IN ('home','short_stay')", name="ck_leases_kind"),
         Index("ix_leases_unit_start", "unit_id", "start_date"),
+        # Two leases of one unit never overlap, except the two of one joint application (a twin
+        # unit let to a pair): leases of another (or no) joint application always clash.
         ExcludeConstraint(
             (text("unit_id"), "="),
             (func.daterange(text("start_date"), text("end_date"), text("'[)'")), "&&"),
+            (text("coalesce(joint_application_id, -id)"), "<>"),
             where=text("status IN ('active','ending','ended')"),
             using="gist",
             name="ex_leases_no_overlap",
@@ -139,6 +142,10 @@ class Lease(db.Model):
     # 'short_stay': booked directly for nights at `nightly_rate` (monthly_rent 0); 'home' otherwise.
     kind: Mapped[str] = mapped_column(String(20), default="home", server_default="home")
     nightly_rate: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    # The joint application (a twin unit offered to a pair) this lease was accepted from: the
+    # pair's two leases of the unit may overlap each other, and nothing else. (No foreign key:
+    # applications already point at leases, and a cycle of keys would need deferred DDL.)
+    joint_application_id: Mapped[int | None] = mapped_column(Integer)
 
     unit: Mapped[Unit] = relationship()
     user: Mapped[User] = relationship()
@@ -152,6 +159,8 @@ class HousingApplication(db.Model):
             "status IN ('submitted','offered','waitlisted','housed','withdrawn')", name="ck_applications_status"
         ),
         CheckConstraint("kind IN ('new','room_change')", name="ck_applications_kind"),
+        CheckConstraint("partner_status IS NULL OR partner_status IN ('pending','confirmed','declined')",
+                        name="ck_applications_partner_status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -173,8 +182,15 @@ class HousingApplication(db.Model):
     # A resident with a lease asking to move within the building (room_change), with the reason.
     kind: Mapped[str] = mapped_column(String(20), default="new", server_default="new")
     change_reason: Mapped[str | None] = mapped_column(String(500))
+    # A joint application: a twin unit for the applicant and a partner together. The partner
+    # confirms (or declines); only a confirmed one enters rounds, and a round offers the unit to
+    # both at once.
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    partner_status: Mapped[str | None] = mapped_column(String(20))  # pending | confirmed | declined
+    partner_answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    user: Mapped[User] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    partner: Mapped[User | None] = relationship(foreign_keys=[partner_id])
     transfer_from: Mapped[Lease | None] = relationship(foreign_keys=[transfer_from_lease_id])
 
 

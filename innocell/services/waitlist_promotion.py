@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from ..allocation import homes as homes_core
 from ..allocation.dates import add_months
 from ..allocation.waitlist import order
-from ..models import Lease, Offer, Unit, UnitOutage, WaitlistEntry
+from ..models import HousingApplication, Lease, Offer, Unit, UnitOutage, WaitlistEntry
 from .guard import lock_resource
 from .housing.leases import homes_of
 from .housing.offers import make_offer
@@ -130,6 +130,8 @@ def promote_unit(session: Session, unit_id: int, *, now: datetime, tz: ZoneInfo,
         offer_start, offer_end = _term(entry, max(start, first_day_after(answer_by, tz)), config)
         if _outage_overlaps(session, unit.id, offer_start, offer_end):
             return None
+        if entry.application_id is not None and session.get(HousingApplication, entry.application_id).partner_id:
+            continue  # a joint application is placed for the pair by a round, never one by one
         if entry.application_id is None and homes_core.clashes(
                 homes_of(session, entry.user_id, offer_start, offer_end), offer_start, offer_end):
             continue

@@ -11,10 +11,10 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from ..allocation.dates import add_months, date_in_range
 from ..extensions import db
 from ..forms import select_choices
-from ..forms.housing import ChangeApplicationForm, RoomChangeForm
+from ..forms.housing import ChangeApplicationForm, ConfirmForm, RoomChangeForm
 from ..models.housing import UNIT_TYPES
-from ..services import RuleViolation, ServiceError
-from ..services.housing.applications import get_application
+from ..services import Conflict, RuleViolation, ServiceError
+from ..services.housing.applications import answer_joint, get_application
 from ..services.housing.changes import CHANGEABLE, change_application
 from ..services.housing.leases import get_lease
 from ..services.housing.room_changes import request_room_change
@@ -136,6 +136,27 @@ def change(application_id: int):
                 return redirect(url_for("housing.index"))
     status = 200 if request.method == "GET" or cost else 422
     return render_template("housing/change.html", form=form, application=application, cost=cost), status
+
+
+@bp.post("/housing/applications/<int:application_id>/joint")
+@roles_required(*RESIDENTS)
+def joint_answer(application_id: int):
+    """The partner named in a joint application confirms or declines it."""
+    form = ConfirmForm()
+    answer = request.form.get("answer")
+    if form.validate_on_submit() and answer in ("confirm", "decline"):
+        try:
+            app = answer_joint(db.session, application_id, user=principal(), confirm=answer == "confirm", now=utcnow())
+        except (Conflict, RuleViolation) as exc:
+            flash(exc.message, "error")
+        else:
+            who = app.user.name or app.user.email
+            flash(f"You confirmed: you and {who} apply for a {app.unit_type} unit together; the next round can "
+                  "offer it to you both." if answer == "confirm" else
+                  f"You declined {who}'s joint application; it has ended.", "success")
+    else:
+        flash("Choose to confirm or to decline.", "error")
+    return redirect(url_for("housing.index"))
 
 
 @bp.route("/housing/leases/<int:lease_id>/move", methods=["GET", "POST"])

@@ -93,6 +93,10 @@ def application_json(app: HousingApplication, tz: ZoneInfo | None = None) -> dic
         "transfer": app.transfer_from_lease_id is not None,
         "transfer_from_lease_id": app.transfer_from_lease_id,
         "transfer_from_unit": app.transfer_from.unit.code if app.transfer_from is not None else None,
+        # A joint application (a twin unit for two): the partner and their answer.
+        "partner_id": app.partner_id,
+        "partner_name": app.partner.name if app.partner is not None else None,
+        "partner_status": app.partner_status,
     }
 
 
