@@ -100,7 +100,7 @@ def book():
     status = 200 if request.method == "GET" else (409 if conflict else 422)
     total = stay_price(limits.nightly_rate, form.check_in.data, form.check_out.data) if nights else None
     return render_template("housing/stay_confirm.html", form=form, unit=unit, limits=limits, nights=nights,
-                           total=total, conflict=conflict), status
+                           total=total, conflict=conflict, csrf=ConfirmForm()), status
 
 
 @bp.get("/housing/stays/<int:stay_id>")
