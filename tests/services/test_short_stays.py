@@ -26,6 +26,7 @@ from innocell.services.housing.short_stays import (
 from innocell.services.housing.unit_types import update_type_info
 from innocell.services.housing.wait_estimates import type_inputs
 from innocell.services.ledger.dues import rent_dues
+from innocell.services.renewals import due_lease_ids
 
 
 @pytest.fixture
@@ -192,6 +193,7 @@ def test_a_short_stay_is_not_a_home_for_renewals_room_changes_or_wait_estimates(
     with pytest.raises(RuleViolation, match="not a home"):
         request_room_change(session, user=guest, lease_id=stay.id, unit_type="solo", move_on=_day(now, 3),
                             reason="noise", now=now)
+    assert stay.id not in due_lease_ids(session, local_day(now), 60)  # no renewal offer for a stay
     inputs = type_inputs(session, "solo", now)
     assert all(e.end != stay.end_date for e in inputs["ends"])
     assert inputs["free_now"] == 1  # 03-01; the short-stay units are not homes that free
