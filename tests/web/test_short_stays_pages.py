@@ -137,6 +137,8 @@ def test_the_short_stay_api_books_refuses_lists_and_cancels(api, make_user, stay
     free = client.get(f"/api/v1/short-stays/free?check_in={day(2)}&check_out={day(5)}")
     assert free.status_code == 200
     assert [(f["unit"]["code"], f["total"]) for f in free.get_json()["free"]] == [("30-01", 1350.0), ("30-02", 1350.0)]
+    bad = client.get("/api/v1/short-stays/free?check_in=soon&check_out=2026-13-01")
+    assert bad.status_code == 400 and "check-in day must be a date" in bad.get_json()["message"]
     made = client.post("/api/v1/short-stays", json={"unit_id": stay_units["30-01"].id, "check_in": day(2),
                                                     "check_out": day(5)})
     assert made.status_code == 201, made.get_json()

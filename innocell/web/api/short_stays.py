@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import g, jsonify, request
 
 from ...extensions import db
-from ...services import BadRequest
+from ...services import BadRequest, RuleViolation
 from ...services.housing.common import local_day
 from ...services.housing.short_stays import book_short_stay, cancel_short_stay, free_stays, get_stay, list_stays
 from ...timeutil import utcnow
@@ -25,7 +25,10 @@ def short_stays_free():
     check_in, check_out = request.args.get("check_in"), request.args.get("check_out")
     if not check_in or not check_out:
         raise BadRequest("Give check_in and check_out (YYYY-MM-DD).")
-    rows = free_stays(db.session, check_in, check_out, now=utcnow())
+    try:
+        rows = free_stays(db.session, check_in, check_out, now=utcnow())
+    except RuleViolation as exc:  # a query, not a write: a bad date is a 400 naming it
+        raise BadRequest(exc.message) from None
     return jsonify({"free": [free_stay_json(r) for r in rows]})
 
 
