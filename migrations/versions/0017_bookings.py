@@ -6,7 +6,7 @@
   attachment from that booking's row (its series' rows for a series) when it sends the email.
 
 Revision ID: 0017_bookings
-Revises: 0015_language
+Revises: 0016_housing
 Create Date: 2026-12-01 16:00:00
 
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0017_bookings'
-down_revision = '0015_language'
+down_revision = '0016_housing'
 branch_labels = None
 depends_on = None
 

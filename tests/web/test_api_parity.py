@@ -55,6 +55,9 @@ PARITY = {
     "booking_change.take_suggestion": "PATCH /api/v1/bookings/<int:booking_id>",  # a free time offered after a refusal
     "housing_residents.change": "PATCH /api/v1/housing-applications/<int:application_id>",
     "housing_residents.room_change": "POST /api/v1/leases/<int:lease_id>/room-change",
+    "housing_residents.joint_answer": "POST /api/v1/housing-applications/<int:application_id>/partner",
+    "short_stays.book": "POST /api/v1/short-stays",
+    "short_stays.cancel": "DELETE /api/v1/short-stays/<int:stay_id>",
     "webhooks.index": "POST /api/v1/webhooks",
     "webhooks.endpoint": "PATCH /api/v1/webhooks/<int:endpoint_id>",
     "webhooks.rotate": "PATCH /api/v1/webhooks/<int:endpoint_id>",  # {"rotate_secret": true}
