@@ -56,6 +56,10 @@ DEFAULTS: dict[str, object] = {
     "HOUSE_RULES": ("Quiet hours are 23:00 to 07:00. No smoking anywhere in the building. Guests may stay "
                     "at most 3 nights a month. Keep corridors and fire exits clear. Report damage to the "
                     "housing team within 48 hours."),
+    # Short stays booked directly (units marked short_stay): the limits when the unit type sets
+    # none; a type without its own nightly rate charges its monthly rent / 30 a night
+    "SHORT_STAY_MAX_NIGHTS": 28,
+    "SHORT_STAY_DAYS_AHEAD": 180,
     # Allocation round weights: higher total weight wins (published on the manager page)
     "ALLOCATION_WEIGHT_TIER": 1000,  # per tier step above the lowest tier
     "ALLOCATION_WEIGHT_PREFERENCE": 100,  # for the first preferred unit, falling by rank

@@ -5,6 +5,9 @@ harness's recipe) and saves PNGs into docs/screenshots/ with Debian's /usr/bin/c
 by Playwright (no browser is downloaded).
 
     .venv/bin/python bench/screenshots.py [--out docs/screenshots]
+
+The Chinese shots need a CJK font for Chromium (`apt-get install fonts-wqy-microhei`); without
+one they show empty boxes where the characters belong (people's own devices have such fonts).
 """
 from __future__ import annotations
 
@@ -28,6 +31,9 @@ TODAY = FIXED_NOW.date()
 NEXT_MONDAY = (TODAY + timedelta(days=7 - TODAY.weekday())).isoformat()  # a week with bookings ahead
 
 SIZES = {"desk": {"width": 1280, "height": 860}, "phone": {"width": 390, "height": 844}}
+# A browser whose language is Traditional Chinese (Hong Kong): the pages follow Accept-Language
+# for a person who has not chosen a language (the footer switch saves a choice).
+LOCALES = {"desk": "en-GB", "phone": "en-GB", "phone-zh": "zh-HK", "desk-zh": "zh-HK"}
 
 # (file name, role or None, path, size)
 SHOTS = (
@@ -42,6 +48,8 @@ SHOTS = (
     ("people", "admin", "/admin/people", "desk"),
     ("phone-space-day", "resident", f"/spaces/1?day={NEXT_MONDAY}", "phone"),
     ("phone-bookings", "resident", "/bookings", "phone"),
+    ("zh-resident-home", "resident", "/home", "desk-zh"),
+    ("phone-zh-space-day", "resident", f"/spaces/1?day={NEXT_MONDAY}", "phone-zh"),
 )
 
 
@@ -75,7 +83,8 @@ def main() -> int:
                 contexts = {}
                 for name, role, path, size in SHOTS:
                     if (role, size) not in contexts:
-                        context = browser.new_context(viewport=SIZES[size], locale="en-GB", is_mobile=size == "phone",
+                        context = browser.new_context(viewport=SIZES[size.removesuffix("-zh")], locale=LOCALES[size],
+                                                      is_mobile=size.startswith("phone"),
                                                       timezone_id="Asia/Hong_Kong", device_scale_factor=1)
                         page = context.new_page()
                         if role is not None:

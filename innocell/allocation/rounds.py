@@ -50,6 +50,7 @@ class Applicant:
     waited_days: int = 0
     occupants: int = 1
     term_label: str | None = None  # e.g. "12 months"; defaults to the number of nights
+    blocked: str | None = None  # why it cannot be placed at all this round (e.g. a partner's lease)
 
     @property
     def nights(self) -> int:
@@ -97,7 +98,7 @@ def is_free(unit: CandidateUnit, start: date, end: date) -> bool:
 
 def fits(app: Applicant, unit: CandidateUnit) -> bool:
     """Type matches, the occupants fit, and the unit is free over [move_in, end)."""
-    if app.unit_type != unit.unit_type:
+    if app.blocked or app.unit_type != unit.unit_type:
         return False
     if unit.occupancy is not None and app.occupants > unit.occupancy:
         return False
@@ -236,6 +237,8 @@ def _earliest_free_start(app: Applicant, units: Sequence[CandidateUnit]) -> date
 def explain_unassigned(app: Applicant, apps: Sequence[Applicant], units: Sequence[CandidateUnit],
                        placed: dict[int, Assignment]) -> str:
     """One sentence: why `app` got no unit in this round."""
+    if app.blocked:
+        return app.blocked
     of_type = [u for u in units if u.unit_type == app.unit_type]
     when = f"from {human_date(app.move_in)} for {term_text(app)}"
     if not of_type:

@@ -4,6 +4,7 @@ for that user and free of conflicts, ordered by closeness to the requested start
 requested space first, then space id)."""
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -21,7 +22,8 @@ class Suggestion:
 
 
 def _nearest_on(state: SpaceState, start: datetime, duration: timedelta, now: datetime, tz: ZoneInfo,
-                user: UserContext, limit: int, search: timedelta, skip: datetime | None) -> list[tuple[timedelta, datetime]]:
+                user: UserContext, limit: int, search: timedelta, skip: datetime | None,
+                grids: dict) -> list[tuple[timedelta, datetime]]:
     spec = state.spec
     if not spec.active or duration > timedelta(minutes=spec.max_minutes):
         return []
@@ -33,11 +35,17 @@ def _nearest_on(state: SpaceState, start: datetime, duration: timedelta, now: da
     opens = open_windows(spec.opening_hours, lo, hi + duration, tz, closed_dates=closed)
     occupancy = Occupancy(state.holds)
     blocks = state.blackouts
+    # The slot grid over the whole search window is built once (and shared by the spaces with
+    # the same grid and window); each opening takes its slice of it.
+    key = (lo, hi, spec.slot_minutes)
+    if key not in grids:
+        grids[key] = grid_points(lo, hi, spec.slot_minutes, tz)
+    grid = grids[key]
     candidates = []
     for o_start, o_end in opens:
         a, b = max(o_start, lo), min(o_end - duration, hi)
         if a <= b:
-            candidates.extend(grid_points(a, b, spec.slot_minutes, tz))
+            candidates.extend(grid[bisect_left(grid, a):bisect_right(grid, b)])
     candidates.sort(key=lambda t: (abs(t - start), t))
     found = []
     for t in candidates:
@@ -63,6 +71,7 @@ def suggest(states: list[SpaceState], requested_space_id: int, start: datetime, 
     context per space id (authorisation differs by space) or one for all."""
     duration = end - start
     ranked = []
+    grids: dict = {}
     for state in states:
         if isinstance(users, dict):
             user = users.get(state.spec.id, UserContext())
@@ -70,7 +79,7 @@ def suggest(states: list[SpaceState], requested_space_id: int, start: datetime, 
             user = users or UserContext()
         same = state.spec.id == requested_space_id
         for distance, t in _nearest_on(state, start, duration, now, tz, user, limit, search,
-                                       skip=start if same else None):
+                                       skip=start if same else None, grids=grids):
             ranked.append((distance, 0 if same else 1, state.spec.id, t))
     ranked.sort()
     return [Suggestion(space_id, t, t + duration) for _, _, space_id, t in ranked[:limit]]

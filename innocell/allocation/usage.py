@@ -70,6 +70,7 @@ class LeaseInfo:
     end: date
     monthly_rent: Decimal
     status: str = "active"
+    nightly_rate: Decimal | None = None  # a short stay: charged by the night, not the month
 
 
 @dataclass(frozen=True)
@@ -181,12 +182,15 @@ def occupied_nights(leases: Iterable[LeaseInfo], start: date, end: date) -> int:
 
 
 def lease_rent_due(lease: LeaseInfo, start: date, end: date) -> Fraction:
-    """Monthly rent prorated by nights in each calendar month, over the lease ∩ period."""
+    """Monthly rent prorated by nights in each calendar month, over the lease ∩ period; a short
+    stay's nightly rate times its nights in the period (so its months add up to its price)."""
     if lease.status not in OCCUPYING_LEASE_STATUSES:
         return Fraction(0)
     clipped = _clip(lease.start, lease.end, start, end)
     if clipped is None:
         return Fraction(0)
+    if lease.nightly_rate is not None:
+        return Fraction(lease.nightly_rate) * (clipped[1] - clipped[0]).days
     rent = Fraction(lease.monthly_rent)
     total = Fraction(0)
     for month, a, b in month_pieces(*clipped):

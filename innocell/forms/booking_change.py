@@ -1,12 +1,16 @@
 """Forms to change a booking: the booking form without the weekly repeat, plus the space."""
 from __future__ import annotations
 
-from wtforms import HiddenField, SelectField
+from wtforms import HiddenField, RadioField, SelectField
 from wtforms.validators import InputRequired
 
 from flask_wtf import FlaskForm
 
+from . import select_choices
 from .spaces import BookingForm
+
+SCOPE_CHOICES = [("one", "Only this booking"), ("following", "This and every later booking of the series"),
+                 ("series", "The whole series (every booking not yet begun)")]
 
 
 def _int_or_none(value):
@@ -21,6 +25,8 @@ class ChangeBookingForm(BookingForm):
 
     repeat_weeks = None  # a change moves this one booking
     space_id = SelectField("Space", coerce=_int_or_none, validators=[InputRequired(message="Choose a space.")])
+    # Shown for an occurrence of a series only: which occurrences take the same change.
+    scope = RadioField("Change", choices=select_choices(SCOPE_CHOICES), default="one")
 
 
 class TakeSuggestionForm(FlaskForm):

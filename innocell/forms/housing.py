@@ -61,6 +61,8 @@ class ApplicationForm(FlaskForm):
         min=1, max=MAX_SHORT_STAY_NIGHTS, message=f"A short stay is 1 to {MAX_SHORT_STAY_NIGHTS} nights.")])
     occupants = IntegerField("Occupants", default=1, validators=[InputRequired(message="Say how many will live there."),
                                                                   NumberRange(min=1, max=8, message="Between 1 and 8 people.")])
+    partner_email = EmailField("Sharing a twin unit? Your partner's email (optional)",
+                               validators=[Optional(), Length(max=254)])
     # Preferences are picked from the list of units (choices set by the page), never typed.
     preferred_1 = SelectField("First choice", choices=select_choices([("", "No preference")]), default="")
     preferred_2 = SelectField("Second choice", choices=select_choices([("", "No preference")]), default="")
@@ -136,6 +138,11 @@ class UnitTypeInfoForm(FlaskForm):
     furnishings = TextAreaField("Furnishings", validators=[Optional(), Length(max=1000)])
     photo_url = StringField("Photo link", validators=[Optional(), Length(max=500)])
     plan_url = StringField("Floor plan link", validators=[Optional(), Length(max=500)])
+    nightly_rate = DecimalField("Short stays: rate a night (HK$)", places=2,
+                                validators=[Optional(), NumberRange(min=0.01, message="The rate must be above 0.")])
+    stay_max_nights = IntegerField("Short stays: longest stay (nights)", validators=[Optional(), NumberRange(min=1, max=365)])
+    stay_days_ahead = IntegerField("Short stays: bookable up to (days ahead)",
+                                   validators=[Optional(), NumberRange(min=0, max=730)])
 
 
 class ConfirmForm(FlaskForm):
@@ -158,11 +165,20 @@ class UnitForm(FlaskForm):
     status = SelectField("Status", choices=select_choices([("available", "Available"), ("out_of_service", "Out of service")]),
                          default="available")
     description = TextAreaField("Description", validators=[Optional(), Length(max=2000)])
+    short_stay = BooleanField("Let by the night as a short stay (booked directly, never placed in a round)")
 
     def data_for_service(self) -> dict:
         return {"code": self.code.data.strip(), "unit_type": self.unit_type.data, "floor": self.floor.data,
                 "monthly_rent": self.monthly_rent.data, "occupancy": self.occupancy.data,
-                "status": self.status.data, "description": (self.description.data or "").strip() or None}
+                "status": self.status.data, "description": (self.description.data or "").strip() or None,
+                "short_stay": bool(self.short_stay.data)}
+
+
+class StayForm(FlaskForm):
+    """A short stay's dates: the check-out day is the day one leaves (not a night)."""
+
+    check_in = DateField("Check in", validators=[InputRequired(message="Choose the check-in day.")])
+    check_out = DateField("Check out", validators=[InputRequired(message="Choose the check-out day.")])
 
 
 class _Period:

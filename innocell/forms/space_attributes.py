@@ -2,11 +2,12 @@
 form includes `AttributeFields`; residents filter the spaces with `SpaceFilterForm`."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, SelectMultipleField, StringField, widgets
 from wtforms.validators import Length, NumberRange, Optional
 
-from ..services.space_attributes import parse_tags
+from ..services.space_attributes import parse_tags, tag
 
 
 class TagsField(StringField):
@@ -46,13 +47,24 @@ class MultiCheckboxField(SelectMultipleField):
         return None
 
 
-class SpaceFilterForm(FlaskForm):
+class AttributeFilterFields:
+    """What a resident asks a space to have: every ticked piece of equipment, at least so many
+    seats. Mixed into the spaces list's filter and the free-at-a-time search (WTForms collects
+    fields from mixins); `wanted` gives them as `space_attributes.matches` takes them."""
+
+    equipment = MultiCheckboxField(lazy_gettext("Has all of"), validators=[Optional()])
+    min_seats = IntegerField(lazy_gettext("At least seats"), validators=[Optional(), NumberRange(min=0, max=10000)])
+
+    def wanted(self) -> dict:
+        return {"equipment": [tag(t) for t in self.equipment.data or [] if isinstance(t, str)],
+                "min_seats": self.min_seats.data}
+
+
+class SpaceFilterForm(AttributeFilterFields, FlaskForm):
     """GET filter of the spaces list: kind, equipment (all ticked), minimum seats, floor."""
 
     class Meta:
         csrf = False
 
     kind = SelectField("Kind", validators=[Optional()])
-    equipment = MultiCheckboxField("Has all of", validators=[Optional()])
-    min_seats = IntegerField("At least seats", validators=[Optional(), NumberRange(min=0, max=10000)])
     floor = SelectField("Floor", validators=[Optional()])

@@ -24,7 +24,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from . import select_choices
 from .fields import DateField, DateTimeLocalField
-from .space_attributes import AttributeFields
+from .space_attributes import AttributeFields, AttributeFilterFields
 
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -93,8 +93,9 @@ def validate_hhmm(allow_24: bool):
     return _check
 
 
-class FindSpaceForm(FlaskForm):
-    """GET search: which spaces of a kind are free for a stretch of time."""
+class FindSpaceForm(AttributeFilterFields, FlaskForm):
+    """GET search: which spaces of a kind, with the ticked equipment and enough seats, are free
+    for a stretch of time."""
 
     class Meta:
         csrf = False

@@ -51,6 +51,8 @@ class Unit(db.Model):
     status: Mapped[str] = mapped_column(String(20), default="available")
     description: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The park lets this unit for short stays booked directly by the night (not in rounds).
+    short_stay: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class UnitTypeInfo(db.Model):
@@ -64,6 +66,11 @@ class UnitTypeInfo(db.Model):
     furnishings: Mapped[str | None] = mapped_column(String(1000))
     photo_url: Mapped[str | None] = mapped_column(String(500))
     plan_url: Mapped[str | None] = mapped_column(String(500))
+    # Short stays in units of this type marked short_stay: the rate a night and the limits
+    # (NULL: the defaults in config.py, SHORT_STAY_*).
+    nightly_rate: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    stay_max_nights: Mapped[int | None] = mapped_column(Integer)
+    stay_days_ahead: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
@@ -98,10 +105,14 @@ class Lease(db.Model):
         CheckConstraint("end_date > start_date OR (status = 'terminated' AND end_date = start_date)",
                         name="ck_leases_interval"),
         CheckConstraint("status IN ('active','ending','ended','terminated')", name="ck_leases_status"),
+        CheckConstraint("kind IN ('home','short_stay')", name="ck_leases_kind"),
         Index("ix_leases_unit_start", "unit_id", "start_date"),
+        # Two leases of one unit never overlap, except the two of one joint application (a twin
+        # unit let to a pair): leases of another (or no) joint application always clash.
         ExcludeConstraint(
             (text("unit_id"), "="),
             (func.daterange(text("start_date"), text("end_date"), text("'[)'")), "&&"),
+            (text("coalesce(joint_application_id, -id)"), "<>"),
             where=text("status IN ('active','ending','ended')"),
             using="gist",
             name="ex_leases_no_overlap",
@@ -128,6 +139,13 @@ class Lease(db.Model):
     termination_reason: Mapped[str | None] = mapped_column(String(300))
     overlap_allowed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     overlap_reason: Mapped[str | None] = mapped_column(String(300))
+    # 'short_stay': booked directly for nights at `nightly_rate` (monthly_rent 0); 'home' otherwise.
+    kind: Mapped[str] = mapped_column(String(20), default="home", server_default="home")
+    nightly_rate: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    # The joint application (a twin unit offered to a pair) this lease was accepted from: the
+    # pair's two leases of the unit may overlap each other, and nothing else. (No foreign key:
+    # applications already point at leases, and a cycle of keys would need deferred DDL.)
+    joint_application_id: Mapped[int | None] = mapped_column(Integer)
 
     unit: Mapped[Unit] = relationship()
     user: Mapped[User] = relationship()
@@ -141,6 +159,8 @@ class HousingApplication(db.Model):
             "status IN ('submitted','offered','waitlisted','housed','withdrawn')", name="ck_applications_status"
         ),
         CheckConstraint("kind IN ('new','room_change')", name="ck_applications_kind"),
+        CheckConstraint("partner_status IS NULL OR partner_status IN ('pending','confirmed','declined')",
+                        name="ck_applications_partner_status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -162,8 +182,15 @@ class HousingApplication(db.Model):
     # A resident with a lease asking to move within the building (room_change), with the reason.
     kind: Mapped[str] = mapped_column(String(20), default="new", server_default="new")
     change_reason: Mapped[str | None] = mapped_column(String(500))
+    # A joint application: a twin unit for the applicant and a partner together. The partner
+    # confirms (or declines); only a confirmed one enters rounds, and a round offers the unit to
+    # both at once.
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    partner_status: Mapped[str | None] = mapped_column(String(20))  # pending | confirmed | declined
+    partner_answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    user: Mapped[User] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    partner: Mapped[User | None] = relationship(foreign_keys=[partner_id])
     transfer_from: Mapped[Lease | None] = relationship(foreign_keys=[transfer_from_lease_id])
 
 

@@ -33,6 +33,9 @@ class Notification(db.Model):
     email_attempts: Mapped[int] = mapped_column(Integer, default=0)
     emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(500))
+    # The booking the notice is about: its email carries that booking's .ics invite, built
+    # from the booking row when the mail is sent (services/booking_invites.py).
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"))
 
     user: Mapped[User] = relationship()
 

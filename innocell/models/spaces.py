@@ -190,6 +190,9 @@ class Booking(db.Model):
     late_cancel_fee: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     # Made by a manager on behalf of the holder (user_id): who booked it; None when self-booked.
     booked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The iCalendar SEQUENCE of its event (feed and emailed invites): raised by every change,
+    # approval, rejection and cancellation, so a calendar app keeps the newest version.
+    ics_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     space: Mapped[Space] = relationship()
     user: Mapped[User] = relationship(foreign_keys=[user_id])

@@ -364,14 +364,15 @@ def lease_rows(engine: Engine, start: date, end: date, labels: Labels = Labels()
     session = Session(engine)
     try:
         stmt = (select(Lease.id, Unit.code, Unit.unit_type, Unit.floor, User.email, User.name, User.company,
-                       Lease.start_date, Lease.end_date, Lease.monthly_rent, Lease.status, Lease.unit_id)
+                       Lease.start_date, Lease.end_date, Lease.monthly_rent, Lease.status, Lease.unit_id,
+                       Lease.nightly_rate)
                 .join(Unit, Unit.id == Lease.unit_id).join(User, User.id == Lease.user_id)
                 .where(Lease.start_date < end, Lease.end_date > start)
                 .order_by(Unit.code, Lease.start_date, Lease.id)
                 .execution_options(yield_per=YIELD_PER))
         for (lid, code, unit_type, floor, email, uname, company, a, b, rent, status,
-             unit_id) in session.execute(stmt):
-            info = usage.LeaseInfo(unit_id, a, b, Decimal(rent), status)
+             unit_id, nightly) in session.execute(stmt):
+            info = usage.LeaseInfo(unit_id, a, b, Decimal(rent), status, None if nightly is None else Decimal(nightly))
             yield {"id": lid, "unit": code, "unit_type": unit_type, "unit_type_label": labels.unit_type(unit_type),
                    "floor": floor, "user_email": email,
                    "user_name": uname, "company": company, "start": a, "end": b, "nights": (b - a).days,

@@ -7,6 +7,8 @@
   back-off (2, 4, 8... minutes) until MAIL_MAX_ATTEMPTS, then 'failed'.
 - A row left 'sending' by a crashed sender is claimable again after MAIL_STALE_MINUTES (the
   only case where a message can go out twice: the crash came after the server accepted it).
+- A notice about a booking carries its .ics invite (services/booking_invites.py), built here
+  from the booking rows as they are when the message is built.
 - Without SMTP_URL the message is written to the log and the row marked 'skipped'; so is a
   reminder to a resident who turned reminder emails off (the inbox still shows it).
 
@@ -27,6 +29,8 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..models import Notification, User
+from .booking_invites import attach_invite
+from .calendar_feed import uid_site
 from .notifications import REMINDER_KINDS
 from .tx import transaction
 
@@ -128,6 +132,8 @@ def claim(session: Session, notification_id: int, now: datetime, *, max_attempts
         note.last_error = smtp_error if (smtp_error and not opted_out) else None
         return SKIPPED
     message = build_message(note, user, mail_from, public_url)
+    if note.booking_id is not None:
+        attach_invite(session, message, note, now=now, site=uid_site(public_url))
     return Outgoing(message, note.email_attempts, message["To"])
 
 

@@ -122,7 +122,8 @@ def release(session: Session, booking_id: int, *, now: datetime, grace_minutes: 
                Booking.ended_early_at.is_(None), Booking.start_at <= now - timedelta(minutes=grace_minutes),
                Booking.end_at > now)
         .values(end_at=new_end, hold_end_at=new_end + buffer,
-                booked_end_at=booking.end_at, ended_early_at=now, end_reason=NO_SHOW_REASON)
+                booked_end_at=booking.end_at, ended_early_at=now, end_reason=NO_SHOW_REASON,
+                ics_sequence=Booking.ics_sequence + 1)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
@@ -135,5 +136,5 @@ def release(session: Session, booking_id: int, *, now: datetime, grace_minutes: 
                  f"within {grace_minutes} minutes of its start, so the rest of it, from "
                  f"{to_local(booking.end_at, tz):%H:%M}, was released for others. The time until then stays "
                  f"booked to you."),
-           link="/inbox", dedupe_key=f"no-show:{booking.id}")
+           link="/inbox", dedupe_key=f"no-show:{booking.id}", booking_id=booking.id)
     return True

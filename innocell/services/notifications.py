@@ -24,10 +24,12 @@ LINK_KINDS = ("password_reset", "invitation", "email_verification", "contact_ema
 
 
 def notify(session: Session, *, user_id: int, kind: str, subject: str, body: str, now: datetime,
-           link: str | None = None, dedupe_key: str | None = None, to_email: str | None = None) -> Notification | None:
+           link: str | None = None, dedupe_key: str | None = None, to_email: str | None = None,
+           booking_id: int | None = None) -> Notification | None:
     """Queue a notice for a user. With a dedupe_key the notice is written at most once: a
     second call with the same key (e.g. a re-run job) adds nothing and returns None.
-    `to_email` sends it to that address instead of the person's (an emailed link)."""
+    `to_email` sends it to that address instead of the person's (an emailed link).
+    `booking_id`: the booking it is about; its email then carries the booking's .ics invite."""
     if dedupe_key is not None:
         exists = session.execute(select(Notification.id).where(Notification.dedupe_key == dedupe_key)).first()
         if exists:
@@ -37,7 +39,7 @@ def notify(session: Session, *, user_id: int, kind: str, subject: str, body: str
             if isinstance(pending, Notification) and pending.dedupe_key == dedupe_key:
                 return None
     note = Notification(user_id=user_id, kind=kind, subject=fit(subject, 300), body=body, link=link,
-                        dedupe_key=dedupe_key, created_at=now, to_email=to_email)
+                        dedupe_key=dedupe_key, created_at=now, to_email=to_email, booking_id=booking_id)
     session.add(note)
     return note
 

@@ -69,7 +69,7 @@ def due_lease_ids(session: Session, today: date, notice_days: int) -> list[int]:
                                      Offer.start_date == Lease.end_date).exists()
     return list(session.execute(
         select(Lease.id)
-        .where(Lease.status == "active", Lease.end_date > today,
+        .where(Lease.status == "active", Lease.kind == "home", Lease.end_date > today,
                Lease.end_date <= today + timedelta(days=notice_days), ~offered)
         .order_by(Lease.end_date, Lease.id)
     ).scalars())

@@ -150,7 +150,7 @@ def _booked_notice(session: Session, request: SlotRequest, booking: Booking, now
                  f"{fmt_span(booking.start_at, booking.end_at, tz)} for you"
                  + (" (it awaits a manager's approval)." if pending else ".")
                  + " Cancel it from your bookings if you no longer need it."),
-           link="/inbox", dedupe_key=f"slot-booked:{request.id}")
+           link="/inbox", dedupe_key=f"slot-booked:{request.id}", booking_id=booking.id)
 
 
 def _repair(session: Session, request: SlotRequest, now: datetime, tz: ZoneInfo) -> None:
@@ -191,7 +191,7 @@ def try_book(session: Session, request_id: int, *, now: datetime, tz: ZoneInfo) 
     try:
         with session.begin_nested():
             booking = bookings.book(session, user=request.user, space_id=request.space_id, start=request.start_at,
-                                    end=request.end_at, title=request.title, now=now)
+                                    end=request.end_at, title=request.title, now=now, notice=False)
     except ServiceError as exc:
         session.execute(
             update(SlotRequest).where(SlotRequest.id == request_id)

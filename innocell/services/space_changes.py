@@ -93,13 +93,14 @@ def cancel_broken(session: Session, space: Space, items: list[tuple[Booking, lis
         booking.cancelled_at = now
         booking.cancelled_by_id = actor.id
         booking.cancel_reason = f"The space's rules changed: {why}"[:300]
+        booking.ics_sequence = (booking.ics_sequence or 0) + 1
         local = booking.start_at.astimezone(tz)
         notify(session, user_id=booking.user_id, kind="booking_cancelled",
                subject=f"Your booking of {space.name} was cancelled",
                body=(f"Your booking of {space.name} on {local:%a %d %b %Y %H:%M}-"
                      f"{booking.end_at.astimezone(tz):%H:%M} was cancelled because the space's booking rules "
                      f"changed: {why} We are sorry for the trouble; please book another time."),
-               now=now, link="/bookings", dedupe_key=f"booking-cancelled-{booking.id}")
+               now=now, link="/bookings", dedupe_key=f"booking-cancelled-{booking.id}", booking_id=booking.id)
     session.flush()  # cancelled first: kept bookings' new holds may then reach into that time
     return [b for b, _ in items]
 

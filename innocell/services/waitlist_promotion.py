@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from ..allocation import homes as homes_core
 from ..allocation.dates import add_months
 from ..allocation.waitlist import order
-from ..models import Lease, Offer, Unit, UnitOutage, WaitlistEntry
+from ..models import HousingApplication, Lease, Offer, Unit, UnitOutage, WaitlistEntry
 from .guard import lock_resource
 from .housing.leases import homes_of
 from .housing.offers import make_offer
@@ -100,7 +100,8 @@ def candidate_unit_ids(session: Session) -> list[int]:
     """Units of a type someone is waiting for (the unit itself is re-checked under its lock)."""
     waiting_types = select(WaitlistEntry.unit_type).where(WaitlistEntry.status == "waiting").distinct()
     return list(session.execute(
-        select(Unit.id).where(Unit.status == "available", Unit.unit_type.in_(waiting_types)).order_by(Unit.id)
+        select(Unit.id).where(Unit.status == "available", Unit.short_stay.is_(False),
+                              Unit.unit_type.in_(waiting_types)).order_by(Unit.id)
     ).scalars())
 
 
@@ -109,7 +110,7 @@ def promote_unit(session: Session, unit_id: int, *, now: datetime, tz: ZoneInfo,
     """Offer one free unit to the first eligible waiting entry, in one transaction; None when
     the unit is not free or nobody eligible waits."""
     unit = lock_resource(session, Unit, unit_id)
-    if unit is None:
+    if unit is None or unit.short_stay:
         return None
     today = now.astimezone(tz).date()
     start = free_from(session, unit, today)
@@ -129,6 +130,8 @@ def promote_unit(session: Session, unit_id: int, *, now: datetime, tz: ZoneInfo,
         offer_start, offer_end = _term(entry, max(start, first_day_after(answer_by, tz)), config)
         if _outage_overlaps(session, unit.id, offer_start, offer_end):
             return None
+        if entry.application_id is not None and session.get(HousingApplication, entry.application_id).partner_id:
+            continue  # a joint application is placed for the pair by a round, never one by one
         if entry.application_id is None and homes_core.clashes(
                 homes_of(session, entry.user_id, offer_start, offer_end), offer_start, offer_end):
             continue

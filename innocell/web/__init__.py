@@ -18,7 +18,7 @@ BLUEPRINT_MODULES = (
     "api_docs", "series",
     "ledger", "statements",
     "booking_change",
-    "housing_residents", "manage_housing_types",
+    "housing_residents", "manage_housing_types", "short_stays",
     "audit", "webhooks",
     "timeline", "space_browse",
     "language",

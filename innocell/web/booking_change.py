@@ -1,6 +1,8 @@
 """The resident's "Change" of a booking: a form prefilled with its space, day, times and title;
 a refused change re-renders with the conflicts, the broken rules and the nearest free times
-(one click takes one), and the booking is then as it was. Thin: services.bookings.change does
+(one click takes one), and the booking is then as it was. For an occurrence of a series the
+form asks which occurrences take the change (only this, this and later, the whole series); a
+refused series change lists each occurrence with its problem, and none of them changed. Thin: services.bookings.change does
 the check and the guarded write."""
 from __future__ import annotations
 
@@ -40,9 +42,13 @@ def _space_choices(booking):
     return select_choices((s.id, f"{s.name} ({s.code}) · {kind_label(s.kind)}") for s in spaces)
 
 
-def _attempt(booking, *, user, space_id, start, end, title):
-    """Change through the service: (changed booking, violations, conflict), one filled."""
+def _attempt(booking, *, user, space_id, start, end, title, scope="one"):
+    """Change through the service (this booking, or with `scope` this and later occurrences or
+    the whole series): (changed booking(s), violations, conflict), one filled."""
     try:
+        if scope != "one":
+            return booking_service.change_series(db.session, booking.id, actor=user, scope=scope, now=utcnow(),
+                                                 start=start, end=end, space_id=space_id, title=title), None, None
         done = booking_service.change(db.session, booking.id, actor=user, now=utcnow(), start=start, end=end,
                                       space_id=space_id, title=title)
         return done, None, None
@@ -51,6 +57,10 @@ def _attempt(booking, *, user, space_id, start, end, title):
     except Conflict as exc:
         if "conflicts" not in exc.extra:  # begun or cancelled meanwhile: not a matter of time
             return None, [{"rule": "conflict", "message": exc.message}], None
+        if scope != "one":  # each occurrence with what takes its new time; suggestions move one booking only
+            return None, None, {"message": exc.message, "conflicts": [], "suggestions": [], "occurrences": [
+                (as_instant(c["occurrence"]), as_instant(c["start"]), as_instant(c["end"]))
+                for c in exc.extra.get("conflicts", []) if c.get("occurrence")]}
         return None, None, {
             "message": exc.message,
             "conflicts": [(as_instant(c["start"]), as_instant(c["end"])) for c in exc.extra.get("conflicts", [])],
@@ -61,7 +71,11 @@ def _attempt(booking, *, user, space_id, start, end, title):
         return None, [{"rule": exc.code, "message": exc.message}], None
 
 
-def _changed(done):
+def _changed(done, booking):
+    if isinstance(done, list):
+        flash(f"Changed {len(done)} booking{'s' if len(done) != 1 else ''} of the series; the old times are free "
+              "for others.", "success")
+        return redirect(url_for("spaces.booking", booking_id=booking.id))
     if done.status == "pending":
         flash("Changed. The new time waits for a manager's approval; it is held for you meanwhile.", "success")
     else:
@@ -96,9 +110,10 @@ def change(booking_id: int):
         form.end.errors = list(form.end.errors) + ["The end must come after the start."]
         return _render(booking, form, None, None, 422)
     done, violations, conflict = _attempt(booking, user=user, space_id=form.space_id.data, start=start, end=end,
-                                          title=(form.title.data or "").strip())
+                                          title=(form.title.data or "").strip(),
+                                          scope=form.scope.data if booking.series_id else "one")
     if done is not None:
-        return _changed(done)
+        return _changed(done, booking)
     db.session.expire_all()
     return _render(_changeable(booking_id), form, violations, conflict, 422 if violations else 409)
 
@@ -121,7 +136,7 @@ def take_suggestion(booking_id: int):
         abort(400)
     done, violations, conflict = _attempt(booking, user=user, space_id=space_id, start=start, end=end, title=None)
     if done is not None:
-        return _changed(done)
+        return _changed(done, booking)
     flash("That time was just taken or is no longer allowed; here is the form again.", "error")
     db.session.expire_all()
     booking = _changeable(booking_id)

@@ -26,7 +26,8 @@ def feed(user_id: int, token: str):
     owner = calendar_feed.owner_of(db.session, user_id, token, secret=current_app.config["SECRET_KEY"])
     if owner is None:
         abort(404)
-    body = calendar_feed.ics(db.session, owner, now=utcnow(), site=request.host)
+    body = calendar_feed.ics(db.session, owner, now=utcnow(),
+                             site=calendar_feed.uid_site(current_app.config.get("PUBLIC_URL", "")))
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Disposition"] = 'inline; filename="innocell.ics"'
     return response

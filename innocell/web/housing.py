@@ -113,7 +113,7 @@ def index():
     offers = list_offers(db.session, viewer=user)
     open_offers = [o for o in offers if o.status == "open"]
     past_offers = [o for o in offers if o.status != "open"]
-    leases = list_leases(db.session, viewer=user)
+    leases = [lease for lease in list_leases(db.session, viewer=user) if lease.kind == "home"]  # stays: own page
     applications = list_applications(db.session, viewer=user)
     places = waitlist(db.session, viewer=user)
     cache: dict = {}
@@ -123,6 +123,7 @@ def index():
         "housing/index.html", summary=summary_rows(db.session, today, now), today=today, now=now,
         open_offers=open_offers, past_offers=past_offers, leases=leases, applications=applications,
         places=places, deadline=lambda o: offer_deadline_text(o, now), confirm=ConfirmForm(), estimates=estimates,
+        me=user.id,
     )
 
 
@@ -171,14 +172,17 @@ def apply():
                 application = submit_application(
                     db.session, user=user, unit_type=form.unit_type.data, move_in=form.move_in.data,
                     term_months=months, term_nights=nights, occupants=form.occupants.data,
-                    preferred_unit_ids=tuple(form.preferred_ids()), preferred_floor=form.floor(), now=now)
+                    preferred_unit_ids=tuple(form.preferred_ids()), preferred_floor=form.floor(),
+                    partner_email=form.partner_email.data, now=now)
             except ServiceError as exc:
                 attach_error(form, exc)
             else:
                 transfer = (f" It is a transfer from unit {application.transfer_from.unit.code}: accepting an offer "
                             "ends that lease the day the new one starts." if application.transfer_from else "")
+                joint = (f" {application.partner.name or application.partner.email} is asked to confirm it; it "
+                         "enters a round once they do." if application.partner else "")
                 flash(f"Application sent: a {application.unit_type} unit from {day_text(application.move_in)} "
-                      f"for {term_text(application.term_months, application.term_nights)}.{transfer} "
+                      f"for {term_text(application.term_months, application.term_nights)}.{transfer}{joint} "
                       "You will hear from us after the next allocation round.", "success")
                 return redirect(url_for("housing.index"))
     status = 422 if request.method == "POST" else 200
@@ -299,4 +303,6 @@ def decline(offer_id: int):
 def lease(lease_id: int):
     user = principal()
     found = get_lease(db.session, lease_id, viewer=user)
+    if found.kind == "short_stay":
+        return redirect(url_for("short_stays.show", stay_id=found.id))
     return render_template("housing/lease.html", lease=found)

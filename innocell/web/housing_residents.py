@@ -4,17 +4,17 @@ open application without losing one's place (a change of unit type is confirmed 
 says what it costs). Thin: the housing services own every read and write."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from ..allocation.dates import add_months, date_in_range
 from ..extensions import db
 from ..forms import select_choices
-from ..forms.housing import ChangeApplicationForm, RoomChangeForm
+from ..forms.housing import ChangeApplicationForm, ConfirmForm, RoomChangeForm
 from ..models.housing import UNIT_TYPES
-from ..services import RuleViolation, ServiceError
-from ..services.housing.applications import get_application
+from ..services import Conflict, RuleViolation, ServiceError
+from ..services.housing.applications import answer_joint, get_application
 from ..services.housing.changes import CHANGEABLE, change_application
 from ..services.housing.leases import get_lease
 from ..services.housing.room_changes import request_room_change
@@ -76,7 +76,7 @@ def units():
     end = add_months(move_in, months)
     every = list_units(db.session)
     free = {u.id for u in list_units(db.session, available_from=move_in, available_to=end, now=now)
-            if u.status == "available"}
+            if u.status == "available" and not u.short_stay}  # short-stay units are not let by rounds
     rows = _type_rows(every, free)
     unit_type = request.args.get("unit_type")
     if unit_type not in {r["unit_type"] for r in rows}:
@@ -87,7 +87,7 @@ def units():
             floors_of_type.setdefault(unit.floor, []).append(unit)
     return render_template("housing/units.html", rows=rows, infos=type_infos(db.session), floors=floors_of_type,
                            free=free, move_in=move_in, end=end, months=months, unit_type=unit_type, note=note,
-                           today=today)
+                           today=today, short_stays=sum(1 for u in every if u.short_stay), one_day=timedelta(days=1))
 
 
 @bp.route("/housing/applications/<int:application_id>/change", methods=["GET", "POST"])
@@ -136,6 +136,27 @@ def change(application_id: int):
                 return redirect(url_for("housing.index"))
     status = 200 if request.method == "GET" or cost else 422
     return render_template("housing/change.html", form=form, application=application, cost=cost), status
+
+
+@bp.post("/housing/applications/<int:application_id>/joint")
+@roles_required(*RESIDENTS)
+def joint_answer(application_id: int):
+    """The partner named in a joint application confirms or declines it."""
+    form = ConfirmForm()
+    answer = request.form.get("answer")
+    if form.validate_on_submit() and answer in ("confirm", "decline"):
+        try:
+            app = answer_joint(db.session, application_id, user=principal(), confirm=answer == "confirm", now=utcnow())
+        except (Conflict, RuleViolation) as exc:
+            flash(exc.message, "error")
+        else:
+            who = app.user.name or app.user.email
+            flash(f"You confirmed: you and {who} apply for a {app.unit_type} unit together; the next round can "
+                  "offer it to you both." if answer == "confirm" else
+                  f"You declined {who}'s joint application; it has ended.", "success")
+    else:
+        flash("Choose to confirm or to decline.", "error")
+    return redirect(url_for("housing.index"))
 
 
 @bp.route("/housing/leases/<int:lease_id>/move", methods=["GET", "POST"])

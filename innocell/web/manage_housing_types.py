@@ -38,7 +38,9 @@ def type_edit(unit_type: str):
         try:
             update_type_info(db.session, unit_type, {
                 "size_sqm": form.size_sqm.data, "furnishings": form.furnishings.data,
-                "photo_url": form.photo_url.data, "plan_url": form.plan_url.data}, actor=principal(), now=utcnow())
+                "photo_url": form.photo_url.data, "plan_url": form.plan_url.data,
+                "nightly_rate": form.nightly_rate.data, "stay_max_nights": form.stay_max_nights.data,
+                "stay_days_ahead": form.stay_days_ahead.data}, actor=principal(), now=utcnow())
         except ServiceError as exc:
             attach_error(form, exc)
         else:

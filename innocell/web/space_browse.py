@@ -31,8 +31,7 @@ def browse():
     shown = spaces
     if request.args and form.validate():
         kind = form.kind.data or None
-        wanted = [attributes.tag(t) for t in form.equipment.data or [] if isinstance(t, str)]
         shown = [s for s in spaces if (kind is None or s.kind == kind)
-                 and attributes.matches(s, equipment=wanted, min_seats=form.min_seats.data, floor=form.floor.data)]
+                 and attributes.matches(s, **form.wanted(), floor=form.floor.data)]
     notes = attributes.access_notes(db.session, principal(), shown, utcnow())
     return render_template("spaces/browse.html", form=form, spaces=shown, notes=notes, total=len(spaces))

@@ -23,6 +23,7 @@ from ..services import Conflict, NotFound, RuleViolation, ServiceError
 from ..services import blackouts as blackout_service
 from ..services import bookings as booking_service
 from ..services import no_show as no_show_service
+from ..services import space_attributes as attributes
 from ..services import spaces as space_service
 from ..timeutil import local_zone, parse_date, to_local, utcnow
 from .access import principal, roles_required
@@ -85,6 +86,7 @@ def index():
     searched = bool(request.args)
     form = FindSpaceForm(formdata=request.args if searched else None)
     form.kind.choices = select_choices((k, kind_label(k)) for k in kinds)
+    form.equipment.choices = [(t, t) for t in attributes.equipment_tags(spaces)]
     if not searched:
         tomorrow = to_local(now, local_zone()).date() + timedelta(days=1)
         form.date.data, form.start.data = tomorrow, time(10, 0)
@@ -93,7 +95,8 @@ def index():
         start = local_instant(form.date.data, form.start.data)
         end = start + timedelta(minutes=form.length.data)
         window = (start, end)
-        results = booking_service.free_spaces(db.session, kind=form.kind.data, start=start, end=end, user=user, now=now)
+        results = booking_service.free_spaces(db.session, kind=form.kind.data, start=start, end=end, user=user, now=now,
+                                              **form.wanted())
     by_kind = [(k, [s for s in spaces if s.kind == k]) for k in kinds]
     return render_template("spaces/index.html", form=form, results=results, window=window, by_kind=by_kind,
                            searched=searched)

@@ -7,40 +7,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 import urllib.error
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-
-class Receiver:
-    def __init__(self):
-        self.calls: list[tuple[dict, bytes]] = []
-        calls = self.calls
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's name
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                calls.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/innocell"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+from tests.webhook_receiver import Receiver
 
 
 def call(base: str, method: str, path: str, body=None, token: str | None = None, key: str | None = None):
@@ -87,7 +59,8 @@ def test_an_integration_books_changes_and_cancels_with_retries_and_gets_each_web
         return body["token"]
 
     admin, resident = token("admin"), token("resident")
-    with Receiver() as receiver:
+    receiver = Receiver()
+    try:
         status, _, made = call(base, "POST", "/api/v1/webhooks",
                                {"url": receiver.url, "events": ["booking.created", "booking.changed",
                                                                 "booking.cancelled"]}, admin)
@@ -122,8 +95,9 @@ def test_an_integration_books_changes_and_cancels_with_retries_and_gets_each_web
         assert status in (200, 201), ran
 
         events = []
-        for headers, body in receiver.calls:
-            expected = hmac.new(secret.encode(), f"{headers['x-innocell-timestamp']}.{body.decode()}".encode(),
+        for call_ in receiver.received:
+            headers, body = call_["headers"], call_["body"]
+            expected = hmac.new(secret.encode(), f"{headers['x-innocell-timestamp']}.{body}".encode(),
                                 hashlib.sha256).hexdigest()
             assert hmac.compare_digest(headers["x-innocell-signature"], f"sha256={expected}")
             payload = json.loads(body)
@@ -131,3 +105,5 @@ def test_an_integration_books_changes_and_cancels_with_retries_and_gets_each_web
                            else payload["data"].get("id")))
         assert sorted(events) == sorted([("booking.created", booking_id), ("booking.changed", booking_id),
                                          ("booking.cancelled", booking_id)]), events
+    finally:
+        receiver.close()

@@ -1,6 +1,7 @@
 """A resident books a fortnightly series in a real browser, skipping a date someone else holds:
 the Repeat section, the preview (one date taken), "Book only the free ones", the result with the
-skipped date, then "Cancel this and later ones" with its count."""
+skipped date, then "Change…" of the second date for it and every later one, and "Cancel this and
+later ones" with its count."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -71,9 +72,21 @@ def test_resident_books_a_fortnightly_series_skipping_a_conflict(live_server, pa
     skipped = page.locator("[data-testid=series-skipped] li")
     assert skipped.count() == 1 and skipped.first.get_attribute("data-date") == (first + timedelta(weeks=4)).isoformat()
 
-    # Cancel the second date and the later one: the page says it cancels 2.
+    # Move the second date and the later one an hour earlier: the Change page asks which
+    # occurrences take the change.
     with page.expect_navigation():
         booked.nth(1).locator("a").click()
+    with page.expect_navigation():
+        page.locator("[data-testid=change-booking]").click()
+    page.check("input[name=scope][value=following]")
+    page.fill("input[name=start]", "20:00")
+    page.fill("input[name=end]", "21:00")
+    with page.expect_navigation():
+        page.locator("[data-testid=submit-change]").click()
+    assert "Changed 2 bookings of the series" in page.content()
+    assert "20:00" in page.content()
+
+    # Cancel the second date and the later one: the page says it cancels 2.
     with page.expect_navigation():
         page.locator("[data-testid=cancel-following]").click()
     assert "2 bookings" in page.locator("[data-testid=series-cancel-count]").inner_text()

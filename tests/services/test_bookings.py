@@ -171,7 +171,10 @@ def test_manager_cancel_notifies_and_audits(session, alice, manager, new_space, 
     lab = new_space()
     booking = svc.book(session, user=alice, space_id=lab.id, start=hk(8, 10), end=hk(8, 11), now=now)
     svc.cancel(session, booking.id, actor=manager, now=now, reason="Fire drill")
-    assert count(session, Notification, Notification.user_id == alice.id) == 1
+    # The notice of the booking made, then the manager's cancellation with its reason.
+    assert count(session, Notification, Notification.user_id == alice.id) == 2
+    assert count(session, Notification, Notification.user_id == alice.id, Notification.kind == "booking_cancelled",
+                 Notification.booking_id == booking.id, Notification.body.contains("Fire drill")) == 1
     assert count(session, AuditEvent, AuditEvent.action == "booking.cancel") == 1
 
 
@@ -221,7 +224,8 @@ def test_blackout_cancels_overlapping_bookings_and_notifies(session, alice, bob,
     session.refresh(hit), session.refresh(spared)
     assert hit.status == "cancelled" and "Fume hood repair" in hit.cancel_reason
     assert spared.status == "confirmed"
-    note = session.execute(select(Notification).where(Notification.user_id == alice.id)).scalar_one()
+    note = session.execute(select(Notification).where(Notification.user_id == alice.id,
+                                                      Notification.kind == "booking_cancelled")).scalar_one()
     assert "Fume hood repair" in note.body
     with pytest.raises(Conflict):
         svc.book(session, user=bob, space_id=lab.id, start=hk(8, 11), end=hk(8, 12), now=now)

@@ -53,7 +53,7 @@ def test_a_longer_buffer_lists_what_it_breaks_and_changes_nothing_until_confirme
     session.expire_all()
     assert session.get(Space, lab.id).buffer_minutes == 0
     assert session.get(Booking, second.id).status == "confirmed"
-    assert not session.execute(select(Notification)).scalars().all()
+    assert not session.execute(select(Notification).where(Notification.kind == "booking_cancelled")).scalars().all()
 
     space, cancelled = space_svc.change_space(session, lab.id, {"buffer_minutes": 30, "confirm": True},
                                               actor=manager, now=now)
@@ -62,8 +62,8 @@ def test_a_longer_buffer_lists_what_it_breaks_and_changes_nothing_until_confirme
     assert session.get(Booking, second.id).status == "cancelled"
     assert session.get(Booking, second.id).cancel_reason.startswith("The space's rules changed: The 30-minute")
     assert session.get(Booking, first.id).hold_end_at == hk(8, 11, 30)  # the kept booking takes the new buffer
-    [note] = session.execute(select(Notification)).scalars().all()
-    assert note.user_id == bob.id and "booking rules changed" in note.body
+    [note] = session.execute(select(Notification).where(Notification.kind == "booking_cancelled")).scalars().all()
+    assert note.user_id == bob.id and "booking rules changed" in note.body and note.booking_id == second.id
     actions = set(session.execute(select(AuditEvent.action)).scalars())
     assert {"space.update", "space.rules_applied"} <= actions
     # the new buffer holds for new bookings at once: 11:00 is inside it now

@@ -9,7 +9,6 @@ import json
 import socket
 import threading
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,6 +20,7 @@ from innocell.models import WebhookAttempt, WebhookDelivery, WebhookEvent
 from innocell.services import Conflict, RuleViolation
 from innocell.services import bookings as booking_svc
 from innocell.services import webhooks as webhook_svc
+from tests.webhook_receiver import Receiver
 
 HK = ZoneInfo("Asia/Hong_Kong")
 UTC = timezone.utc
@@ -29,38 +29,6 @@ SECRET = "test-secret-0123456789abcdef"
 
 def hk(day, hour, minute=0):
     return datetime(2026, 12, day, hour, minute, tzinfo=HK).astimezone(UTC)
-
-
-class Receiver:
-    """A real HTTP server in a thread; answers the statuses queued, then 200."""
-
-    def __init__(self):
-        self.received: list[dict] = []
-        self.answers: list[int] = []
-        self.lock = threading.Lock()
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's name
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
-                with outer.lock:
-                    outer.received.append({"headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
-                    status = outer.answers.pop(0) if outer.answers else 200
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

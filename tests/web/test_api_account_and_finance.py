@@ -135,3 +135,25 @@ def test_finance_freezes_a_finished_month_once(api, make_user):
     assert finance.post("/api/v1/reports/frozen-months", json={"month": "2026-11"}).status_code == 409
     report = finance.get("/api/v1/reports/occupancy?from=2026-11-01&to=2026-12-01").get_json()
     assert report["frozen"] is True
+
+
+def test_managers_change_what_a_unit_type_offers_and_its_short_stay_terms(api, make_user):
+    manager, resident = api(make_user("manager")), api(make_user("resident"))
+    listed = resident.get("/api/v1/unit-types").get_json()["unit_types"]
+    assert [t["unit_type"] for t in listed] and all(t["size_sqm"] is None for t in listed)
+    kind = listed[0]["unit_type"]
+
+    assert resident.patch(f"/api/v1/unit-types/{kind}", json={"size_sqm": 30}).status_code == 403
+    assert manager.patch("/api/v1/unit-types/castle", json={"size_sqm": 30}).status_code == 404
+    refused = manager.patch(f"/api/v1/unit-types/{kind}", json={"size_sqm": 0, "photo_url": "javascript:x"})
+    assert refused.status_code == 422
+    assert {v["rule"] for v in refused.get_json()["violations"]} == {"size_sqm", "photo_url"}
+    assert resident.get("/api/v1/unit-types").get_json()["unit_types"][0]["size_sqm"] is None  # nothing saved
+
+    changed = manager.patch(f"/api/v1/unit-types/{kind}", json={"size_sqm": 28, "nightly_rate": "450",
+                                                                "stay_max_nights": 14})
+    assert changed.status_code == 200
+    assert {k: changed.get_json()["unit_type"][k] for k in ("size_sqm", "nightly_rate", "stay_max_nights")} == {
+        "size_sqm": 28, "nightly_rate": "450.00", "stay_max_nights": 14}
+    again = manager.patch(f"/api/v1/unit-types/{kind}", json={"nightly_rate": None}).get_json()["unit_type"]
+    assert again["nightly_rate"] is None and again["size_sqm"] == 28  # only the fields given change

@@ -119,3 +119,49 @@ def test_a_manager_books_a_series_for_a_resident_skipping_a_taken_date(alice, al
         (alice.id, manager.id, body["series_id"])}
     mine = alice_api.get("/api/v1/bookings").get_json()["bookings"]
     assert sorted(b["id"] for b in mine) == sorted(b["id"] for b in body["bookings"])
+
+
+# ---------------------------------------------------------------------------- ?scope= for a series
+
+
+def _weekly(client, lab, count=3):
+    made = book(client, lab, f"{day()}T10:00", f"{day()}T11:00", repeat={"freq": "weekly", "count": count})
+    assert made.status_code == 201, made.get_json()
+    return made.get_json()["bookings"]
+
+
+def test_patch_scope_following_moves_this_and_later_occurrences(alice_api, new_space):
+    lab = new_space()
+    rows = _weekly(alice_api, lab)
+    response = alice_api.patch(f"/api/v1/bookings/{rows[1]['id']}?scope=following",
+                               json={"start": f"{day(14)}T15:00", "end": f"{day(14)}T17:00", "title": "Later"})
+    assert response.status_code == 200, response.get_json()
+    moved = response.get_json()["bookings"]
+    assert [(b["id"], b["start"], b["end"], b["title"]) for b in moved] == [
+        (rows[1]["id"], f"{day(14)}T15:00:00+08:00", f"{day(14)}T17:00:00+08:00", "Later"),
+        (rows[2]["id"], f"{day(21)}T15:00:00+08:00", f"{day(21)}T17:00:00+08:00", "Later")]
+    first = alice_api.get(f"/api/v1/bookings/{rows[0]['id']}").get_json()["booking"]
+    assert first["start"] == f"{day()}T10:00:00+08:00"
+    # The whole series, asked on the first: an hour earlier, each occurrence shifted by that hour
+    # and given the first one's length.
+    whole = alice_api.patch(f"/api/v1/bookings/{rows[0]['id']}?scope=series", json={"start": f"{day()}T09:00"})
+    assert [(b["start"], b["end"]) for b in whole.get_json()["bookings"]] == [
+        (f"{day()}T09:00:00+08:00", f"{day()}T10:00:00+08:00"), (f"{day(14)}T14:00:00+08:00", f"{day(14)}T15:00:00+08:00"),
+        (f"{day(21)}T14:00:00+08:00", f"{day(21)}T15:00:00+08:00")]
+
+
+def test_patch_scope_refused_names_each_occurrence_and_changes_nothing(alice_api, bob_api, new_space):
+    lab = new_space()
+    rows = _weekly(alice_api, lab)
+    assert book(bob_api, lab, f"{day(21)}T14:00", f"{day(21)}T15:00").status_code == 201
+    before = [stored(r["id"]) for r in rows]
+    taken = alice_api.patch(f"/api/v1/bookings/{rows[0]['id']}?scope=series", json={"start": f"{day()}T14:00"})
+    assert taken.status_code == 409 and taken.get_json()["error"] == "conflict"
+    assert [c["occurrence"] for c in taken.get_json()["conflicts"]] == [f"{day(21)}T14:00:00+08:00"]
+    broken = alice_api.patch(f"/api/v1/bookings/{rows[0]['id']}?scope=following",
+                             json={"start": f"{day()}T06:10", "end": f"{day()}T07:10"})
+    assert broken.status_code == 422
+    assert {v["start"] for v in broken.get_json()["violations"]} == {f"{day(7 * n)}T06:10:00+08:00" for n in (1, 2, 3)}
+    assert [stored(r["id"]) for r in rows] == before
+    assert alice_api.patch(f"/api/v1/bookings/{rows[0]['id']}?scope=sideways",
+                           json={"start": f"{day()}T14:00"}).status_code == 400

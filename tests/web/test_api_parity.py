@@ -55,6 +55,9 @@ PARITY = {
     "booking_change.take_suggestion": "PATCH /api/v1/bookings/<int:booking_id>",  # a free time offered after a refusal
     "housing_residents.change": "PATCH /api/v1/housing-applications/<int:application_id>",
     "housing_residents.room_change": "POST /api/v1/leases/<int:lease_id>/room-change",
+    "housing_residents.joint_answer": "POST /api/v1/housing-applications/<int:application_id>/partner",
+    "short_stays.book": "POST /api/v1/short-stays",
+    "short_stays.cancel": "DELETE /api/v1/short-stays/<int:stay_id>",
     "webhooks.index": "POST /api/v1/webhooks",
     "webhooks.endpoint": "PATCH /api/v1/webhooks/<int:endpoint_id>",
     "webhooks.rotate": "PATCH /api/v1/webhooks/<int:endpoint_id>",  # {"rotate_secret": true}
@@ -72,6 +75,7 @@ PARITY = {
     "ledger.assign_payment": "POST /api/v1/payments/<int:payment_id>/assign",
     "ledger.discard_payment": "POST /api/v1/payments/<int:payment_id>/discard",
     "reports.freeze": "POST /api/v1/reports/frozen-months",
+    "manage_housing_types.type_edit": "PATCH /api/v1/unit-types/<unit_type>",
     "ledger.run_charges": "POST /api/v1/charge-runs",
 }
 
@@ -86,8 +90,6 @@ PAGE_ONLY = {
                                    "whose mailbox the link proves",
     "account.end_other_sessions": "signs out the person's other browser sessions, state only browsers have; an "
                                   "integration revokes tokens (DELETE /api/v1/tokens/ID)",
-    "manage_housing_types.type_edit": "known gap: what a unit type offers (size, furnishings, photos) is edited "
-                                      "by a manager on the page; the API reads it with the units",
     "language.switch": "the language of the pages (saved for the person, or a cookie for a visitor); the API "
                        "answers in stable English keys",
 }

@@ -190,7 +190,8 @@ def test_blackout_cancels_and_notifies(manager_api, resident_api, resident):
     assert body["blackout"]["start"] == f"{day}T11:00:00+08:00"
     assert [(b["id"], b["status"]) for b in body["affected_bookings"]] == [(booked["id"], "cancelled")]
     assert resident_api.get(f"/api/v1/bookings/{booked['id']}").get_json()["booking"]["status"] == "cancelled"
-    notes = db.session.execute(select(Notification).where(Notification.user_id == resident.id)).scalars().all()
+    notes = db.session.execute(select(Notification).where(Notification.user_id == resident.id,
+                                                          Notification.kind == "booking_cancelled")).scalars().all()
     assert len(notes) == 1 and "Fume hood repair" in notes[0].body
     listed = resident_api.get(f"/api/v1/spaces/{space['id']}/blackouts").get_json()
     assert [b["id"] for b in listed["blackouts"]] == [body["blackout"]["id"]]

@@ -97,3 +97,63 @@ def test_a_manager_books_for_a_resident_from_the_booking_form(client, login, mak
     client.post(f"/spaces/{lab.id}/book", data=form_for(day + timedelta(days=1), "10:00", "12:00",
                                                          for_user=manager.id))
     assert session.execute(select(Booking.user_id).where(Booking.id != made.id)).scalars().all() in ([], [alice.id])
+
+
+# ---------------------------------------------------------------------------- a series
+
+
+def _series(session, user, space, day, count=3):
+    from innocell.allocation.recurrence import Rule
+    from innocell.services import bookings as booking_service
+    from innocell.timeutil import utcnow
+
+    made = booking_service.book_series(session, user=user, space_id=space.id, start=at(day, "10:00"),
+                                       end=at(day, "11:00"), rule=Rule("weekly", count=count), now=utcnow())
+    session.commit()
+    return made.bookings
+
+
+def test_change_page_of_a_series_offers_the_scope_and_moves_this_and_later(client, login, make_user, session, lab):
+    day = next_tuesday()
+    alice = make_user()
+    rows = _series(session, alice, lab, day)
+    single = book(session, alice, lab, day, "18:00", "19:00")
+    login(alice)
+    page = client.get(f"/bookings/{rows[1].id}/change").get_data(as_text=True)
+    assert 'data-testid="change-scope"' in page and 'value="following"' in page and 'value="series"' in page
+    assert 'data-testid="change-scope"' not in client.get(f"/bookings/{single.id}/change").get_data(as_text=True)
+
+    second = day + timedelta(weeks=1)
+    done = client.post(f"/bookings/{rows[1].id}/change",
+                       data=form_for(second, "14:00", "16:00", space_id=lab.id, scope="following"))
+    assert done.status_code == 302
+    assert "Changed 2 bookings of the series" in client.get(done.headers["Location"]).get_data(as_text=True)
+    session.expire_all()
+    assert [(session.get(Booking, r.id).start_at, session.get(Booking, r.id).end_at) for r in rows] == [
+        (at(day, "10:00"), at(day, "11:00")),
+        (at(second, "14:00"), at(second, "16:00")),
+        (at(day + timedelta(weeks=2), "14:00"), at(day + timedelta(weeks=2), "16:00"))]
+
+
+def test_refused_series_change_lists_each_occurrence_and_changes_nothing(client, login, make_user, session, lab):
+    day = next_tuesday()
+    alice, bob = make_user(), make_user()
+    rows = _series(session, alice, lab, day)
+    book(session, bob, lab, day + timedelta(weeks=2), "14:00", "15:00")
+    before = [stored(session, r.id) for r in rows]
+    login(alice)
+    refused = client.post(f"/bookings/{rows[0].id}/change",
+                          data=form_for(day, "14:00", "15:00", space_id=lab.id, scope="series"))
+    assert refused.status_code == 409
+    page = refused.get_data(as_text=True)
+    assert 'data-testid="occurrence-conflicts"' in page and "nothing was changed" in page
+    assert re.findall(r'data-date="([\d-]+)"', page.split('data-testid="occurrence-conflicts"')[1].split("</ul>")[0]) \
+        == [(day + timedelta(weeks=2)).isoformat()]
+    assert [stored(session, r.id) for r in rows] == before
+    # A rule broken: every occurrence is named, and still nothing changed.
+    broken = client.post(f"/bookings/{rows[0].id}/change",
+                         data=form_for(day, "07:10", "08:10", space_id=lab.id, scope="series"))
+    assert broken.status_code == 422
+    text_ = broken.get_data(as_text=True)
+    assert all(f"{(day + timedelta(weeks=n)).strftime('%a %d %b %Y')}:" in text_ for n in range(3))
+    assert [stored(session, r.id) for r in rows] == before

@@ -7,6 +7,7 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 
 import pytest
+import vobject
 from icalendar import Calendar
 
 from innocell.extensions import db
@@ -49,7 +50,15 @@ def test_the_feed_serves_the_persons_bookings_and_lease_dates_without_credential
     summaries = sorted(str(e["SUMMARY"]) for e in events)
     assert summaries == ["Meeting Room Peak: Investor call", "Move in: unit 07-03", "Move out: unit 07-03"]
     call = next(e for e in events if "Investor" in str(e["SUMMARY"]))
-    assert call.decoded("DTSTART").isoformat() == "2026-12-02T02:00:00+00:00"
+    # The same instant, written in the park's zone with its VTIMEZONE (a calendar app shows 10:00 in Hong Kong).
+    assert call.decoded("DTSTART").isoformat() == "2026-12-02T10:00:00+08:00"
+    assert call["DTSTART"].params["TZID"] == "Asia/Hong_Kong"
+    assert [str(z["TZID"]) for z in Calendar.from_ical(feed.get_data()).walk("VTIMEZONE")] == ["Asia/Hong_Kong"]
+    # A second, independent parser reads the same events, the same instant and the same UID.
+    other = vobject.readOne(feed.get_data().decode("utf-8"))
+    [again] = [v for v in other.vevent_list if "Investor" in v.summary.value]
+    assert again.dtstart.value == call.decoded("DTSTART") and again.uid.value == str(call["UID"])
+    assert str(call["UID"]).startswith("booking-") and str(call["UID"]).endswith("@127.0.0.1")
     assert b"secret" not in feed.get_data()
 
 

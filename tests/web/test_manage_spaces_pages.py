@@ -177,7 +177,8 @@ def test_blackout_over_bookings_shows_them_first_then_cancels_and_lists_them(cli
     blackout = session.execute(select(Blackout)).scalar_one()
     assert (blackout.start_at, blackout.end_at, blackout.reason) == (at(day, "09:00"), at(day, "11:00"),
                                                                      "Fume hood service")
-    assert session.execute(select(func.count(Notification.id)).where(Notification.user_id == holder.id)).scalar_one() == 1
+    assert session.execute(select(func.count(Notification.id)).where(
+        Notification.user_id == holder.id, Notification.kind == "booking_cancelled")).scalar_one() == 1
     listing = client.get(f"/manage/spaces/{lab.id}/blackouts").get_data(as_text=True)
     assert "Fume hood service" in listing
 

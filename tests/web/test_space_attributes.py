@@ -123,3 +123,59 @@ def test_api_round_trip_of_attributes(api, manager, session):
         assert answer.get_json()["violations"][0]["rule"] in bad
     session.expire_all()
     assert session.execute(select(Space.floor).where(Space.id == space["id"])).scalar_one() == "2"
+
+
+# ---------------------------------------------------------------------------- free at a time, by what it has
+
+
+def free_codes(html: str) -> list[str]:
+    return re.findall(r'data-testid="free-space" data-code="([A-Z]{2}-\d\d)"', html)
+
+
+def test_the_free_at_a_time_search_filters_by_equipment_and_seats(client, login, make_user, park, session):
+    from innocell.services import bookings as booking_service
+    from tests.web.space_times import at, next_tuesday
+
+    day = next_tuesday()
+    login(make_user("resident"))
+    search = f"/spaces?kind=wet_lab&date={day.isoformat()}&start=10:00&length=60"
+    page = client.get(search).get_data(as_text=True)
+    assert free_codes(page) == ["WL-02", "WL-03"]  # WL-01 needs training this resident lacks
+    assert 'data-testid="find-equipment"' in page and 'value="centrifuge"' in page
+    assert free_codes(client.get(search + "&equipment=pcr").get_data(as_text=True)) == ["WL-02", "WL-03"]
+    assert free_codes(client.get(search + "&equipment=fume+hood").get_data(as_text=True)) == ["WL-03"]
+    assert free_codes(client.get(search + "&min_seats=5").get_data(as_text=True)) == ["WL-03"]
+    both = client.get(search + "&equipment=pcr&equipment=centrifuge&min_seats=5").get_data(as_text=True)
+    assert free_codes(both) == ["WL-03"]
+    # The filters stay in the form (the query string is the search), and the result says what they were.
+    assert re.search(r'<input checked id="equipment-\d" name="equipment" type="checkbox" value="centrifuge">', both)
+    assert 'name="min_seats"' in both and 'value="5"' in both
+    assert 'data-testid="find-filters"' in both and "pcr, centrifuge, at least 5 seats" in both
+    # Taken at that time: nothing with all of it is free, and the page says so.
+    booking_service.book(session, user=make_user("resident"), space_id=park["big"].id, start=at(day, "10:00"),
+                         end=at(day, "11:00"), now=utcnow())
+    session.commit()
+    taken = client.get(search + "&equipment=pcr&min_seats=5").get_data(as_text=True)
+    assert free_codes(taken) == [] and 'data-testid="no-free-spaces"' in taken
+    assert free_codes(client.get(search + "&equipment=pcr").get_data(as_text=True)) == ["WL-02"]
+    for hostile in ("min_seats=-1", "min_seats=abc", "min_seats=99999999999999999999", "equipment=" + "x" * 500):
+        answer = client.get(f"{search}&{hostile}")
+        assert answer.status_code == 200, hostile
+
+
+def test_the_api_list_of_spaces_filters_by_equipment_and_seats(api, make_user, park):
+    client = api(make_user("resident"))
+
+    def listed(query: str) -> list[str]:
+        answer = client.get(f"/api/v1/spaces?{query}")
+        assert answer.status_code == 200, answer.get_json()
+        return sorted(s["code"] for s in answer.get_json()["spaces"])
+
+    assert listed("") == ["MR-01", "WL-01", "WL-02", "WL-03"]
+    assert listed("equipment=PCR,fume%20hood") == ["WL-01", "WL-03"]
+    assert listed("min_seats=10") == ["MR-01", "WL-03"]
+    assert listed("kind=wet_lab&equipment=pcr&min_seats=5") == ["WL-01", "WL-03"]
+    assert listed("equipment=laser") == []
+    for bad in ("min_seats=-1", "min_seats=many", "min_seats=10001"):
+        answer = client.get(f"/api/v1/spaces?{bad}")
+        assert answer.status_code == 400 and answer.get_json()["error"] == "bad_request", bad

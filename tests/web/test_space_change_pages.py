@@ -98,7 +98,8 @@ def test_patch_answers_409_listing_the_bookings_unless_confirmed(api, manager, l
     assert answer["space"]["buffer_minutes"] == 30
     assert [(b["id"], b["status"]) for b in answer["affected_bookings"]] == [(second.id, "cancelled")]
     assert status_of(second.id) == "cancelled"
-    notes = db.session.execute(select(Notification).where(Notification.user_id == second.user_id)).scalars().all()
+    notes = db.session.execute(select(Notification).where(Notification.user_id == second.user_id,
+                                                          Notification.kind == "booking_cancelled")).scalars().all()
     assert len(notes) == 1 and "rules changed" in notes[0].body
 
 

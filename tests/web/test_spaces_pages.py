@@ -383,5 +383,6 @@ def test_a_manager_cancels_a_residents_booking_with_a_reason(client, login, make
     cancelled = session.get(Booking, booking.id)
     assert (cancelled.status, cancelled.cancel_reason, cancelled.cancelled_by_id) == ("cancelled", "Lab flooded",
                                                                                      manager.id)
-    notes = session.execute(select(Notification.body).where(Notification.user_id == holder.id)).scalars().all()
+    notes = session.execute(select(Notification.body).where(Notification.user_id == holder.id,
+                                                            Notification.kind == "booking_cancelled")).scalars().all()
     assert len(notes) == 1 and "Lab flooded" in notes[0]

@@ -9,6 +9,7 @@
               old weekly repeat, cancel one / this and later / the whole series
 - change.py   change a booking (time, length, space, title) with its own hold excluded; book on
               behalf of a resident (managers)
+- series_change.py  change this and every later occurrence, or the whole series, all or nothing
 - queries.py  lists of bookings as a viewer may see them
 - week.py     availability, free spaces, the week calendar
 
@@ -30,6 +31,7 @@ from .queries import (
 )
 from .week import availability, free_spaces, week_view
 from .series import book_recurring, book_series, cancel_series, preview as preview_series
+from .series_change import change_series
 from .write import approve, book, cancel, cancel_for_blackout, ends_early_at, is_late, reject
 
 __all__ = [
@@ -38,5 +40,5 @@ __all__ = [
     "list_bookings",
     "live_bookings_within", "pending_bookings", "preview_series", "reject", "suggestions_for", "upcoming_bookings", "validate_times",
     "week_view",
-    "book_for", "change", "resident_to_book_for", "residents_to_book_for",
+    "book_for", "change", "change_series", "resident_to_book_for", "residents_to_book_for",
 ]

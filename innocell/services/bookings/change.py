@@ -34,7 +34,7 @@ from .common import clean_title, fmt_span, validate_times
 from .conflicts import explained
 from .queries import get_booking
 from .series import book_recurring, book_series
-from .write import _insert, _suggestions_json, book
+from .write import _insert, _suggestions_json, book, bump
 
 _KEEP = object()
 _MAX_ID = 2**31 - 1  # PostgreSQL `integer`: a larger id names no row (and must not reach the query)
@@ -110,16 +110,26 @@ def change(session: Session, booking_id, *, actor: User, now: datetime, start: d
     after = _snapshot(booking, tz)
     if after == before:
         return booking
+    bump(booking)
     record(session, actor_id=actor.id, action="booking.change", target_type="booking", target_id=booking.id,
            now=now, before=before, after=after)
-    if actor.id != booking.user_id:
-        notify(session, user_id=booking.user_id, kind="booking_changed",
-               subject=f"Your booking of {space.name} was changed",
-               body=f"A manager changed your booking: it is now {space.name} on "
-                    f"{fmt_span(booking.start_at, booking.end_at, tz)}"
-                    + (" (waiting for approval)." if booking.status == "pending" else "."),
-               now=now, link=f"/bookings/{booking.id}")
+    changed_notice(session, [booking], by_holder=actor.id == booking.user_id, now=now, tz=tz)
     return booking
+
+
+def changed_notice(session: Session, rows: list[Booking], *, by_holder: bool, now: datetime, tz) -> None:
+    """The holder's notice of a change (one for several occurrences of a series); its email
+    carries the updated .ics invite (a higher SEQUENCE, the same UID)."""
+    first = rows[0]
+    what = "booking" if len(rows) == 1 else f"{len(rows)} bookings of your series"
+    notify(session, user_id=first.user_id, kind="booking_changed",
+           subject=f"Your booking{'s' if len(rows) > 1 else ''} of {first.space.name} "
+                   f"{'were' if len(rows) > 1 else 'was'} changed",
+           body=("You changed your " if by_holder else "A manager changed your ") + what + ": "
+                + ("the first is " if len(rows) > 1 else "it is ") + f"now {first.space.name} on "
+                f"{fmt_span(first.start_at, first.end_at, tz)}"
+                + (" (waiting for approval)." if first.status == "pending" else "."),
+           now=now, link=f"/bookings/{first.id}", booking_id=first.id)
 
 
 def _move(session: Session, booking: Booking, holder: User, space: Space, start: datetime, end: datetime,
@@ -138,6 +148,13 @@ def _move(session: Session, booking: Booking, holder: User, space: Space, start:
         why, conflicts = explained(session, space, start, end, found, tz)
         raise Conflict(why + " The booking is unchanged." + (" Here are the nearest free times." if suggestions else ""),
                        conflicts=conflicts, suggestions=_suggestions_json(suggestions, tz))
+    place(booking, space, start, end)
+    _insert(session, [booking])
+
+
+def place(booking: Booking, space: Space, start: datetime, end: datetime) -> None:
+    """Write a granted new time and space on the booking's own row (not flushed): its hold,
+    whether the backstop covers it, and pending again where the space asks for approval."""
     booking.space_id = space.id
     booking.space = space
     booking.start_at, booking.end_at = start, end
@@ -147,7 +164,6 @@ def _move(session: Session, booking: Booking, holder: User, space: Space, start:
     if booking.status == "pending":
         booking.decided_at = booking.decided_by_id = None
     booking.reminder_sent_at = None
-    _insert(session, [booking])
 
 
 # ---------------------------------------------------------------------------- on behalf
@@ -183,13 +199,14 @@ def book_for(session: Session, *, actor: User, for_user_id, space_id: int, start
     result = None
     if rule is not None:
         result = book_series(session, user=holder, space_id=space_id, start=start, end=end, title=title,
-                             rule=rule, on_conflict=on_conflict, now=now)
+                             rule=rule, on_conflict=on_conflict, now=now, notice=False)
         rows = list(result.bookings)
     elif repeat_weeks is not None:
         rows = list(book_recurring(session, user=holder, space_id=space_id, start=start, end=end, title=title,
-                                   repeat_weeks=repeat_weeks, now=now))
+                                   repeat_weeks=repeat_weeks, now=now, notice=False))
     else:
-        rows = [book(session, user=holder, space_id=space_id, start=start, end=end, title=title, now=now)]
+        rows = [book(session, user=holder, space_id=space_id, start=start, end=end, title=title, now=now,
+                     notice=False)]
     if not rows:
         return result
     for row in rows:
@@ -202,7 +219,7 @@ def book_for(session: Session, *, actor: User, for_user_id, space_id: int, start
            body=f"{actor.name} booked {first.space.name} for you on {fmt_span(first.start_at, first.end_at, tz)}"
                 + (f" and {len(rows) - 1} more date(s)" if len(rows) > 1 else "")
                 + (" (waiting for approval)." if first.status == "pending" else "."),
-           now=now, link=f"/bookings/{first.id}")
+           now=now, link=f"/bookings/{first.id}", booking_id=first.id)
     record(session, actor_id=actor.id, action="booking.book_for", target_type="booking", target_id=first.id,
            now=now, for_user_id=holder.id, bookings=[r.id for r in rows])
     return result if result is not None else rows

@@ -35,7 +35,7 @@ from .check import evaluate, suggestions_for
 from .common import clean_title, validate_times
 from .conflicts import explained
 from .queries import get_booking
-from .write import _insert, _new_booking, _prepare, _suggestions_json, cancel
+from .write import _insert, _new_booking, _prepare, _suggestions_json, cancel, cancelled_notice, made_notice
 
 ON_CONFLICT = ("fail", "skip")
 SCOPES = ("one", "following", "series")
@@ -115,15 +115,15 @@ def _label(instant: datetime, tz: ZoneInfo) -> str:
 
 
 def _refuse(session: Session, user: User, space: Space, judged: list[Occurrence], now: datetime, tz: ZoneInfo,
-            unit: str) -> None:
+            unit: str, outcome: str = "nothing was booked") -> None:
     """The all-or-nothing refusal naming every occurrence with a problem: rules first (422),
-    then conflicts (409), as one booking is refused."""
+    then conflicts (409), as one booking is refused (a series change says `outcome`)."""
     total = len(judged)
     violations = [{"rule": v["rule"], "message": f"{_label(o.start, tz)}: {v['message']}",
                    "start": iso_local(o.start, tz)} for o in judged for v in o.violations]
     if violations:
         raise RuleViolation(f"{len({v['start'] for v in violations})} of the {total} {unit} break the rules "
-                            f"of {space.name}; nothing was booked.", violations=violations)
+                            f"of {space.name}; {outcome}.", violations=violations)
     taken = [o for o in judged if o.conflicts]
     if taken:
         names = ", ".join(_label(o.start, tz) for o in taken)
@@ -131,7 +131,7 @@ def _refuse(session: Session, user: User, space: Space, judged: list[Occurrence]
         suggestions = suggestions_for(session, user=user, space=space, start=first.start, end=first.end, now=now,
                                       tz=tz)
         raise Conflict(
-            f"{space.name} is already taken in {len(taken)} of the {total} {unit} ({names}); nothing was booked.",
+            f"{space.name} is already taken in {len(taken)} of the {total} {unit} ({names}); {outcome}.",
             conflicts=[{"start": iso_local(c[0], tz), "end": iso_local(c[1], tz),
                         "week": o.start.astimezone(tz).date().isoformat(), "occurrence": iso_local(o.start, tz)}
                        for o in taken for c in o.conflicts],
@@ -146,7 +146,7 @@ def _skip_reason(session: Session, space: Space, occurrence: Occurrence, tz: Zon
 
 
 def _book(session: Session, *, user: User, space_id, start: datetime, end: datetime, title: str, rule: Rule,
-          on_conflict: str, now: datetime, unit: str = "occurrences") -> SeriesResult:
+          on_conflict: str, now: datetime, unit: str = "occurrences", notice: bool = True) -> SeriesResult:
     if on_conflict not in ON_CONFLICT:
         raise BadRequest("'on_conflict' must be 'fail' (book all or nothing) or 'skip' (book only the free ones).")
     space, title, tz = _prepare(session, user, space_id, start, end, title)
@@ -170,26 +170,29 @@ def _book(session: Session, *, user: User, space_id, start: datetime, end: datet
     series = str(uuid.uuid4())
     rows = [_new_booking(space, user, o.start, o.end, title, now, series_id=series) for o in free]
     _insert(session, rows)
+    if notice:  # one notice for the series, its invite an event per occurrence
+        made_notice(session, rows, now, tz)
     return SeriesResult(rows, series, skipped, describe(rule, start.astimezone(tz).date()))
 
 
 @transaction
 def book_series(session: Session, *, user: User, space_id: int, start: datetime, end: datetime, title: str = "",
-                rule: Rule, on_conflict: str = "fail", now: datetime) -> SeriesResult:
+                rule: Rule, on_conflict: str = "fail", now: datetime, notice: bool = True) -> SeriesResult:
     """Book the rule's occurrences as one series (see the module docstring)."""
     return _book(session, user=user, space_id=space_id, start=start, end=end, title=clean_title(title), rule=rule,
-                 on_conflict=on_conflict, now=now)
+                 on_conflict=on_conflict, now=now, notice=notice)
 
 
 @transaction
 def book_recurring(session: Session, *, user: User, space_id: int, start: datetime, end: datetime, title: str = "",
-                   repeat_weeks: int, now: datetime) -> list[Booking]:
+                   repeat_weeks: int, now: datetime, notice: bool = True) -> list[Booking]:
     """The booking and the same local time on the following weeks: `repeat_weeks` bookings in
     all, all or nothing. Every week with a problem is named."""
     if isinstance(repeat_weeks, bool) or not isinstance(repeat_weeks, int) or not 1 <= repeat_weeks <= 52:
         raise BadRequest("'repeat_weeks' must be a whole number from 1 to 52.")
     return _book(session, user=user, space_id=space_id, start=start, end=end, title=title,
-                 rule=Rule("weekly", count=repeat_weeks), on_conflict="fail", now=now, unit="weeks").bookings
+                 rule=Rule("weekly", count=repeat_weeks), on_conflict="fail", now=now, unit="weeks",
+                 notice=notice).bookings
 
 
 # ---------------------------------------------------------------------------- cancel
@@ -221,4 +224,9 @@ def cancel_series(session: Session, booking_id: int, *, actor: User, scope: str,
         return [cancel(session, booking.id, actor=actor, now=now, reason=reason)]
     if not members:
         raise Conflict("Nothing left to cancel in this series: every occurrence is cancelled or over.")
-    return [cancel(session, member.id, actor=actor, now=now, reason=reason) for member in members]
+    done = [cancel(session, member.id, actor=actor, now=now, reason=reason, notice=False) for member in members]
+    gone = [b for b in done if b.status == "cancelled"]
+    if gone:  # one notice for all of it (an occurrence under way was ended early, not cancelled)
+        cancelled_notice(session, gone, by_holder=actor.id == booking.user_id, reason=(reason or "").strip() or None,
+                         now=now, tz=zone())
+    return done

@@ -16,6 +16,7 @@ from ...allocation.rules import SpaceState, capacity_conflicts
 from ...models import Booking, Space, User
 from .. import BadRequest
 from ..settings import zone
+from ..space_attributes import matches
 from ..spaces import get_space
 from .check import evaluate, judge, user_context
 from .common import UTC, scan_bound, validate_times
@@ -46,13 +47,17 @@ def availability(session: Session, space_id: int, *, start: datetime, end: datet
 
 
 def free_spaces(session: Session, *, kind: str, start: datetime, end: datetime, user: User,
-                now: datetime) -> list[Space]:
-    """Every active space of the kind where exactly [start, end) would be accepted for this user."""
+                now: datetime, equipment: list[str] | None = None, min_seats: int | None = None) -> list[Space]:
+    """Every active space of the kind where exactly [start, end) would be accepted for this user;
+    with `equipment` / `min_seats` only those that have every listed piece and enough seats
+    (space_attributes.matches, the spaces list's filter)."""
     validate_times(start, end)
     tz = zone()
     out = []
     for space in session.execute(select(Space).where(Space.kind == kind, Space.active.is_(True))
                                  .order_by(Space.name, Space.id)).scalars():
+        if not matches(space, equipment=equipment, min_seats=min_seats):
+            continue  # judged only when it has what was asked
         violations, found = evaluate(session, user, space, start, end, now, tz)
         if not violations and not found:
             out.append(space)

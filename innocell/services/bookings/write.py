@@ -89,9 +89,29 @@ class _Taken(Exception):
         self.why, self.conflicts = why, conflicts
 
 
+def made_notice(session: Session, rows: list[Booking], now: datetime, tz: ZoneInfo) -> None:
+    """The holder's notice of bookings made (one for a whole series): its email carries the
+    .ics invite of the booking, or of every occurrence of the series."""
+    first = rows[0]
+    pending = first.status == "pending"
+    more = f" and {len(rows) - 1} more date(s) of the series" if len(rows) > 1 else ""
+    notify(session, user_id=first.user_id, kind="booking_made",
+           subject=f"Your {'request for' if pending else 'booking of'} {first.space.name} "
+                   + ("waits for approval" if pending else "is confirmed"),
+           body=f"{first.space.name} on {fmt_span(first.start_at, first.end_at, tz)}{more}"
+                + (" waits for a manager's approval; the time is held for you meanwhile." if pending
+                   else " is booked for you."),
+           now=now, link=f"/bookings/{first.id}", booking_id=first.id)
+
+
+def bump(booking: Booking) -> None:
+    """Raise the booking's iCalendar SEQUENCE: its event changed (time, title, status)."""
+    booking.ics_sequence = (booking.ics_sequence or 0) + 1
+
+
 @transaction
 def _book_locked(session: Session, *, user: User, space_id: int, start: datetime, end: datetime, title: str,
-                 now: datetime) -> Booking:
+                 now: datetime, notice: bool = True) -> Booking:
     space, title, tz = _prepare(session, user, space_id, start, end, title)
     violations, found = evaluate(session, user, space, start, end, now, tz)
     if violations:
@@ -101,16 +121,21 @@ def _book_locked(session: Session, *, user: User, space_id: int, start: datetime
         raise _Taken(*explained(session, space, start, end, found, tz))
     booking = _new_booking(space, user, start, end, title, now)
     _insert(session, [booking])
+    if notice:
+        made_notice(session, [booking], now, tz)
     return booking
 
 
 def book(session: Session, *, user: User, space_id: int, start: datetime, end: datetime, title: str = "",
-         now: datetime) -> Booking:
+         now: datetime, notice: bool = True) -> Booking:
     """One guarded transaction (_book_locked). When the time is taken, the nearest free times are
     searched after its rollback: that search reads every space of the kind, and holding the
-    person's and the space's locks meanwhile made every racer for a popular slot wait for it."""
+    person's and the space's locks meanwhile made every racer for a popular slot wait for it.
+    The holder is notified (with the .ics invite) unless `notice` is False: a caller that books
+    for someone (book_for, the waitlist) writes its own notice."""
     try:
-        return _book_locked(session, user=user, space_id=space_id, start=start, end=end, title=title, now=now)
+        return _book_locked(session, user=user, space_id=space_id, start=start, end=end, title=title, now=now,
+                            notice=notice)
     except _Taken as taken:
         tz = zone()
         space = get_space(session, space_id)
@@ -142,6 +167,7 @@ def shorten(booking: Booking, new_end: datetime, *, now: datetime, reason: str) 
     booking.hold_end_at = new_end + buffer
     booking.ended_early_at = now
     booking.end_reason = reason[:300]
+    bump(booking)
     return True
 
 
@@ -159,11 +185,14 @@ def ends_early_at(booking: Booking, now: datetime) -> datetime | None:
 
 
 @transaction
-def cancel(session: Session, booking_id: int, *, actor: User, now: datetime, reason: str | None = None) -> Booking:
+def cancel(session: Session, booking_id: int, *, actor: User, now: datetime, reason: str | None = None,
+           notice: bool = True) -> Booking:
     """Cancel a booking that has not begun (whole; inside the space's late-cancellation window a
     holder's cancellation is recorded as late, with the fee). A booking that has begun is ended
     early instead: its end moves to the first grid point at or after now, the used part stays
-    booked and billed, the rest is free at once."""
+    booked and billed, the rest is free at once. The holder is notified of a cancellation (the
+    email withdraws the event from their calendar) unless `notice` is False (a series cancel
+    writes one notice for all of it)."""
     booking = get_booking(session, booking_id, viewer=actor)
     if booking.user_id != actor.id and actor.role not in MANAGER_ROLES:
         raise Forbidden("Only the holder or a manager can cancel this booking.")
@@ -179,13 +208,15 @@ def cancel(session: Session, booking_id: int, *, actor: User, now: datetime, rea
     if new_end is not None:
         ended = shorten(booking, new_end, now=now,
                         reason=reason or ("Ended early by the holder" if by_holder else "Ended early by a manager"))
-        if ended and not by_holder:
+        if ended and not by_holder and notice:
             notify(session, user_id=booking.user_id, kind="booking_ended_early",
                    subject=f"Your booking of {space.name} was ended early",
                    body=f"A manager ended your booking of {space.name} at {booking.end_at.astimezone(tz):%H:%M} "
                         f"({fmt_span(booking.start_at, booking.end_at, tz)} stays booked)"
                         + (f": {reason}" if reason else "."),
-                   now=now, link="/bookings", dedupe_key=f"booking-ended-early-{booking.id}")
+                   now=now, link="/bookings", dedupe_key=f"booking-ended-early-{booking.id}",
+                   booking_id=booking.id)
+        if ended and not by_holder:
             record(session, actor_id=actor.id, action="booking.end_early", target_type="booking",
                    target_id=booking.id, now=now, reason=reason, end=booking.end_at.isoformat())
         return booking
@@ -193,18 +224,33 @@ def cancel(session: Session, booking_id: int, *, actor: User, now: datetime, rea
     booking.cancelled_at = now
     booking.cancelled_by_id = actor.id
     booking.cancel_reason = reason or ("Cancelled by the holder" if by_holder else "Cancelled by a manager")
+    bump(booking)
     if by_holder and is_late(space, booking, now):
         booking.late_cancel = True
         booking.late_cancel_fee = space.late_cancel_fee or Decimal("0")
+    if notice:
+        cancelled_notice(session, [booking], by_holder=by_holder, reason=reason, now=now, tz=tz)
     if not by_holder:
-        notify(session, user_id=booking.user_id, kind="booking_cancelled",
-               subject=f"Your booking of {space.name} was cancelled",
-               body=f"A manager cancelled your booking of {space.name} on {fmt_span(booking.start_at, booking.end_at, tz)}"
-                    + (f": {reason}" if reason else "."),
-               now=now, link="/bookings", dedupe_key=f"booking-cancelled-{booking.id}")
         record(session, actor_id=actor.id, action="booking.cancel", target_type="booking", target_id=booking.id,
                now=now, reason=reason)
     return booking
+
+
+def cancelled_notice(session: Session, rows: list[Booking], *, by_holder: bool, reason: str | None, now: datetime,
+                     tz: ZoneInfo) -> None:
+    """The holder's notice of bookings cancelled (one for several occurrences of a series); its
+    email carries the METHOD:CANCEL invite."""
+    first = rows[0]
+    space = first.space
+    what = (f"your booking of {space.name} on {fmt_span(first.start_at, first.end_at, tz)}"
+            + (f" and {len(rows) - 1} more date(s) of the series" if len(rows) > 1 else ""))
+    notify(session, user_id=first.user_id, kind="booking_cancelled",
+           subject=f"Your booking{'s' if len(rows) > 1 else ''} of {space.name} "
+                   f"{'were' if len(rows) > 1 else 'was'} cancelled",
+           body=("You cancelled " if by_holder else "A manager cancelled ") + what
+                + (f": {reason}" if reason and not by_holder else "."),
+           now=now, link="/bookings", booking_id=first.id,
+           dedupe_key=None if by_holder or len(rows) > 1 else f"booking-cancelled-{first.id}")
 
 
 def _decide(session: Session, booking_id: int, *, actor: User, now: datetime, approve_it: bool,
@@ -219,13 +265,14 @@ def _decide(session: Session, booking_id: int, *, actor: User, now: datetime, ap
     reason = (reason or "").strip()[:300] or None
     booking.decided_at = now
     booking.decided_by_id = actor.id
+    bump(booking)
     span = fmt_span(booking.start_at, booking.end_at, tz)
     if approve_it:
         booking.status = "confirmed"
         notify(session, user_id=booking.user_id, kind="booking_approved",
                subject=f"Your booking of {space.name} is confirmed",
                body=f"Your booking of {space.name} on {span} was approved.", now=now, link="/bookings",
-               dedupe_key=f"booking-approved-{booking.id}")
+               dedupe_key=f"booking-approved-{booking.id}", booking_id=booking.id)
     else:
         booking.status = "cancelled"
         booking.cancelled_at = now
@@ -234,7 +281,7 @@ def _decide(session: Session, booking_id: int, *, actor: User, now: datetime, ap
         notify(session, user_id=booking.user_id, kind="booking_rejected",
                subject=f"Your booking of {space.name} was not approved",
                body=f"Your request for {space.name} on {span} was not approved" + (f": {reason}" if reason else "."),
-               now=now, link="/bookings", dedupe_key=f"booking-rejected-{booking.id}")
+               now=now, link="/bookings", dedupe_key=f"booking-rejected-{booking.id}", booking_id=booking.id)
     record(session, actor_id=actor.id, action="booking.approve" if approve_it else "booking.reject",
            target_type="booking", target_id=booking.id, now=now, reason=reason)
     return booking
@@ -269,7 +316,7 @@ def cancel_for_blackout(session: Session, space: Space, bookings: list[Booking],
             new_end = cut if cut > now else end_early_at(booking.start_at, booking.end_at, now, space.slot_minutes, tz)
             if new_end is not None and shorten(booking, new_end, now=now,
                                                reason=f"Blackout: {reason}" if reason else "Blackout"):
-                notify(session, user_id=booking.user_id, kind="booking_ended_early",
+                notify(session, user_id=booking.user_id, kind="booking_ended_early", booking_id=booking.id,
                        subject=f"Your booking of {space.name} ends early",
                        body=(f"Your booking of {space.name} now ends at {booking.end_at.astimezone(tz):%H:%M} "
                              f"({fmt_span(booking.start_at, booking.end_at, tz)} stays booked) because the space is "
@@ -280,7 +327,8 @@ def cancel_for_blackout(session: Session, space: Space, bookings: list[Booking],
         booking.cancelled_at = now
         booking.cancelled_by_id = actor.id
         booking.cancel_reason = fit(f"Blackout: {reason}", 300) if reason else "Blackout"
-        notify(session, user_id=booking.user_id, kind="booking_cancelled",
+        bump(booking)
+        notify(session, user_id=booking.user_id, kind="booking_cancelled", booking_id=booking.id,
                subject=f"Your booking of {space.name} was cancelled",
                body=(f"Your booking of {space.name} on {fmt_span(booking.start_at, booking.end_at, tz)} was cancelled "
                      f"because the space is unavailable then{': ' + reason if reason else ''}. "

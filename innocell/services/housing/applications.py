@@ -4,19 +4,27 @@ per resident. Allocation rounds (rounds.py) turn them into offers or waitlist pl
 
 An application whose dates overlap the applicant's own lease is a transfer request: it records
 that lease (`transfer_from_lease_id`, shown as "transfer from unit X"), and accepting an offer
-made for it ends that lease the day the new one starts (offers.accept_offer)."""
+made for it ends that lease the day the new one starts (offers.accept_offer).
+
+A joint application names a partner (another resident, by email) for a unit that takes two (a
+twin unit): the partner confirms or declines it (`answer_joint`); only a confirmed one enters
+rounds (allocation/joint.py). Either of the two may withdraw it, which ends it for both. Each
+person is in at most one open application, their own or one naming them."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ...allocation import homes as homes_core
+from ...allocation import joint as joint_core
 from ...allocation.dates import add_months
 from ...allocation.rounds import human_date
 from ...models import UNIT_TYPES, HousingApplication, Offer, Unit, User, WaitlistEntry
-from .. import Conflict, Forbidden, NotFound
+from .. import Conflict, Forbidden, NotFound, RuleViolation
+from ..notifications import notify
+from ..guard import lock_person
 from ..standing import require_good_standing
 from ..tx import transaction
 from .common import MAX_OCCUPANTS, OPEN_APPLICATIONS, Violations, as_date, as_int, is_staff, local_day, stay_end
@@ -73,9 +81,37 @@ def transfer_from(session: Session, user_id: int, start, end) -> int | None:
     return found[0].lease_id if found else None
 
 
+def open_application_of(session: Session, user_id: int) -> HousingApplication | None:
+    """The person's open application: their own, or a joint one naming them that is not declined."""
+    return session.execute(
+        select(HousingApplication).where(
+            or_(HousingApplication.user_id == user_id,
+                (HousingApplication.partner_id == user_id) & (HousingApplication.partner_status != "declined")),
+            HousingApplication.status.in_(OPEN_APPLICATIONS))
+        .order_by(HousingApplication.id)).scalars().first()
+
+
+def _partner(session: Session, user: User, email, unit_type, v: Violations) -> User | None:
+    """The resident named as partner by email, checked; None (with a violation) when not fit."""
+    if not isinstance(email, str) or not email.strip():
+        return None
+    partner = session.execute(select(User).where(func.lower(User.email) == email.strip().lower(),
+                                                 User.active.is_(True), User.role == "resident")).scalars().first()
+    biggest = session.execute(select(func.max(Unit.occupancy)).where(Unit.unit_type == unit_type)).scalar() \
+        if unit_type in UNIT_TYPES else None
+    problem = joint_core.partner_problem(user.id, partner.id if partner else None, biggest)
+    if problem:
+        v.add("partner_email", problem)
+        return None
+    return partner
+
+
 @transaction
 def submit_application(session: Session, *, user: User, unit_type, move_in, term_months, term_nights=0,
-                       occupants=1, preferred_unit_ids=(), preferred_floor=None, now: datetime) -> HousingApplication:
+                       occupants=1, preferred_unit_ids=(), preferred_floor=None, partner_email=None,
+                       now: datetime) -> HousingApplication:
+    """Apply; with `partner_email`, a joint application for a unit taking two (the partner is
+    asked to confirm it before it enters a round)."""
     require_good_standing(user, "apply for housing")
     v = Violations()
     if unit_type not in UNIT_TYPES:
@@ -96,6 +132,9 @@ def submit_application(session: Session, *, user: User, unit_type, move_in, term
                     label="number of occupants")
     prefs = _preferences(session, unit_type, preferred_unit_ids, v)
     floor = check_floor(session, unit_type, preferred_floor, v)
+    partner = _partner(session, user, partner_email, unit_type, v)
+    if partner is not None and people is not None:
+        people = max(people, joint_core.PAIR)
     if unit_type in UNIT_TYPES and people is not None:
         biggest = session.execute(select(func.max(Unit.occupancy)).where(Unit.unit_type == unit_type)).scalar()
         if biggest is None:
@@ -103,27 +142,65 @@ def submit_application(session: Session, *, user: User, unit_type, move_in, term
         elif people > biggest:
             v.add("occupants", f"A {unit_type} unit takes at most {biggest} occupant{'s' if biggest != 1 else ''}.")
     v.raise_if_any()
-    existing = session.execute(
-        select(HousingApplication).where(HousingApplication.user_id == user.id,
-                                         HousingApplication.status.in_(OPEN_APPLICATIONS))
-        .order_by(HousingApplication.id)).scalars().first()
+    existing = open_application_of(session, user.id)
     if existing is not None:
         raise Conflict(f"You already have an open application ({existing.unit_type}, moving in "
                        f"{human_date(existing.move_in)}, {existing.status}); withdraw it before applying again.")
+    if partner is not None and open_application_of(session, partner.id) is not None:
+        raise Conflict(f"{partner.name or partner.email} already has an open housing application; a person is in "
+                       "one application at a time.")
     app = HousingApplication(user_id=user.id, unit_type=unit_type, move_in=move_in, term_months=months,
                              term_nights=nights, occupants=people, preferred_unit_ids=prefs, preferred_floor=floor,
                              status="submitted",
                              created_at=now, updated_at=now,
                              transfer_from_lease_id=transfer_from(session, user.id, move_in,
-                                                                  stay_end(move_in, months, nights)))
+                                                                  stay_end(move_in, months, nights)),
+                             partner_id=partner.id if partner else None,
+                             partner_status="pending" if partner else None)
     session.add(app)
     session.flush()
+    if partner is not None:
+        notify(session, user_id=partner.id, kind="joint_application", now=now,
+               subject=f"{user.name or user.email} asks you to share a {unit_type} unit",
+               body=f"{user.name or user.email} applied for a {unit_type} unit with you from "
+                    f"{human_date(move_in)}. Confirm or decline on your housing page; the application enters "
+                    "allocation rounds once you confirm.",
+               link="/housing", dedupe_key=f"joint:{app.id}")
+    return app
+
+
+@transaction
+def answer_joint(session: Session, application_id, *, user: User, confirm: bool, now: datetime) -> HousingApplication:
+    """The partner named in a joint application confirms it (it may enter rounds) or declines
+    it (it ends)."""
+    app = session.get(HousingApplication, application_id) if isinstance(application_id, int) else None
+    if app is None or app.partner_id != user.id:
+        raise NotFound(f"There is no joint application {application_id} naming you.")
+    lock_person(session, app.user_id)
+    app = session.get(HousingApplication, app.id, populate_existing=True)
+    if app.status not in OPEN_APPLICATIONS or app.partner_status != "pending":
+        raise Conflict(f"This joint application is already {app.partner_status if app.status in OPEN_APPLICATIONS else app.status}.")
+    if not isinstance(confirm, bool):
+        raise RuleViolation("confirm must be true or false.",
+                            violations=[{"rule": "confirm", "message": "confirm must be true or false."}])
+    app.partner_status = "confirmed" if confirm else "declined"
+    app.partner_answered_at = now
+    app.updated_at = now
+    who = user.name or user.email
+    if not confirm:
+        _end(session, app, reason=f"{who} declined the joint application.", now=now)
+    notify(session, user_id=app.user_id, kind="joint_answered", now=now,
+           subject=f"{who} {'confirmed' if confirm else 'declined'} your joint application",
+           body=(f"{who} confirmed: your application for a {app.unit_type} unit together enters the next allocation "
+                 "round." if confirm else f"{who} declined, so the joint application has ended. You can apply again "
+                                          "on your own or with someone else."),
+           link="/housing", dedupe_key=f"joint-answer:{app.id}")
     return app
 
 
 def get_application(session: Session, application_id, *, viewer: User) -> HousingApplication:
     app = session.get(HousingApplication, application_id) if isinstance(application_id, int) else None
-    if app is None or (not is_staff(viewer) and app.user_id != viewer.id):
+    if app is None or (not is_staff(viewer) and viewer.id not in (app.user_id, app.partner_id)):
         raise NotFound(f"There is no application {application_id}.")
     return app
 
@@ -132,14 +209,29 @@ def get_application(session: Session, application_id, *, viewer: User) -> Housin
 def withdraw_application(session: Session, application_id: int, *, user: User, now: datetime) -> HousingApplication:
     """The applicant withdraws: its waitlist place and open offers go too (freeing the units)."""
     app = session.get(HousingApplication, application_id) if isinstance(application_id, int) else None
-    if app is None or (app.user_id != user.id and not is_staff(user)):
+    if app is None or (user.id not in (app.user_id, app.partner_id) and not is_staff(user)):
         raise NotFound(f"There is no application {application_id}.")
-    if app.user_id != user.id:
-        raise Forbidden("Only the applicant can withdraw an application.")
+    if user.id not in (app.user_id, app.partner_id):
+        raise Forbidden("Only the applicant (or the partner of a joint application) can withdraw an application.")
     app = session.get(HousingApplication, application_id, populate_existing=True)
     if app.status not in OPEN_APPLICATIONS:
         raise Conflict(f"This application is already {app.status}.")
+    other = app.partner_id if user.id == app.user_id else app.user_id
+    _end(session, app, reason=f"{user.name or user.email} withdrew it." if app.partner_id else None, now=now)
+    if app.partner_id and other is not None:
+        notify(session, user_id=other, kind="joint_withdrawn", now=now,
+               subject="Your joint housing application has ended",
+               body=f"{user.name or user.email} withdrew the joint application for a {app.unit_type} unit; it has "
+                    "ended for you both. You can apply again.",
+               link="/housing", dedupe_key=f"joint-withdrawn:{app.id}")
+    return app
+
+
+def _end(session: Session, app: HousingApplication, *, reason: str | None, now: datetime) -> None:
+    """Withdraw the application: its waitlist place and open offers go too (freeing the units)."""
     app.status = "withdrawn"
+    if reason is not None:
+        app.reason = reason
     app.updated_at = now
     for entry in session.execute(select(WaitlistEntry).where(WaitlistEntry.application_id == app.id,
                                                              WaitlistEntry.status.in_(("waiting", "offered")))).scalars():
@@ -148,14 +240,13 @@ def withdraw_application(session: Session, application_id: int, *, user: User, n
     for offer in session.execute(select(Offer).where(Offer.application_id == app.id, Offer.status == "open")).scalars():
         offer.status = "declined"
         offer.responded_at = now
-    return app
 
 
 def list_applications(session: Session, *, viewer: User, status: str | None = None,
                       unit_type: str | None = None) -> list[HousingApplication]:
     q = select(HousingApplication)
     if not is_staff(viewer):
-        q = q.where(HousingApplication.user_id == viewer.id)
+        q = q.where(or_(HousingApplication.user_id == viewer.id, HousingApplication.partner_id == viewer.id))
     if status:
         q = q.where(HousingApplication.status == status)
     if unit_type:

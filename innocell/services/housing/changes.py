@@ -101,6 +101,8 @@ def _clean(session: Session, app: HousingApplication, data: dict, now: datetime,
     if "preferred_floor" in data or type_changes:
         out["preferred_floor"] = check_floor(session, unit_type, data.get("preferred_floor"), v)
     people = out.get("occupants", app.occupants)
+    if app.partner_id is not None and people is not None:
+        people = out["occupants"] = max(people, 2)  # a joint application is for the two of them
     if unit_type in UNIT_TYPES and people is not None:
         biggest = session.execute(select(func.max(Unit.occupancy)).where(Unit.unit_type == unit_type)).scalar()
         if biggest is None:

@@ -22,7 +22,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Iterable
 
-from sqlalchemy import and_, select, true
+from sqlalchemy import and_, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -58,9 +58,12 @@ class Claim:
 
 
 def claims(session: Session, unit_ids: Iterable[int] | None, start: date, end: date, *, now: datetime | None,
-           exclude_offer_id: int | None = None, unit_filter=None) -> dict[int, list[Claim]]:
+           exclude_offer_id: int | None = None, unit_filter=None,
+           joint_application_id: int | None = None) -> dict[int, list[Claim]]:
     """Claims on the given units (None: all units, or those `unit_filter` selects) that
-    overlap [start, end). Reads only overlapping rows (indexed by unit and start)."""
+    overlap [start, end). Reads only overlapping rows (indexed by unit and start). With
+    `joint_application_id`, the pair's own leases and offers of that joint application do not
+    count (the two of a pair share their twin unit)."""
     ids = None if unit_ids is None else sorted(set(unit_ids))
     out: dict[int, list[Claim]] = {}
     if ids is not None and not ids:
@@ -74,11 +77,12 @@ def claims(session: Session, unit_ids: Iterable[int] | None, start: date, end: d
             conds.append(column.in_(select(Unit.id).where(unit_filter)))
         return and_(*conds) if conds else true()
 
-    leases = session.execute(
-        select(Lease).where(unit_cond(Lease.unit_id), Lease.status.in_(OCCUPYING),
-                            Lease.start_date < end, Lease.end_date > start, Lease.end_date > Lease.start_date)
-        .order_by(Lease.unit_id, Lease.start_date, Lease.id)
-    ).scalars()
+    lease_q = select(Lease).where(unit_cond(Lease.unit_id), Lease.status.in_(OCCUPYING),
+                                  Lease.start_date < end, Lease.end_date > start, Lease.end_date > Lease.start_date)
+    if joint_application_id is not None:
+        lease_q = lease_q.where(or_(Lease.joint_application_id.is_(None),
+                                    Lease.joint_application_id != joint_application_id))
+    leases = session.execute(lease_q.order_by(Lease.unit_id, Lease.start_date, Lease.id)).scalars()
     for lease in leases:
         out.setdefault(lease.unit_id, []).append(Claim(
             lease.unit_id, lease.start_date, lease.end_date, "lease", lease.id,
@@ -89,6 +93,8 @@ def claims(session: Session, unit_ids: Iterable[int] | None, start: date, end: d
         offer_q = offer_q.where(Offer.expires_at > now)
     if exclude_offer_id is not None:
         offer_q = offer_q.where(Offer.id != exclude_offer_id)
+    if joint_application_id is not None:
+        offer_q = offer_q.where(or_(Offer.application_id.is_(None), Offer.application_id != joint_application_id))
     for offer in session.execute(offer_q.order_by(Offer.unit_id, Offer.start_date, Offer.id)).scalars():
         out.setdefault(offer.unit_id, []).append(Claim(
             offer.unit_id, offer.start_date, offer.end_date, "offer", offer.id,
@@ -119,10 +125,12 @@ def conflict_message(unit: Unit, start: date, end: date, found: list[Claim]) -> 
 
 
 def check_free(session: Session, unit: Unit, start: date, end: date, *, now: datetime,
-               exclude_offer_id: int | None = None) -> None:
-    """Raise Conflict (409) naming the clashing dates unless the unit is free over [start, end).
-    Reads only, so a caller may catch the refusal and go on in the same transaction."""
-    found = [c for c in claims(session, [unit.id], start, end, now=now, exclude_offer_id=exclude_offer_id)
+               exclude_offer_id: int | None = None, joint_application_id: int | None = None) -> None:
+    """Raise Conflict (409) naming the clashing dates unless the unit is free over [start, end)
+    (but for the pair's own claims of `joint_application_id`). Reads only, so a caller may
+    catch the refusal and go on in the same transaction."""
+    found = [c for c in claims(session, [unit.id], start, end, now=now, exclude_offer_id=exclude_offer_id,
+                               joint_application_id=joint_application_id)
              .get(unit.id, []) if overlaps(start, end, c.start, c.end)]
     if found:
         raise Conflict(conflict_message(unit, start, end, found), conflicts=[c.as_dict() for c in found])
@@ -156,18 +164,21 @@ def check_one_home(session: Session, user_id: int, start: date, end: date, *, wh
 
 def insert_lease(session: Session, unit: Unit, *, user_id: int, start: date, end: date, monthly_rent: Decimal,
                  now: datetime, exclude_offer_id: int | None = None, previous_lease_id: int | None = None,
-                 overlap_reason: str | None = None, whose: str = "You") -> Lease:
+                 overlap_reason: str | None = None, whose: str = "You", kind: str = "home",
+                 nightly_rate: Decimal | None = None, joint_application_id: int | None = None) -> Lease:
     """The guarded insert, inside the caller's transaction, which holds the person's lock and
     then the unit's. Raises Conflict when the unit is not free, or the person already holds a
     lease over the dates and no `overlap_reason` (a manager's recorded exception) allows it
     (the caller's transaction then rolls back)."""
-    check_free(session, unit, start, end, now=now, exclude_offer_id=exclude_offer_id)
+    check_free(session, unit, start, end, now=now, exclude_offer_id=exclude_offer_id,
+               joint_application_id=joint_application_id)
     if overlap_reason is None:
         check_one_home(session, user_id, start, end, whose=whose)
     code = unit.code  # a failed flush expires every loaded object; the message needs the code
     lease = Lease(unit_id=unit.id, user_id=user_id, start_date=start, end_date=end, monthly_rent=monthly_rent,
                   status="active", previous_lease_id=previous_lease_id, created_at=now,
-                  overlap_allowed=overlap_reason is not None, overlap_reason=overlap_reason)
+                  overlap_allowed=overlap_reason is not None, overlap_reason=overlap_reason, kind=kind,
+                  nightly_rate=nightly_rate, joint_application_id=joint_application_id)
     session.add(lease)
     try:
         session.flush()

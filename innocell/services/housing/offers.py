@@ -175,8 +175,8 @@ def transfer_ends(session: Session, offer: Offer) -> list[tuple[homes_core.Home,
     offered dates and the day it would end; nothing for any other offer. Reads only (the
     confirmation page shows it before the resident accepts)."""
     application = session.get(HousingApplication, offer.application_id) if offer.application_id else None
-    if not is_transfer(offer.kind, application):
-        return []
+    if not is_transfer(offer.kind, application) or offer.user_id != application.user_id:
+        return []  # a joint application's partner transfers nothing: one home a night refuses instead
     homes = homes_of(session, offer.user_id, offer.start_date, offer.end_date)
     return homes_core.transfer_ends(homes, offer.start_date, offer.end_date)
 
@@ -212,10 +212,12 @@ def accept_offer(session: Session, offer_id: int, *, user: User, now: datetime) 
         ended.append((home, on))
         if on == offer.start_date and home.start < on:
             previous = old  # the new lease continues this one's tenure
+    app = session.get(HousingApplication, offer.application_id) if offer.application_id else None
+    joint = app.id if app is not None and app.partner_id is not None else None
     try:
         lease = insert_lease(session, unit, user_id=offer.user_id, start=offer.start_date, end=offer.end_date,
                              monthly_rent=offer.monthly_rent, now=now, exclude_offer_id=offer.id,
-                             previous_lease_id=previous.id if previous else None)
+                             previous_lease_id=previous.id if previous else None, joint_application_id=joint)
     except Conflict as exc:
         raise Conflict(f"This offer can no longer be accepted: {exc.message}", **exc.extra) from None
     offer.status = "accepted"
@@ -223,16 +225,17 @@ def accept_offer(session: Session, offer_id: int, *, user: User, now: datetime) 
     offer.agreed_at = now  # agreement to the terms shown (the page asks for it; the API call is it)
     if offer.kind != "renewal":
         offer.lease_id = lease.id
-    if offer.application_id:
-        app = session.get(HousingApplication, offer.application_id)
-        if app is not None:
-            app.status = "housed"
-            app.reason = None
-            app.updated_at = now
-        for other in session.execute(select(Offer).where(Offer.application_id == offer.application_id,
-                                                         Offer.status == "open", Offer.id != offer.id)).scalars():
-            other.status = "declined"
-            other.responded_at = now
+    if app is not None:
+        app.status = "housed"
+        app.reason = None
+        app.updated_at = now
+        # Other open offers of the application end, but for the partner's of a joint one (each
+        # of the pair accepts for themself).
+        for other in session.execute(select(Offer).where(Offer.application_id == app.id, Offer.status == "open",
+                                                         Offer.id != offer.id)).scalars():
+            if joint is None or other.user_id == offer.user_id:
+                other.status = "declined"
+                other.responded_at = now
     for entry in _entries_of(session, offer):
         entry.status = "housed"
     moved = "".join(f" Your lease of unit {home.unit_code} now ends on {human_date(on)}"
@@ -275,7 +278,30 @@ def decline_offer(session: Session, offer_id: int, *, user: User, now: datetime)
     offer.status = "declined"
     offer.responded_at = now
     _close_after_refusal(session, offer, reason=f"You declined the offer of unit {unit.code}.", now=now)
+    _decline_for_pair(session, offer, unit, user, now)
     return offer
+
+
+def _decline_for_pair(session: Session, offer: Offer, unit: Unit, user: User, now: datetime) -> None:
+    """A joint application's pair was offered the unit together: while neither has accepted, a
+    decline by one ends the other's offer too (and the application); after one has accepted,
+    the other's decline is theirs alone."""
+    app = session.get(HousingApplication, offer.application_id) if offer.application_id else None
+    if app is None or app.partner_id is None:
+        return
+    pair = list(session.execute(select(Offer).where(Offer.application_id == app.id, Offer.unit_id == offer.unit_id,
+                                                    Offer.id != offer.id)).scalars())
+    if any(o.status == "accepted" for o in pair):
+        return
+    for other in pair:
+        if other.status == "open":
+            other.status = "declined"
+            other.responded_at = now
+            notify(session, user_id=other.user_id, kind="joint_declined", now=now,
+                   subject=f"The offer of unit {unit.code} for you both was declined",
+                   body=f"{user.name or user.email} declined the offer of unit {unit.code}, so it has ended for you "
+                        "both and the joint application is closed.", link="/housing",
+                   dedupe_key=f"joint-declined:{other.id}")
 
 
 @transaction

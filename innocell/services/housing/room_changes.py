@@ -47,6 +47,8 @@ def request_room_change(session: Session, *, user: User, lease_id, unit_type, mo
     today = local_day(now)
     if lease.status not in LIVE_LEASES or lease.end_date <= today:
         v.add("lease_id", "Only a current lease can be changed for another unit.")
+    elif lease.kind != "home":
+        v.add("lease_id", "A short stay is not a home to move from; cancel it or book other dates instead.")
     elif day is not None and not (max(today, lease.start_date) < day < lease.end_date):
         v.add("move_on", f"The moving day must be after today and before your lease ends "
                          f"({human_date(lease.end_date)}).")

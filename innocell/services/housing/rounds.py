@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from ...allocation import joint as joint_core
 from ...allocation import rounds as rounds_core
 from ...models import AllocationRound, HousingApplication, Lease, Unit, User, WaitlistEntry
 from ..audit import record
@@ -18,7 +19,7 @@ from ..standing import tier_note
 from ..tx import transaction
 from .applications import transfer_from
 from .common import local_day, money, stay_end, term_label
-from .leases import claims
+from .leases import claims, homes_of
 from .offers import add_offer
 from .waitlists import join_waitlist
 
@@ -39,11 +40,14 @@ def _round_applications(session: Session) -> list[HousingApplication]:
     waiting_app_ids = select(WaitlistEntry.application_id).where(WaitlistEntry.status == "waiting",
                                                                  WaitlistEntry.application_id.is_not(None))
     active_ids = select(User.id).where(User.active.is_(True))
+    # A joint application waits for its partner's confirmation (allocation/joint.py).
     return list(session.execute(
         select(HousingApplication).where(or_(
             HousingApplication.status == "submitted",
             and_(HousingApplication.status == "waitlisted", HousingApplication.id.in_(waiting_app_ids)),
-        ), HousingApplication.user_id.in_(active_ids)).order_by(HousingApplication.id)).scalars())
+        ), HousingApplication.user_id.in_(active_ids),
+            or_(HousingApplication.partner_id.is_(None), HousingApplication.partner_status == "confirmed"))
+        .order_by(HousingApplication.id)).scalars())
 
 
 def _round_inputs(session: Session, now: datetime):
@@ -56,7 +60,8 @@ def _round_inputs(session: Session, now: datetime):
     for a in rows:
         if a.preferred_floor is not None and (a.unit_type, a.preferred_floor) not in floor_units:
             floor_units[(a.unit_type, a.preferred_floor)] = tuple(session.execute(
-                select(Unit.id).where(Unit.unit_type == a.unit_type, Unit.floor == a.preferred_floor)
+                select(Unit.id).where(Unit.unit_type == a.unit_type, Unit.floor == a.preferred_floor,
+                                      Unit.short_stay.is_(False))
                 .order_by(Unit.code)).scalars())
     for a in rows:
         # "Any unit on floor N" ranks that floor's units after the units named one by one.
@@ -67,13 +72,20 @@ def _round_inputs(session: Session, now: datetime):
         end = stay_end(start, a.term_months, a.term_nights)
         waited = max((today - local_day(a.created_at)).days, 0) if a.created_at else 0
         user = users.get(a.user_id)
+        blocked = None
+        if a.partner_id is not None:  # both of the pair keep one home a night
+            partner = session.get(User, a.partner_id)
+            blocked = joint_core.blocked(partner.name or partner.email, homes_of(session, partner.id, start, end),
+                                         start, end)
         applicants.append(rounds_core.Applicant(
             id=a.id, tier=user.priority_tier if user else 3, unit_type=a.unit_type, move_in=start, end=end,
-            preferred_unit_ids=named + on_floor, waited_days=waited, occupants=a.occupants or 1,
-            term_label=term_label(a.term_months, a.term_nights)))
+            preferred_unit_ids=named + on_floor, waited_days=waited,
+            occupants=max(a.occupants or 1, joint_core.PAIR if a.partner_id else 1),
+            term_label=term_label(a.term_months, a.term_nights), blocked=blocked))
     types = {a.unit_type for a in applicants}
-    units = list(session.execute(select(Unit).where(Unit.unit_type.in_(types)).order_by(Unit.id)).scalars()) \
-        if types else []
+    # Short-stay units are booked directly by the night, never placed in a round.
+    units = list(session.execute(select(Unit).where(Unit.unit_type.in_(types), Unit.short_stay.is_(False))
+                                 .order_by(Unit.id)).scalars()) if types else []
     candidates = []
     if applicants and units:
         lo = min(a.move_in for a in applicants)
@@ -120,6 +132,7 @@ def _round_payload(result: rounds_core.RoundResult, rows, users, units, transfer
                                                    if unit.id in (app.preferred_unit_ids or []) else None),
             "monthly_rent": money(unit.monthly_rent),
             "transfer_from_unit": transfers.get(a.application_id),
+            "partner_id": app.partner_id,
         })
     unassigned = []
     for u in result.unassigned:
@@ -170,6 +183,10 @@ def commit_round(session: Session, *, actor: User, now: datetime) -> AllocationR
         add_offer(session, kind="allocation", user_id=app.user_id, unit=unit, start=a.start, end=a.end,
                   monthly_rent=unit.monthly_rent, expires_at=expires_at, now=now, application=app,
                   waitlist_entry=entry, round_id=rnd.id)
+        if app.partner_id is not None:  # a joint application: the unit is offered to both at once
+            add_offer(session, kind="allocation", user_id=app.partner_id, unit=unit, start=a.start, end=a.end,
+                      monthly_rent=unit.monthly_rent, expires_at=expires_at, now=now, application=app,
+                      round_id=rnd.id)
     for u in result.unassigned:
         app = apps[u.application_id]
         app.status = "waitlisted"

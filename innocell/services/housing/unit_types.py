@@ -15,9 +15,12 @@ from .. import BadRequest, NotFound
 from ..audit import record
 from ..settings import setting
 from ..tx import transaction
+from ..fields import money as money_field
 from .common import Violations, as_int
 
-EDITABLE = ("size_sqm", "furnishings", "photo_url", "plan_url")
+EDITABLE = ("size_sqm", "furnishings", "photo_url", "plan_url", "nightly_rate", "stay_max_nights", "stay_days_ahead")
+STAY_LIMITS = {"stay_max_nights": ("longest short stay in nights", 1, 365),
+               "stay_days_ahead": ("days ahead a short stay may be booked", 0, 730)}
 
 
 def type_infos(session: Session) -> dict[str, UnitTypeInfo]:
@@ -63,6 +66,19 @@ def update_type_info(session: Session, unit_type, data: dict, *, actor: User, no
     for name in ("photo_url", "plan_url"):
         if name in data:
             fields[name] = _url(data[name], name, v)
+    if "nightly_rate" in data:
+        raw = data["nightly_rate"]
+        if raw in (None, ""):
+            fields["nightly_rate"] = None
+        else:
+            try:
+                fields["nightly_rate"] = money_field(raw, label="nightly rate", allow_minimum=False)
+            except ValueError as exc:
+                v.add("nightly_rate", str(exc))
+    for name, (label, lo, hi) in STAY_LIMITS.items():
+        if name in data:
+            raw = data[name]
+            fields[name] = None if raw in (None, "") else as_int(raw, name, v, minimum=lo, maximum=hi, label=label)
     v.raise_if_any()
     info = session.get(UnitTypeInfo, unit_type, with_for_update=True)
     if info is None:

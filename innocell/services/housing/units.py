@@ -147,6 +147,11 @@ def _clean_unit(data: dict, base: dict, v: Violations) -> dict:
             v.add("status", "The status must be available or out_of_service.")
         else:
             out["status"] = data["status"]
+    if "short_stay" in data:
+        if not isinstance(data.get("short_stay"), bool):
+            v.add("short_stay", "short_stay must be true or false.")
+        else:
+            out["short_stay"] = data["short_stay"]
     if "description" in data:
         desc = data.get("description")
         if desc is not None and not isinstance(desc, str):
@@ -167,7 +172,8 @@ def create_unit(session: Session, data: dict, *, actor: User, now: datetime) -> 
         raise Conflict(f"A unit with the code {fields['code']} already exists.")
     unit = Unit(code=fields["code"], unit_type=fields["unit_type"], floor=fields["floor"],
                 monthly_rent=fields["monthly_rent"], occupancy=fields.get("occupancy", 1),
-                status=fields.get("status", "available"), description=fields.get("description"), created_at=now)
+                status=fields.get("status", "available"), description=fields.get("description"),
+                short_stay=fields.get("short_stay", False), created_at=now)
     session.add(unit)
     try:
         session.flush()

@@ -27,7 +27,8 @@ def type_inputs(session: Session, unit_type: str, now: datetime) -> dict:
     horizon = add_months(today, core.HORIZON_MONTHS)
     leases = list(session.execute(
         select(Lease).join(Unit, Unit.id == Lease.unit_id)
-        .where(Unit.unit_type == unit_type, Lease.status.in_(OCCUPYING), Lease.end_date > Lease.start_date,
+        .where(Unit.unit_type == unit_type, Unit.short_stay.is_(False), Lease.status.in_(OCCUPYING),
+               Lease.end_date > Lease.start_date,
                Lease.created_at <= now, Lease.start_date < horizon, Lease.end_date > today)
         .order_by(Lease.unit_id, Lease.start_date, Lease.id)).scalars())
     starts = {(lease.unit_id, lease.start_date) for lease in leases}
@@ -41,7 +42,7 @@ def type_inputs(session: Session, unit_type: str, now: datetime) -> dict:
     since = now - timedelta(days=HISTORY_DAYS)
     recent = [o for o in renewals if o.responded_at > since and o.status in ("accepted", "declined", "expired")]
     free_now = sum(1 for u in list_units(session, unit_type=unit_type, available_from=today, now=now)
-                   if u.status == "available")
+                   if u.status == "available" and not u.short_stay)
     return {"free_now": free_now, "ends": sorted(ends, key=lambda e: e.end), "offered": len(recent),
             "accepted": sum(1 for o in recent if o.status == "accepted")}
 

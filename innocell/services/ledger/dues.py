@@ -83,18 +83,20 @@ def rent_dues(session: Session, month: date) -> list[Due]:
     charged = _charged_ids(session, month, Charge.lease_id)
     rows = session.execute(
         select(Lease.id, Lease.unit_id, Lease.user_id, Lease.start_date, Lease.end_date, Lease.monthly_rent,
-               Lease.status, Unit.code).join(Unit, Unit.id == Lease.unit_id)
+               Lease.status, Unit.code, Lease.nightly_rate).join(Unit, Unit.id == Lease.unit_id)
         .where(or_(Lease.id.in_(charged) if charged else false(),
                    (Lease.start_date < end) & (Lease.end_date > month)))
         .order_by(Lease.id))
     out = []
-    for lid, unit_id, user_id, a, b, rent, status, code in rows:
-        info = usage.LeaseInfo(unit_id, a, b, Decimal(rent), status)
+    for lid, unit_id, user_id, a, b, rent, status, code, nightly in rows:
+        info = usage.LeaseInfo(unit_id, a, b, Decimal(rent), status, None if nightly is None else Decimal(nightly))
         due = usage.lease_rent_due(info, month, end)
         nights = max(0, (min(b, end) - max(a, month)).days) if status in usage.OCCUPYING_LEASE_STATUSES else 0
-        out.append(Due(rent_source(lid, month), "rent", due, user_id, lease_id=lid,
-                       description=f"Rent {code}, {month:%b %Y}: {nights} of {usage.days_in_month(month)} nights "
-                                   f"at {Decimal(rent):,.2f} a month"))
+        what = (f"Short stay {code}, {month:%b %Y}: {nights} night{'s' if nights != 1 else ''} at "
+                f"{Decimal(nightly):,.2f} a night") if nightly is not None else \
+            (f"Rent {code}, {month:%b %Y}: {nights} of {usage.days_in_month(month)} nights "
+             f"at {Decimal(rent):,.2f} a month")
+        out.append(Due(rent_source(lid, month), "rent", due, user_id, lease_id=lid, description=what))
     return out
 
 

@@ -38,13 +38,15 @@ def _rows(groups: dict, tail: str, make) -> list[tuple[str, object]]:
 
 def occupancy(session: Session, units: list[usage.UnitInfo], outages: dict, start: date,
               end: date) -> list[tuple[str, usage.OccupancyFigures]]:
-    stmt = (select(Lease.unit_id, Lease.start_date, Lease.end_date, Lease.monthly_rent, Lease.status, Company.name)
+    stmt = (select(Lease.unit_id, Lease.start_date, Lease.end_date, Lease.monthly_rent, Lease.status, Company.name,
+                   Lease.nightly_rate)
             .join(User, User.id == Lease.user_id).outerjoin(Company, Company.id == User.company_id)
             .where(Lease.status.in_(usage.OCCUPYING_LEASE_STATUSES), Lease.end_date > start, Lease.start_date < end)
             .execution_options(yield_per=BATCH))
     by_unit: dict[int, list] = defaultdict(list)
-    for unit_id, a, b, rent, status, company in session.execute(stmt):
-        by_unit[unit_id].append((usage.LeaseInfo(unit_id, a, b, Decimal(rent), status), company or NO_COMPANY))
+    for unit_id, a, b, rent, status, company, nightly in session.execute(stmt):
+        info = usage.LeaseInfo(unit_id, a, b, Decimal(rent), status, None if nightly is None else Decimal(nightly))
+        by_unit[unit_id].append((info, company or NO_COMPANY))
     groups: dict[str, usage.OccupancyFigures] = defaultdict(usage.OccupancyFigures)
     for unit in units:
         unit_outages = outages.get(unit.id, ())

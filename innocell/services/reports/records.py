@@ -42,8 +42,8 @@ def load_housing(session: Session, start: date | None, end: date | None) -> Hous
              for i, c, t, f, s in session.execute(
                  select(Unit.id, Unit.code, Unit.unit_type, Unit.floor, Unit.status).order_by(Unit.code))]
     outage_q = select(UnitOutage.unit_id, UnitOutage.start_date, UnitOutage.end_date)
-    lease_q = select(Lease.unit_id, Lease.start_date, Lease.end_date, Lease.monthly_rent, Lease.status).where(
-        Lease.status.in_(usage.OCCUPYING_LEASE_STATUSES))
+    lease_q = select(Lease.unit_id, Lease.start_date, Lease.end_date, Lease.monthly_rent, Lease.status,
+                     Lease.nightly_rate).where(Lease.status.in_(usage.OCCUPYING_LEASE_STATUSES))
     if start is not None:
         outage_q = outage_q.where(UnitOutage.end_date > start)
         lease_q = lease_q.where(Lease.end_date > start)
@@ -54,8 +54,9 @@ def load_housing(session: Session, start: date | None, end: date | None) -> Hous
     for unit_id, a, b in session.execute(outage_q):
         outages[unit_id].append((a, b))
     leases: dict[int, list] = defaultdict(list)
-    for unit_id, a, b, rent, status in session.execute(lease_q.execution_options(yield_per=BATCH)):
-        leases[unit_id].append(usage.LeaseInfo(unit_id, a, b, Decimal(rent), status))
+    for unit_id, a, b, rent, status, nightly in session.execute(lease_q.execution_options(yield_per=BATCH)):
+        leases[unit_id].append(usage.LeaseInfo(unit_id, a, b, Decimal(rent), status,
+                                               None if nightly is None else Decimal(nightly)))
     return HousingData(units, dict(outages), dict(leases))
 
 

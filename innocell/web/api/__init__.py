@@ -69,6 +69,6 @@ def json_body() -> dict:
     return data
 
 
-from . import audit, booking_batches, booking_changes, core, housing, jobs, ledger, people, privacy, reports, series, space_kinds, spaces  # noqa: E402,F401  (routes)
-from . import account, ledger_review, parity  # noqa: E402,F401  (page actions the API lacked)
+from . import audit, booking_batches, booking_changes, core, housing, jobs, ledger, people, privacy, reports, series, short_stays, space_kinds, spaces  # noqa: E402,F401  (routes)
+from . import account, ledger_review, parity, unit_types  # noqa: E402,F401  (page actions the API lacked)
 from . import openapi  # noqa: E402,F401  (/api/v1/openapi.json, built from the routes above)

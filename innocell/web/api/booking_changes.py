@@ -3,12 +3,17 @@
 - `PATCH /api/v1/bookings/ID` `{"start"?,"end"?,"space_id"?,"title"?}` → `200 {"booking"}`;
   refused with the same 409/422 answers as a new booking, and the booking is then unchanged.
   A new start alone moves the booking (its length kept); a new end alone changes its length.
+  `?scope=following|series` applies the change to this and every later occurrence, or to the
+  whole series (each occurrence that has not begun moves by the same shift of its start and
+  takes the same new length, space and title), all or nothing → `200 {"bookings"}`; a refusal
+  names each occurrence, as a series booked with on_conflict=fail does. `?scope=one` (the
+  default) changes this booking alone.
 
 (`POST /api/v1/bookings` with `"for_user_id"` is in spaces.py, beside the plain POST.)
 """
 from __future__ import annotations
 
-from flask import g, jsonify
+from flask import g, jsonify, request
 
 from ...extensions import db
 from ...services import BadRequest
@@ -16,7 +21,7 @@ from ...services import bookings as booking_service
 from ...timeutil import local_zone, utcnow
 from . import bp, json_body
 from .declare import documented
-from .schemas import BODIES, INSTANT, INT, STR, null, obj, one
+from .schemas import BODIES, INSTANT, INT, STR, enum, many, null, obj, one
 from .spaces import _instant, _int_field, _interval, booking_json
 
 FIELDS = {"start", "end", "space_id", "title"}
@@ -27,9 +32,15 @@ BODIES["BookingChange"] = obj({"start": null(INSTANT), "end": null(INSTANT), "sp
 
 @bp.patch("/bookings/<int:booking_id>")
 @documented("Change a booking's time, length, space or title (its own hold never conflicts; a refusal "
-            "leaves it exactly as it was)", body="BookingChange",
-            answers={200: one("booking", "Booking"), 409: "ConflictError", 422: "RuleViolationError"})
+            "leaves it exactly as it was); ?scope=following|series changes this and every later occurrence, "
+            "or the whole series, all or nothing", body="BookingChange",
+            query={"scope": enum("one", "following", "series")},
+            answers={200: {"anyOf": [one("booking", "Booking"), many("bookings", "Booking")]},
+                     409: "ConflictError", 422: "RuleViolationError"})
 def change_booking(booking_id: int):
+    scope = request.args.get("scope", "one")
+    if scope not in ("one", "following", "series"):
+        raise BadRequest("'scope' must be one of one, following, series.")
     data = json_body()
     unknown = sorted(set(data) - FIELDS)
     if unknown:
@@ -43,6 +54,10 @@ def change_booking(booking_id: int):
     title = data.get("title")
     if title is not None and not isinstance(title, str):
         raise BadRequest("'title' must be text.")
+    if scope != "one":
+        rows = booking_service.change_series(db.session, booking_id, actor=g.user, scope=scope, now=utcnow(),
+                                             start=start, end=end, space_id=space_id, title=title)
+        return jsonify({"bookings": [booking_json(b, local_zone()) for b in rows]})
     booking = booking_service.change(db.session, booking_id, actor=g.user, now=utcnow(), start=start, end=end,
                                      space_id=space_id, title=title)
     return jsonify({"booking": booking_json(booking, local_zone())})

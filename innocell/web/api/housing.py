@@ -10,6 +10,7 @@ from ...extensions import db
 from ...models import APPLICATION_STATUSES, LEASE_STATUSES, OFFER_KINDS, OFFER_STATUSES, UNIT_TYPES
 from ...services import BadRequest
 from ...services.housing.applications import (
+    answer_joint,
     get_application,
     list_applications,
     submit_application,
@@ -177,8 +178,19 @@ def applications_create():
                                  term_months=data.get("term_months"), term_nights=data.get("term_nights", 0),
                                  occupants=data.get("occupants", 1),
                                  preferred_unit_ids=data.get("preferred_unit_ids") or [],
-                                 preferred_floor=data.get("preferred_floor"), now=utcnow())
+                                 preferred_floor=data.get("preferred_floor"), partner_email=data.get("partner_email"),
+                                 now=utcnow())
     return jsonify({"application": application_json(app)}), 201
+
+
+@bp.post("/housing-applications/<int:application_id>/partner")
+@api_roles("resident")
+@documented("The partner named in a joint application confirms it (true: it enters rounds) or declines it "
+            "(false: it ends)", body="JointAnswer", refusal=422, answers={200: one("application", "Application")})
+def applications_joint_answer(application_id: int):
+    data = json_body()
+    app = answer_joint(db.session, application_id, user=g.user, confirm=data.get("confirm"), now=utcnow())
+    return jsonify({"application": application_json(app)})
 
 
 @bp.get("/housing-applications")

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from ...models import AllocationRound, HousingApplication, Lease, Offer, Unit, UnitOutage, WaitlistEntry
 from ...services.housing.common import money
+from ...services.housing.short_stays import cancellable, stay_total
 from ...timeutil import iso_local, local_zone
 
 
@@ -21,6 +22,7 @@ def unit_json(unit: Unit, *, status_on: str | None = None) -> dict:
         "occupancy": unit.occupancy,
         "status": status_on or unit.status,
         "description": unit.description,
+        "short_stay": bool(unit.short_stay),
     }
 
 
@@ -43,6 +45,8 @@ def lease_json(lease: Lease) -> dict:
         "termination_reason": lease.termination_reason,
         "overlap_allowed": bool(lease.overlap_allowed),
         "overlap_reason": lease.overlap_reason,
+        "kind": lease.kind or "home",
+        "nightly_rate": money(lease.nightly_rate),
     }
 
 
@@ -89,6 +93,10 @@ def application_json(app: HousingApplication, tz: ZoneInfo | None = None) -> dic
         "transfer": app.transfer_from_lease_id is not None,
         "transfer_from_lease_id": app.transfer_from_lease_id,
         "transfer_from_unit": app.transfer_from.unit.code if app.transfer_from is not None else None,
+        # A joint application (a twin unit for two): the partner and their answer.
+        "partner_id": app.partner_id,
+        "partner_name": app.partner.name if app.partner is not None else None,
+        "partner_status": app.partner_status,
     }
 
 
@@ -128,3 +136,26 @@ def round_json(rnd: AllocationRound | dict) -> dict:
     return {"id": data.get("id"), "assignments": data.get("assignments", []),
             "unassigned": data.get("unassigned", []), "score": data.get("score", 0.0),
             "weights": data.get("weights"), "committed": data.get("committed", False)}
+
+
+def short_stay_json(stay: Lease, *, today=None) -> dict:
+    """ShortStay: a lease of kind short_stay seen as a stay (check-in, check-out, price)."""
+    return {
+        "id": stay.id,
+        "unit_id": stay.unit_id,
+        "unit_code": stay.unit.code,
+        "user_id": stay.user_id,
+        "check_in": stay.start_date.isoformat(),
+        "check_out": stay.end_date.isoformat(),
+        "nights": (stay.end_date - stay.start_date).days,
+        "nightly_rate": money(stay.nightly_rate or 0),
+        "total": money(stay_total(stay)),
+        "status": stay.status,
+        "cancellable": today is not None and cancellable(stay, today),
+    }
+
+
+def free_stay_json(row: dict) -> dict:
+    return {"unit": unit_json(row["unit"]), "check_in": row["check_in"].isoformat(),
+            "check_out": row["check_out"].isoformat(), "nights": row["nights"],
+            "nightly_rate": money(row["nightly_rate"]), "total": money(row["total"])}

@@ -12,6 +12,7 @@ from ...models import BOOKING_STATUSES
 from ...services import BadRequest, Forbidden
 from ...services import blackouts as blackout_service
 from ...services import bookings as booking_service
+from ...services import space_attributes as attributes
 from ...services import spaces as space_service
 from ...timeutil import iso_local, local_zone, parse_date, parse_instant, utcnow
 from . import api_roles, bp, json_body, query_int
@@ -135,12 +136,19 @@ def _text_field(data: dict, name: str, default: str = "") -> str:
 
 
 @bp.get("/spaces")
-@documented("List spaces (inactive ones for staff)", paged=True, query={"kind": STR},
+@documented("List spaces (inactive ones for staff); ?equipment=a,b keeps those with every listed piece, "
+            "?min_seats=N those with at least N seats", paged=True,
+            query={"kind": STR, "equipment": {"type": "string", "description": "comma-separated equipment tags"},
+                   "min_seats": {"type": "integer", "minimum": 0, "maximum": 10000}},
             answers={200: many("spaces", "Space", paged=True)})
 def list_spaces():
     kind = request.args.get("kind") or None
     include_inactive = g.user.role in ("manager", "admin", "finance")
     spaces = space_service.list_spaces(db.session, kind=kind, include_inactive=include_inactive)
+    equipment = attributes.parse_tags(request.args.get("equipment") or "")
+    min_seats = query_int("min_seats", maximum=10_000)
+    if equipment or min_seats is not None:
+        spaces = [s for s in spaces if attributes.matches(s, equipment=equipment, min_seats=min_seats)]
     return jsonify(page_of(spaces, "spaces", space_json))
 
 
