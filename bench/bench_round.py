@@ -199,28 +199,17 @@ def run_service(url: str, apps, units) -> dict[str, float]:
         statements = []
         listener = (lambda *args: statements.append(1))
         event.listen(db.engine, "before_cursor_execute", listener)
-        original_inputs, original_solve = svc._round_inputs, svc.rounds_core.solve_round
-
-        def inputs(*args, **kwargs):
-            t0 = time.perf_counter()
-            try:
-                return original_inputs(*args, **kwargs)
-            finally:
-                spent["load"] += time.perf_counter() - t0
-
-        def solve(*args, **kwargs):
-            t0 = time.perf_counter()
-            try:
-                return original_solve(*args, **kwargs)
-            finally:
-                spent["core"] += time.perf_counter() - t0
-        svc._round_inputs, svc.rounds_core.solve_round = inputs, solve
+        clock = PhaseClock()
+        clock.spent = spent
+        restore = [(svc, "_round_inputs", clock._wrap(svc, "_round_inputs", "load")),
+                   (svc.rounds_core, "solve_round", clock._wrap(svc.rounds_core, "solve_round", "core"))]
         try:
             t0 = time.perf_counter()
             svc.commit_round(db.session, actor=manager, now=NOW)
             total = time.perf_counter() - t0
         finally:
-            svc._round_inputs, svc.rounds_core.solve_round = original_inputs, original_solve
+            for owner, name, original in restore:
+                setattr(owner, name, original)
             event.remove(db.engine, "before_cursor_execute", listener)
         spent["write"] = total - spent["load"] - spent["core"]
         spent["total"] = total

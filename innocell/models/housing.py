@@ -187,6 +187,8 @@ class WaitlistEntry(db.Model):
     __table_args__ = (
         CheckConstraint("status IN ('waiting','offered','housed','removed')", name="ck_waitlist_status"),
         Index("ix_waitlist_type_status", "unit_type", "status"),
+        # The queue in order (services/waitlist_promotion.queue_ids pages through it).
+        Index("ix_waitlist_queue", "unit_type", "status", "priority_tier", "joined_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -32,9 +32,13 @@ def queue_entry(entry: WaitlistEntry) -> waitlist_core.QueueEntry:
 def waiting(session: Session, unit_type: str) -> list[WaitlistEntry]:
     """The waiting entries of a unit type, in no particular order. A deactivated person's
     entry keeps its row and place but is not in the queue until the account is reactivated."""
-    return list(session.execute(select(WaitlistEntry).join(User, User.id == WaitlistEntry.user_id)
-                                .where(WaitlistEntry.unit_type == unit_type, WaitlistEntry.status == "waiting",
-                                       User.active.is_(True))).scalars())
+    return list(session.execute(waiting_select(unit_type)).scalars())
+
+
+def waiting_select(unit_type: str, *columns):
+    """SELECT of the waiting entries of a unit type (`waiting`), or of some of their columns."""
+    return (select(*(columns or (WaitlistEntry,))).join(User, User.id == WaitlistEntry.user_id)
+            .where(WaitlistEntry.unit_type == unit_type, WaitlistEntry.status == "waiting", User.active.is_(True)))
 
 
 def _explain(entry: WaitlistEntry, queue: list[waitlist_core.QueueEntry]) -> tuple[int | None, int | None, str]:

@@ -1,0 +1,28 @@
+"""The waitlist queue read in order from an index (issue 16, benchmark 6).
+
+- ix_waitlist_queue on waitlist_entries (unit_type, status, priority_tier, joined_at, id): the
+  waitlist job reads a type's queue first in line first a page at a time
+  (services/waitlist_promotion.queue_ids); with this index that is a short index walk, not a
+  sort of the whole queue, for every unit it offers.
+
+Revision ID: 0018_perf
+Revises: 0015_language
+Create Date: 2026-11-30 05:10:00
+
+"""
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = '0018_perf'
+down_revision = '0015_language'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_index('ix_waitlist_queue', 'waitlist_entries',
+                    ['unit_type', 'status', 'priority_tier', 'joined_at', 'id'], unique=False)
+
+
+def downgrade():
+    op.drop_index('ix_waitlist_queue', table_name='waitlist_entries')
