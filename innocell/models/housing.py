@@ -212,6 +212,9 @@ class Offer(db.Model):
         CheckConstraint("status IN ('open','accepted','declined','expired')", name="ck_offers_status"),
         CheckConstraint("end_date > start_date", name="ck_offers_interval"),
         Index("ix_offers_status_expires", "status", "expires_at"),
+        # The jobs' checks of a lease's renewal offer and of a waitlist entry's offers.
+        Index("ix_offers_lease_id", "lease_id"),
+        Index("ix_offers_waitlist_entry_id", "waitlist_entry_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
