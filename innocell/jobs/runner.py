@@ -99,7 +99,7 @@ def job_waitlist(session: Session, now: datetime, config) -> dict:
     counts = {"offered": 0}
     _each(session, wp.orphaned_entry_ids(session), lambda i: wp.release_orphaned_entry(session, i), counts,
           lambda ok: "entries put back in line" if ok else None)
-    _each(session, wp.candidate_unit_ids(session),
+    _each(session, wp.candidate_unit_ids(session, now.astimezone(tz).date()),
           lambda i: wp.promote_unit(session, i, now=now, tz=tz, config=config), counts,
           lambda offer: "offered" if offer is not None else None)
     return counts

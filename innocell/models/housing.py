@@ -214,6 +214,8 @@ class WaitlistEntry(db.Model):
     __table_args__ = (
         CheckConstraint("status IN ('waiting','offered','housed','removed')", name="ck_waitlist_status"),
         Index("ix_waitlist_type_status", "unit_type", "status"),
+        # The queue in order (services/waitlist_promotion.queue_ids pages through it).
+        Index("ix_waitlist_queue", "unit_type", "status", "priority_tier", "joined_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -237,6 +239,9 @@ class Offer(db.Model):
         CheckConstraint("status IN ('open','accepted','declined','expired')", name="ck_offers_status"),
         CheckConstraint("end_date > start_date", name="ck_offers_interval"),
         Index("ix_offers_status_expires", "status", "expires_at"),
+        # The jobs' checks of a lease's renewal offer and of a waitlist entry's offers.
+        Index("ix_offers_lease_id", "lease_id"),
+        Index("ix_offers_waitlist_entry_id", "waitlist_entry_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

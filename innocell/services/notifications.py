@@ -44,6 +44,27 @@ def notify(session: Session, *, user_id: int, kind: str, subject: str, body: str
     return note
 
 
+def notify_many(session: Session, notices: list[dict], *, now: datetime) -> int:
+    """`notify` for many notices at once (a round's offers and waitlistings): their dedupe keys
+    checked in one query, so each notice is still written at most once. Returns how many."""
+    keys = [n["dedupe_key"] for n in notices if n.get("dedupe_key") is not None]
+    seen = set()
+    for chunk in range(0, len(keys), 500):
+        seen.update(session.execute(select(Notification.dedupe_key)
+                                    .where(Notification.dedupe_key.in_(keys[chunk:chunk + 500]))).scalars())
+    seen.update(p.dedupe_key for p in session.new if isinstance(p, Notification) and p.dedupe_key is not None)
+    written = 0
+    for n in notices:
+        key = n.get("dedupe_key")
+        if key is not None and key in seen:
+            continue
+        seen.add(key)
+        session.add(Notification(user_id=n["user_id"], kind=n["kind"], subject=fit(n["subject"], 300), body=n["body"],
+                                 link=n.get("link"), dedupe_key=key, created_at=now, to_email=n.get("to_email")))
+        written += 1
+    return written
+
+
 def unread_count(session: Session, user_id: int) -> int:
     """How many of the user's notices are unread (every page's header shows it)."""
     return session.execute(

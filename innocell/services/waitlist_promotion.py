@@ -26,22 +26,25 @@ re-runs and racing runners converge on one offer per unit and per entry. An entr
 back in line by `release_orphaned_entry`."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
+from typing import Iterator
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, literal, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from ..allocation import homes as homes_core
 from ..allocation.dates import add_months
-from ..allocation.waitlist import order
+from ..allocation.waitlist import TIER_SPAN, QueueEntry, order, sort_key
 from ..models import HousingApplication, Lease, Offer, Unit, UnitOutage, WaitlistEntry
 from .guard import lock_resource
 from .housing.leases import homes_of
 from .housing.offers import make_offer
-from .housing.waitlists import queue_entry, waiting
+from .housing.waitlists import waiting_select
 from .tx import transaction
 
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 # ----------------------------------------------------------------------------- promotion
 
@@ -89,19 +92,55 @@ def _outage_overlaps(session: Session, unit_id: int, start: date, end: date) -> 
     ).first() is not None
 
 
-def queue(session: Session, unit_type: str) -> list[WaitlistEntry]:
-    """Waiting entries of a type, first in line first."""
-    entries = waiting(session, unit_type)
-    by_id = {e.id: e for e in entries}
-    return [by_id[q.id] for q in order(queue_entry(e) for e in entries)]
+def queue_ids(session: Session, unit_type: str, *, page: int = 50) -> Iterator[int]:
+    """Ids of the waiting entries of a type, first in line first (allocation.waitlist.order),
+    read as far as the caller iterates. Entries in their natural place (no manual_rank, joined
+    within one TIER_SPAN of the epoch, so their natural value orders them by tier, then time)
+    come a page at a time in SQL order (tier, joined_at, id); the few others (moved by a
+    manager, or with an odd joining time) are read at once, and the two merged by the core's
+    sort key: the same order as sorting the whole queue."""
+    columns = (WaitlistEntry.id, WaitlistEntry.priority_tier, WaitlistEntry.joined_at, WaitlistEntry.manual_rank)
+
+    def entries(stmt) -> list[QueueEntry]:
+        return [QueueEntry(id=i, tier=tier, joined_at=joined, manual_rank=rank)
+                for i, tier, joined, rank in session.execute(stmt).all()]
+
+    natural = and_(WaitlistEntry.manual_rank.is_(None), WaitlistEntry.joined_at >= _EPOCH,
+                   WaitlistEntry.joined_at < _EPOCH + timedelta(seconds=TIER_SPAN) - timedelta(days=1))
+    others = order(entries(waiting_select(unit_type, *columns).where(~natural)))
+    by = (WaitlistEntry.priority_tier, WaitlistEntry.joined_at, WaitlistEntry.id)
+    stmt = waiting_select(unit_type, *columns).where(natural).order_by(*by).limit(page)
+    after, m = None, 0
+    while True:
+        # Keyset paging: an entry leaving the queue meanwhile shifts nothing.
+        if after is None:
+            chunk = entries(stmt)
+        else:
+            chunk = entries(stmt.where(tuple_(*by) > tuple_(*(literal(v, c.type) for v, c in zip(after, by)))))
+        if chunk:
+            after = (chunk[-1].tier, chunk[-1].joined_at, chunk[-1].id)
+        for entry in chunk:
+            key = sort_key(entry)
+            while m < len(others) and sort_key(others[m]) < key:
+                yield others[m].id
+                m += 1
+            yield entry.id
+        if len(chunk) < page:
+            break
+    yield from (q.id for q in others[m:])
 
 
-def candidate_unit_ids(session: Session) -> list[int]:
-    """Units of a type someone is waiting for (the unit itself is re-checked under its lock)."""
+def candidate_unit_ids(session: Session, today: date) -> list[int]:
+    """Units of a type someone is waiting for that look free (`free_from`'s tests as a WHERE:
+    in service, no 'active' lease ending after today, no open offer). Each is re-checked under
+    its lock by promote_unit; a unit that frees up after this read waits for the next tick."""
     waiting_types = select(WaitlistEntry.unit_type).where(WaitlistEntry.status == "waiting").distinct()
+    let = select(Lease.id).where(Lease.unit_id == Unit.id, Lease.status == "active", Lease.end_date > today).exists()
+    offered = select(Offer.id).where(Offer.unit_id == Unit.id, Offer.status == "open").exists()
     return list(session.execute(
         select(Unit.id).where(Unit.status == "available", Unit.short_stay.is_(False),
-                              Unit.unit_type.in_(waiting_types)).order_by(Unit.id)
+                              Unit.unit_type.in_(waiting_types), ~let, ~offered)
+        .order_by(Unit.id)
     ).scalars())
 
 
@@ -117,7 +156,8 @@ def promote_unit(session: Session, unit_id: int, *, now: datetime, tz: ZoneInfo,
     if start is None:
         return None
     answer_by = now + timedelta(days=int(config["OFFER_RESPONSE_DAYS"]))
-    for entry in queue(session, unit.unit_type):
+    for entry_id in queue_ids(session, unit.unit_type):
+        entry = session.get(WaitlistEntry, entry_id)
         busy = session.execute(select(Offer.id).where(Offer.user_id == entry.user_id, Offer.status == "open")).first()
         if busy is not None:
             continue

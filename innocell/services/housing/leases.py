@@ -141,13 +141,24 @@ def check_free(session: Session, unit: Unit, start: date, end: date, *, now: dat
 def homes_of(session: Session, user_id: int, start: date, end: date) -> list[homes_core.Home]:
     """The person's leases that hold nights over [start, end) (read in the caller's transaction,
     which should hold the person's lock when it goes on to write)."""
+    return homes_of_many(session, [user_id], start, end).get(user_id, [])
+
+
+def homes_of_many(session: Session, user_ids, start: date, end: date) -> dict[int, list[homes_core.Home]]:
+    """`homes_of` for many people in one query: {user id: their leases over [start, end)}."""
+    out: dict[int, list[homes_core.Home]] = {}
+    ids = sorted(set(user_ids))
+    if not ids:
+        return out
     rows = session.execute(
         select(Lease, Unit.code).join(Unit, Unit.id == Lease.unit_id)
-        .where(Lease.user_id == user_id, Lease.status.in_(OCCUPYING), Lease.start_date < end,
+        .where(Lease.user_id.in_(ids), Lease.status.in_(OCCUPYING), Lease.start_date < end,
                Lease.end_date > start, Lease.end_date > Lease.start_date)
         .order_by(Lease.start_date, Lease.id)).all()
-    return [homes_core.Home(lease_id=lease.id, unit_code=code, start=lease.start_date, end=lease.end_date,
-                            unit_id=lease.unit_id) for lease, code in rows]
+    for lease, code in rows:
+        out.setdefault(lease.user_id, []).append(homes_core.Home(
+            lease_id=lease.id, unit_code=code, start=lease.start_date, end=lease.end_date, unit_id=lease.unit_id))
+    return out
 
 
 def check_one_home(session: Session, user_id: int, start: date, end: date, *, whose: str = "You") -> None:

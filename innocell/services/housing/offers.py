@@ -60,27 +60,44 @@ def add_offer(session: Session, *, kind: str, user_id: int, unit: Unit, start: d
               round_id: int | None = None) -> Offer:
     """Write an offer the caller has checked (inside its transaction) and tell the resident. The
     answer-by time is cut to the start of the move-in day (`answer_by_limit`)."""
+    offer = new_offer(session, kind=kind, user_id=user_id, unit=unit, start=start, end=end,
+                      monthly_rent=monthly_rent, expires_at=expires_at, now=now, application=application,
+                      waitlist_entry=waitlist_entry, lease_id=lease_id, round_id=round_id)
+    session.flush()
+    notify(session, now=now, **offer_notice(offer, unit))
+    return offer
+
+
+def new_offer(session: Session, *, kind: str, user_id: int, unit: Unit, start: date, end: date, monthly_rent,
+              expires_at: datetime, now: datetime, application: HousingApplication | None = None,
+              waitlist_entry: WaitlistEntry | None = None, lease_id: int | None = None,
+              round_id: int | None = None) -> Offer:
+    """`add_offer` without the flush and the notice: a round adds all its offers, flushes once,
+    then sends every `offer_notice` with notify_many."""
     expires_at = min(expires_at, answer_by_limit(start))
     offer = Offer(kind=kind, user_id=user_id, unit_id=unit.id, start_date=start, end_date=end,
                   monthly_rent=monthly_rent, expires_at=expires_at, status="open", created_at=now,
                   lease_id=lease_id, application_id=application.id if application else None,
                   waitlist_entry_id=waitlist_entry.id if waitlist_entry else None, round_id=round_id)
     session.add(offer)
-    session.flush()
     if application is not None:
         application.status = "offered"
         application.updated_at = now
     if waitlist_entry is not None:
         waitlist_entry.status = "offered"
-    deadline = expires_at.astimezone(zone()).strftime("%a %d %b %Y %H:%M")
-    what = ("renew from" if kind == "renewal" else "live there from")
-    notify(session, user_id=user_id, kind=f"offer_{kind}", now=now,
-           subject=OFFER_SUBJECTS[kind].format(code=unit.code),
-           body=(f"You can {what} {human_date(start)} to {human_date(end)} (move-out day) at "
-                 f"HK${Decimal(monthly_rent):,.2f} a month. Accept or decline by {deadline}; "
-                 "after that the offer passes to the next person."),
-           link="/housing", dedupe_key=f"offer:{offer.id}")
     return offer
+
+
+def offer_notice(offer: Offer, unit: Unit) -> dict:
+    """The resident's notice of a flushed offer (it names the offer's id), for notify."""
+    deadline = offer.expires_at.astimezone(zone()).strftime("%a %d %b %Y %H:%M")
+    what = ("renew from" if offer.kind == "renewal" else "live there from")
+    return {"user_id": offer.user_id, "kind": f"offer_{offer.kind}",
+            "subject": OFFER_SUBJECTS[offer.kind].format(code=unit.code),
+            "body": (f"You can {what} {human_date(offer.start_date)} to {human_date(offer.end_date)} (move-out day) "
+                     f"at HK${Decimal(offer.monthly_rent):,.2f} a month. Accept or decline by {deadline}; "
+                     "after that the offer passes to the next person."),
+            "link": "/housing", "dedupe_key": f"offer:{offer.id}"}
 
 
 @transaction

@@ -9,19 +9,19 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from ...allocation import homes as homes_core
 from ...allocation import joint as joint_core
 from ...allocation import rounds as rounds_core
-from ...models import AllocationRound, HousingApplication, Lease, Unit, User, WaitlistEntry
+from ...models import AllocationRound, HousingApplication, Unit, User, WaitlistEntry
 from ..audit import record
-from ..notifications import notify
+from ..notifications import notify_many
 from ..settings import setting
 from ..standing import tier_note
 from ..tx import transaction
-from .applications import transfer_from
 from .common import local_day, money, stay_end, term_label
-from .leases import claims, homes_of
-from .offers import add_offer
-from .waitlists import join_waitlist
+from .leases import claims, homes_of, homes_of_many
+from .offers import new_offer, offer_notice
+from .waitlists import join_waitlists, waiting_entries
 
 
 def weights() -> rounds_core.Weights:
@@ -104,19 +104,23 @@ def _tier_changed(user: User | None) -> dict:
     return {"tier_note": note} if note else {}
 
 
-def _transfers(session: Session, result: rounds_core.RoundResult, rows) -> dict[int, str]:
+def _transfers(session: Session, result: rounds_core.RoundResult, rows) -> dict[int, tuple[int, str]]:
     """For each placed application that overlaps the applicant's own lease (a transfer): that
-    lease's unit code; the application records the lease."""
-    apps = {a.id: a for a in rows}
+    lease's id and unit code (`transfer_from`, for every placement in one query)."""
+    if not result.assignments:
+        return {}
+    user_of = {a.id: a.user_id for a in rows}
+    homes = homes_of_many(session, [user_of[a.application_id] for a in result.assignments],
+                          min(a.start for a in result.assignments), max(a.end for a in result.assignments))
     out = {}
     for a in result.assignments:
-        lease_id = transfer_from(session, apps[a.application_id].user_id, a.start, a.end)
-        if lease_id is not None:
-            out[a.application_id] = session.get(Lease, lease_id).unit.code
+        found = homes_core.clashes(homes.get(user_of[a.application_id], []), a.start, a.end)
+        if found:
+            out[a.application_id] = (found[0].lease_id, found[0].unit_code)
     return out
 
 
-def _round_payload(result: rounds_core.RoundResult, rows, users, units, transfers: dict[int, str]) -> dict:
+def _round_payload(result: rounds_core.RoundResult, rows, users, units, transfers: dict) -> dict:
     apps = {a.id: a for a in rows}
     unit_by_id = {u.id: u for u in units}
     assignments = []
@@ -131,7 +135,7 @@ def _round_payload(result: rounds_core.RoundResult, rows, users, units, transfer
             **_tier_changed(user), "weight": a.weight, "preferred_rank": (list(app.preferred_unit_ids or []).index(unit.id) + 1
                                                    if unit.id in (app.preferred_unit_ids or []) else None),
             "monthly_rent": money(unit.monthly_rent),
-            "transfer_from_unit": transfers.get(a.application_id),
+            "transfer_from_unit": transfers[a.application_id][1] if a.application_id in transfers else None,
             "partner_id": app.partner_id,
         })
     unassigned = []
@@ -165,7 +169,8 @@ def commit_round(session: Session, *, actor: User, now: datetime) -> AllocationR
         session.execute(select(Unit.id).where(Unit.unit_type.in_(types)).order_by(Unit.id).with_for_update()).all()
     rows, users, applicants, units, candidates = _round_inputs(session, now)
     result = rounds_core.solve_round(applicants, candidates, weights())
-    payload = _round_payload(result, rows, users, units, _transfers(session, result, rows))
+    transfers = _transfers(session, result, rows)
+    payload = _round_payload(result, rows, users, units, transfers)
     rnd = AllocationRound(created_by_id=actor.id, created_at=now, committed=True, score=result.score,
                           params={"weights": _weights_dict(weights()), "applications": len(rows),
                                   "units": len(units)},
@@ -175,30 +180,38 @@ def commit_round(session: Session, *, actor: User, now: datetime) -> AllocationR
     expires_at = now + timedelta(days=int(setting("OFFER_RESPONSE_DAYS")))
     apps = {a.id: a for a in rows}
     unit_by_id = {u.id: u for u in units}
+    # Every write below is added first and flushed together: a few statements per kind of row,
+    # not several per application (bench/bench_round.py counts them).
+    entries = waiting_entries(session, [a.application_id for a in result.assignments])
+    offers = []
     for a in result.assignments:
         app, unit = apps[a.application_id], unit_by_id[a.unit_id]
-        app.transfer_from_lease_id = transfer_from(session, app.user_id, a.start, a.end)
-        entry = session.execute(select(WaitlistEntry).where(WaitlistEntry.application_id == app.id,
-                                                            WaitlistEntry.status == "waiting")).scalars().first()
-        add_offer(session, kind="allocation", user_id=app.user_id, unit=unit, start=a.start, end=a.end,
-                  monthly_rent=unit.monthly_rent, expires_at=expires_at, now=now, application=app,
-                  waitlist_entry=entry, round_id=rnd.id)
+        app.transfer_from_lease_id = transfers[app.id][0] if app.id in transfers else None
+        offers.append((new_offer(session, kind="allocation", user_id=app.user_id, unit=unit, start=a.start, end=a.end,
+                                 monthly_rent=unit.monthly_rent, expires_at=expires_at, now=now, application=app,
+                                 waitlist_entry=entries.get(app.id), round_id=rnd.id), unit))
         if app.partner_id is not None:  # a joint application: the unit is offered to both at once
-            add_offer(session, kind="allocation", user_id=app.partner_id, unit=unit, start=a.start, end=a.end,
-                      monthly_rent=unit.monthly_rent, expires_at=expires_at, now=now, application=app,
-                      round_id=rnd.id)
+            offers.append((new_offer(session, kind="allocation", user_id=app.partner_id, unit=unit, start=a.start,
+                                     end=a.end, monthly_rent=unit.monthly_rent, expires_at=expires_at, now=now,
+                                     application=app, round_id=rnd.id), unit))
+    left = [apps[u.application_id] for u in result.unassigned]
     for u in result.unassigned:
         app = apps[u.application_id]
         app.status = "waitlisted"
         app.reason = u.reason
         app.updated_at = now
-        entry = join_waitlist(session, application=app, now=now)
-        entry.reason = u.reason
-        notify(session, user_id=app.user_id, kind="waitlisted", now=now,
-               subject=f"You are on the waitlist for a {app.unit_type} unit",
-               body=f"This round could not place you. {u.reason} You keep your place on the {app.unit_type} "
-                    "waitlist; your housing page shows where you stand.",
-               link="/housing", dedupe_key=f"round:{rnd.id}:waitlisted:{app.id}")
+    join_waitlists(session, left, now=now, reasons={u.application_id: u.reason for u in result.unassigned})
+    session.flush()  # the offers' ids name their notices
+    notices = [offer_notice(offer, unit) for offer, unit in offers]
+    for u in result.unassigned:
+        app = apps[u.application_id]
+        notices.append(dict(
+            user_id=app.user_id, kind="waitlisted",
+            subject=f"You are on the waitlist for a {app.unit_type} unit",
+            body=f"This round could not place you. {u.reason} You keep your place on the {app.unit_type} "
+                 "waitlist; your housing page shows where you stand.",
+            link="/housing", dedupe_key=f"round:{rnd.id}:waitlisted:{app.id}"))
+    notify_many(session, notices, now=now)
     payload["id"] = rnd.id
     payload["committed"] = True
     rnd.result = dict(payload)  # a new object, so the JSON column sees the change

@@ -32,9 +32,13 @@ def queue_entry(entry: WaitlistEntry) -> waitlist_core.QueueEntry:
 def waiting(session: Session, unit_type: str) -> list[WaitlistEntry]:
     """The waiting entries of a unit type, in no particular order. A deactivated person's
     entry keeps its row and place but is not in the queue until the account is reactivated."""
-    return list(session.execute(select(WaitlistEntry).join(User, User.id == WaitlistEntry.user_id)
-                                .where(WaitlistEntry.unit_type == unit_type, WaitlistEntry.status == "waiting",
-                                       User.active.is_(True))).scalars())
+    return list(session.execute(waiting_select(unit_type)).scalars())
+
+
+def waiting_select(unit_type: str, *columns):
+    """SELECT of the waiting entries of a unit type (`waiting`), or of some of their columns."""
+    return (select(*(columns or (WaitlistEntry,))).join(User, User.id == WaitlistEntry.user_id)
+            .where(WaitlistEntry.unit_type == unit_type, WaitlistEntry.status == "waiting", User.active.is_(True)))
 
 
 def _explain(entry: WaitlistEntry, queue: list[waitlist_core.QueueEntry]) -> tuple[int | None, int | None, str]:
@@ -84,30 +88,60 @@ def waitlist(session: Session, *, unit_type: str | None = None, viewer: User,
 
 
 @transaction
+def waiting_entries(session: Session, application_ids: list[int]) -> dict[int, WaitlistEntry]:
+    """{application id: its waiting entry (the first one)}, in one query per 500 applications."""
+    out: dict[int, WaitlistEntry] = {}
+    for chunk in range(0, len(application_ids), 500):
+        for entry in session.execute(select(WaitlistEntry).where(
+                WaitlistEntry.application_id.in_(application_ids[chunk:chunk + 500]),
+                WaitlistEntry.status == "waiting").order_by(WaitlistEntry.id)).scalars():
+            out.setdefault(entry.application_id, entry)
+    return out
+
+
 def join_waitlist(session: Session, *, application: HousingApplication, now: datetime,
                   joined_at: datetime | None = None) -> WaitlistEntry:
     """Put the application on its unit type's waitlist (its existing waiting entry if any).
     The wait counts from the application, or from `joined_at` when that is earlier
     (allocation.waitlist.waiting_since), not from the day a round waitlisted it. The tier is
     the applicant's priority tier at joining."""
-    since = waitlist_core.waiting_since(application.created_at, now, joined_at)
-    entry = session.execute(select(WaitlistEntry).where(WaitlistEntry.application_id == application.id,
-                                                        WaitlistEntry.status == "waiting")).scalars().first()
-    if entry is None:
-        # Locked: a tier change committing meanwhile (services.people) is either seen here or
-        # moves this entry too once this transaction commits.
-        user = session.get(User, application.user_id, with_for_update=True, populate_existing=True)
-        entry = WaitlistEntry(user_id=application.user_id, application_id=application.id,
-                              unit_type=application.unit_type, priority_tier=user.priority_tier if user else 3,
-                              joined_at=since, status="waiting")
-        session.add(entry)
-        session.flush()
-    elif since < entry.joined_at:
-        entry.joined_at = since
-    if application.status in ("submitted", "offered"):
-        application.status = "waitlisted"
-        application.updated_at = now
-    return entry
+    return join_waitlists(session, [application], now=now, joined_at=joined_at)[application.id]
+
+
+def join_waitlists(session: Session, applications: list[HousingApplication], *, now: datetime,
+                   joined_at: datetime | None = None, reasons: dict[int, str] | None = None) -> dict[int, WaitlistEntry]:
+    """`join_waitlist` for many applications in a few queries ({application id: entry}); with
+    `reasons`, each entry records why ({application id: reason})."""
+    existing = waiting_entries(session, [a.id for a in applications])
+    # Locked: a tier change committing meanwhile (services.people) is either seen here or
+    # moves these entries too once this transaction commits.
+    joining = sorted({a.user_id for a in applications if a.id not in existing})
+    users: dict[int, User] = {}
+    for chunk in range(0, len(joining), 500):
+        users.update((u.id, u) for u in session.execute(
+            select(User).where(User.id.in_(joining[chunk:chunk + 500])).order_by(User.id).with_for_update()
+            .execution_options(populate_existing=True)).scalars())
+    out = {}
+    for application in applications:
+        since = waitlist_core.waiting_since(application.created_at, now, joined_at)
+        entry = existing.get(application.id)
+        if entry is None:
+            user = users.get(application.user_id)
+            entry = WaitlistEntry(user_id=application.user_id, application_id=application.id,
+                                  unit_type=application.unit_type, priority_tier=user.priority_tier if user else 3,
+                                  joined_at=since, status="waiting")
+            session.add(entry)
+            existing[application.id] = entry
+        elif since < entry.joined_at:
+            entry.joined_at = since
+        if reasons and application.id in reasons:
+            entry.reason = reasons[application.id]
+        if application.status in ("submitted", "offered"):
+            application.status = "waitlisted"
+            application.updated_at = now
+        out[application.id] = entry
+    session.flush()
+    return out
 
 
 @transaction

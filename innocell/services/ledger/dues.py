@@ -80,22 +80,22 @@ def rent_dues(session: Session, month: date) -> list[Due]:
     """One due per lease meeting the month, and per lease already charged for it (a lease
     called off later is due 0 now)."""
     end = usage.next_month(month)
-    charged = _charged_ids(session, month, Charge.lease_id)
+    # The leases charged for the month as a subquery, not thousands of ids bound one by one.
+    charged = select(Charge.lease_id).where(Charge.service_month == month, Charge.lease_id.is_not(None))
     rows = session.execute(
         select(Lease.id, Lease.unit_id, Lease.user_id, Lease.start_date, Lease.end_date, Lease.monthly_rent,
                Lease.status, Unit.code, Lease.nightly_rate).join(Unit, Unit.id == Lease.unit_id)
-        .where(or_(Lease.id.in_(charged) if charged else false(),
-                   (Lease.start_date < end) & (Lease.end_date > month)))
+        .where(or_(Lease.id.in_(charged), (Lease.start_date < end) & (Lease.end_date > month)))
         .order_by(Lease.id))
     out = []
+    label, days = f"{month:%b %Y}", usage.days_in_month(month)  # once, not per lease
     for lid, unit_id, user_id, a, b, rent, status, code, nightly in rows:
         info = usage.LeaseInfo(unit_id, a, b, Decimal(rent), status, None if nightly is None else Decimal(nightly))
         due = usage.lease_rent_due(info, month, end)
         nights = max(0, (min(b, end) - max(a, month)).days) if status in usage.OCCUPYING_LEASE_STATUSES else 0
-        what = (f"Short stay {code}, {month:%b %Y}: {nights} night{'s' if nights != 1 else ''} at "
+        what = (f"Short stay {code}, {label}: {nights} night{'s' if nights != 1 else ''} at "
                 f"{Decimal(nightly):,.2f} a night") if nightly is not None else \
-            (f"Rent {code}, {month:%b %Y}: {nights} of {usage.days_in_month(month)} nights "
-             f"at {Decimal(rent):,.2f} a month")
+            f"Rent {code}, {label}: {nights} of {days} nights at {Decimal(rent):,.2f} a month"
         out.append(Due(rent_source(lid, month), "rent", due, user_id, lease_id=lid, description=what))
     return out
 
@@ -140,9 +140,14 @@ def month_dues(session: Session, month: date, tz: ZoneInfo) -> list[Due]:
 
 
 def companies_of(session: Session, user_ids: set[int]) -> dict[int, int | None]:
+    """{user id: company id or None}; for many people (a month's dues) one read of everyone
+    with a company instead of thousands of ids bound one by one."""
     if not user_ids:
         return {}
-    return dict(session.execute(select(User.id, User.company_id).where(User.id.in_(user_ids))).all())
+    if len(user_ids) <= 500:
+        return dict(session.execute(select(User.id, User.company_id).where(User.id.in_(user_ids))).all())
+    with_company = dict(session.execute(select(User.id, User.company_id).where(User.company_id.is_not(None))).all())
+    return {uid: with_company.get(uid) for uid in user_ids}
 
 
 def instant_month(now: datetime, tz: ZoneInfo) -> date:
