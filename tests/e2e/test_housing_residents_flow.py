@@ -22,7 +22,9 @@ MOVE_IN, NEW_MOVE_IN, UNTIL = date(2027, 3, 1), date(2027, 4, 1), date(2028, 4, 
 def _in_app(app, fn):
     with app.app_context():
         try:
-            return fn(db.session)
+            result = fn(db.session)
+            db.session.commit()  # what a service called here directly wrote (a round commits its own)
+            return result
         finally:
             db.session.remove()
 
