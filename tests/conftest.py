@@ -102,7 +102,8 @@ def _empty_sqlite(tmp_path_factory) -> Path:
     """An empty SQLite database with the schema and the managed space kinds, made once and
     copied for each test."""
     path = tmp_path_factory.mktemp("sqlite-template") / "empty.db"
-    schema_app = create_app({"DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "test", "TESTING": True})
+    schema_app = create_app({"DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "test", "TESTING": True,
+                             "CLOCK": lambda: FIXED_NOW})  # the kinds' audit rows at the pinned instant, too
     with schema_app.app_context():
         db.create_all()
         # The managed space kinds, as migration 0004 seeds them (create_all makes no rows).
