@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from typing import Iterable
 from zoneinfo import ZoneInfo
 
@@ -98,19 +99,27 @@ def _local_days(window_start: datetime, window_end: datetime, tz: ZoneInfo) -> I
 def open_windows(opening_hours: dict, window_start: datetime, window_end: datetime, tz: ZoneInfo,
                  closed_dates: Iterable[date] = ()) -> list[tuple[datetime, datetime]]:
     """The open intervals (UTC, merged, clipped to the window). A local date in
-    `closed_dates` (e.g. a public holiday) has no opening."""
-    closed = set(closed_dates)
+    `closed_dates` (e.g. a public holiday) has no opening. Spaces mostly share their hours, so
+    a report over every space reuses one answer per distinct week of hours and window."""
+    hours_key = tuple(sorted((day, tuple(tuple(p) for p in (pieces or []))) for day, pieces in opening_hours.items()))
+    return list(_open_windows(hours_key, window_start, window_end, tz, frozenset(closed_dates)))
+
+
+@lru_cache(maxsize=256)
+def _open_windows(hours_key: tuple, window_start: datetime, window_end: datetime, tz: ZoneInfo,
+                  closed: frozenset) -> tuple[tuple[datetime, datetime], ...]:
+    opening_hours = dict(hours_key)
     pieces = []
     for day in _local_days(window_start, window_end, tz):
         if day in closed:
             continue
-        for start, end in opening_hours.get(WEEKDAYS[day.weekday()], []) or []:
+        for start, end in opening_hours.get(WEEKDAYS[day.weekday()], ()) or ():
             s = _local_instant(day, parse_hhmm(start), tz)
             e = _local_instant(day, parse_hhmm(end, allow_24=True), tz)
             s, e = max(s, window_start), min(e, window_end)
             if s < e:
                 pieces.append((s, e))
-    return merge(pieces)
+    return tuple(merge(pieces))
 
 
 @dataclass(frozen=True)

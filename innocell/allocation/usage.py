@@ -31,7 +31,7 @@ Definitions, to the letter of the contract:
 """
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -276,10 +276,13 @@ def active_intervals(space: SpaceInfo, window_start: datetime,
 
 def open_intervals(space: SpaceInfo, window_start: datetime, window_end: datetime, tz: ZoneInfo, *,
                    holidays: Iterable[date] = (), blackouts: Iterable[tuple[datetime, datetime]] = (),
-                   recurring: Iterable[WeeklyWindow] = ()) -> list[tuple[datetime, datetime]]:
+                   recurring: Iterable[WeeklyWindow] = (),
+                   opening: list[tuple[datetime, datetime]] | None = None) -> list[tuple[datetime, datetime]]:
     """Opening hours less one-off and recurring blackouts (pass only blackouts not lifted),
-    inside the space's active periods."""
-    opening = opening_intervals(space, window_start, window_end, tz, holidays)
+    inside the space's active periods. `opening`: the space's opening_intervals over the same
+    window, when the caller has them already."""
+    if opening is None:
+        opening = opening_intervals(space, window_start, window_end, tz, holidays)
     inactive = subtract([(window_start, window_end)], active_intervals(space, window_start, window_end))
     closed = list(blackouts) + weekly_windows(recurring, window_start, window_end, tz) + inactive
     return subtract(opening, closed)
@@ -351,9 +354,10 @@ class SpaceUsage:
                  holidays: Iterable[date] = (), blackouts: Iterable[tuple[datetime, datetime]] = (),
                  recurring: Iterable[WeeklyWindow] = ()):
         self.space = space
-        self.opening = IntervalIndex(opening_intervals(space, window_start, window_end, tz, holidays))
+        opening = opening_intervals(space, window_start, window_end, tz, holidays)
+        self.opening = IntervalIndex(opening)
         self.opened = open_intervals(space, window_start, window_end, tz, holidays=holidays, blackouts=blackouts,
-                                     recurring=recurring)
+                                     recurring=recurring, opening=opening)
         self.open_micros = total_micros(self.opened) * space.capacity
         self.booked_micros = 0
         self.pending_micros = 0
@@ -433,14 +437,24 @@ class HeatMap:
     def __init__(self):
         self.open: dict[tuple[int, int], int] = defaultdict(int)
         self.booked: dict[tuple[int, int], int] = defaultdict(int)
+        self._open_cells: dict[tuple, dict] = {}  # spaces with the same open time share its cells
 
     def add_open(self, intervals, tz: ZoneInfo, capacity: int) -> None:
-        add_heat(self.open, intervals, tz, capacity)
+        key = (tuple(intervals), tz)
+        if key not in self._open_cells:
+            cells: dict[tuple[int, int], int] = defaultdict(int)
+            add_heat(cells, key[0], tz)
+            self._open_cells[key] = cells
+        for cell, us in self._open_cells[key].items():
+            self.open[cell] += us * capacity
 
     def add_booked(self, opening: IntervalIndex, booking: BookingInfo, tz: ZoneInfo) -> None:
         if booking.status != "confirmed":  # booked hours are confirmed ones, as in the utilisation report
             return
-        inside = [(max(s, booking.start), min(e, booking.end)) for s, e in opening.intervals
+        # Only the opening intervals that can meet the booking (sorted and disjoint: found by bisection).
+        first = max(bisect_right(opening.starts, booking.start) - 1, 0)
+        last = bisect_left(opening.starts, booking.end)
+        inside = [(max(s, booking.start), min(e, booking.end)) for s, e in opening.intervals[first:last]
                   if s < booking.end and booking.start < e]
         add_heat(self.booked, inside, tz)
 
