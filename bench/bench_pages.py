@@ -16,32 +16,21 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import event, select  # noqa: E402
 
-from innocell import create_app  # noqa: E402
 from innocell.extensions import db  # noqa: E402
 from innocell.models import Space, Unit  # noqa: E402
-from innocell.services import demo, space_kinds  # noqa: E402
 from innocell.services.demo import DEMO_LOGINS  # noqa: E402
-from tests.conftest import FIXED_NOW  # noqa: E402
-from tests.web.test_page_statements import PAGES  # noqa: E402
-
-HK = ZoneInfo("Asia/Hong_Kong")
+from tests.web.test_page_statements import PAGES, demo_park  # noqa: E402
 
 
 def park(path: Path, scale: int):
-    app = create_app({"DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "bench", "TESTING": True,
-                      "WTF_CSRF_ENABLED": False, "INNOCELL_SCHEDULER": False, "CLOCK": lambda: FIXED_NOW})
+    app = demo_park(path, scale)
     with app.app_context():
-        db.create_all()
-        space_kinds.seed_kinds(db.session, now=FIXED_NOW)
-        demo.seed(db.session, now=FIXED_NOW, tz=HK, scale=scale)
-        db.session.commit()
         space = db.session.execute(select(Space.id).order_by(Space.id)).scalars().first()
         floor = db.session.execute(select(Unit.floor).order_by(Unit.floor)).scalars().first()
     return app, {"space": space, "floor": floor}

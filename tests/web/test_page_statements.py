@@ -30,8 +30,9 @@ PAGES = {
 }
 
 
-def _park(path, scale: int) -> dict:
-    """A demo park at `scale` on its own SQLite file; {page: statements}, and what it holds."""
+def demo_park(path, scale: int):
+    """An app on a demo park seeded at `scale` on its own SQLite file, on the pinned clock
+    (bench/bench_pages.py times the same pages on the same park)."""
     app = create_app({"DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "test-secret", "TESTING": True,
                       "WTF_CSRF_ENABLED": False, "INNOCELL_SCHEDULER": False, "CLOCK": lambda: FIXED_NOW})
     with app.app_context():
@@ -39,6 +40,14 @@ def _park(path, scale: int) -> dict:
         space_kinds.seed_kinds(db.session, now=FIXED_NOW)
         demo.seed(db.session, now=FIXED_NOW, tz=HK, scale=scale)
         db.session.commit()
+        db.session.remove()
+    return app
+
+
+def _park(path, scale: int) -> dict:
+    """A demo park at `scale` on its own SQLite file; {page: statements}, and what it holds."""
+    app = demo_park(path, scale)
+    with app.app_context():
         space = db.session.execute(select(Space.id).order_by(Space.id)).scalars().first()
         floor = db.session.execute(select(Unit.floor).order_by(Unit.floor)).scalars().first()
         if scale > 1:  # the week in view fills up: a booking an hour by many different people
