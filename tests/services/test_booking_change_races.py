@@ -18,6 +18,7 @@ from innocell.services import bookings as svc
 from innocell.services import spaces as space_svc
 
 from tests.services.test_booking_races import OVER_CAPACITY_SQL
+from tests.races import on_threads
 
 HK = ZoneInfo("Asia/Hong_Kong")
 UTC = timezone.utc
@@ -40,9 +41,6 @@ def _outcome(fn) -> str:
 def race(app, jobs, barrier) -> list[tuple[str, str]]:
     """Run each (label, user_id, space_id, booking_id) job in its own thread and app context,
     all released together: label 'change' moves the booking to NEW, 'new'/'old' book NEW/OLD."""
-    results: list[tuple[str, str]] = []
-    lock = threading.Lock()
-
     def worker(label, uid, space_id, booking_id):
         with app.app_context():
             user = db.session.get(User, uid)
@@ -56,15 +54,9 @@ def race(app, jobs, barrier) -> list[tuple[str, str]]:
                 outcome = _outcome(lambda: svc.book(db.session, user=user, space_id=space_id, start=start, end=end,
                                                     title="race", now=NOW))
             db.session.remove()
-        with lock:
-            results.append((label, outcome))
+        return label, outcome
 
-    threads = [threading.Thread(target=worker, args=job) for job in jobs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=300)
-    return results
+    return on_threads([lambda job=job: worker(*job) for job in jobs])
 
 
 def _row(booking_id):

@@ -16,6 +16,7 @@ from innocell.models import HousingApplication, Lease, Offer, User
 from innocell.services import Conflict, NotFound, RuleViolation
 from innocell.services import housing as h
 from innocell.services.housing.applications import answer_joint
+from tests.races import on_threads
 
 MOVE_IN = date(2027, 2, 1)
 
@@ -169,10 +170,8 @@ def test_the_pair_accepting_at_once_both_get_their_lease(app, session, twin, pai
     offers = [(o.id, o.user_id) for o in _offers(session, joint.id)]
     session.commit()
     barrier = threading.Barrier(len(offers))
-    results: list = [None] * len(offers)
 
-    def run(i):
-        offer_id, user_id = offers[i]
+    def run(offer_id, user_id):
         with app.app_context():
             s = db.session
             user = s.get(User, user_id)
@@ -180,17 +179,13 @@ def test_the_pair_accepting_at_once_both_get_their_lease(app, session, twin, pai
             barrier.wait(timeout=300)
             try:
                 h.accept_offer(s, offer_id, user=user, now=now)
-                results[i] = "ok"
+                return "ok"
             except Exception as exc:  # noqa: BLE001 - reported to the test, which fails on it
-                results[i] = repr(exc)
+                return repr(exc)
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(offers))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
+    results = on_threads([lambda o=o: run(*o) for o in offers], timeout=120)
     assert results == ["ok", "ok"]
     session.rollback()
     assert session.execute(select(func.count(Lease.id)).where(Lease.unit_id == twin.id,

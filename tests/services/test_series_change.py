@@ -20,6 +20,7 @@ from innocell.services import bookings as svc
 
 from tests.services.test_booking_change_races import _outcome
 from tests.services.test_booking_races import OVER_CAPACITY_SQL
+from tests.races import on_threads
 
 HK = ZoneInfo("Asia/Hong_Kong")
 UTC = timezone.utc
@@ -166,8 +167,6 @@ def test_a_series_change_racing_fresh_bookings_never_double_books(app, session, 
         before = rows(session, made.series_id)
         jobs = [("change", holder.id)] + [(target, u.id) for u in others]
         barrier = threading.Barrier(len(jobs))
-        results: list[tuple[str, str]] = []
-        lock = threading.Lock()
 
         def worker(label, uid, lab_id=lab.id, anchor=made.bookings[0].id):
             with app.app_context():
@@ -183,15 +182,10 @@ def test_a_series_change_racing_fresh_bookings_never_double_books(app, session, 
                                                         start=at(week(1), hour), end=at(week(1), hour + 1),
                                                         title="race", now=now))
                 db.session.remove()
-            with lock:
-                results.append((label, outcome))
+            return label, outcome
 
-        threads = [threading.Thread(target=worker, args=job) for job in jobs]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=300)
-        assert len(results) == len(jobs) and not [o for _, o in results if o.startswith("error")], results
+        results = on_threads([lambda job=job: worker(*job) for job in jobs])
+        assert None not in results and not [o for _, o in results if o.startswith("error")], results
         session.commit()
         assert session.execute(text(OVER_CAPACITY_SQL)).all() == []
         racers_ok = sum(1 for label, o in results if label != "change" and o == "ok")

@@ -27,6 +27,7 @@ from innocell.services.housing.unit_types import update_type_info
 from innocell.services.housing.wait_estimates import type_inputs
 from innocell.services.ledger.dues import rent_dues
 from innocell.services.renewals import due_lease_ids
+from tests.races import on_threads
 
 
 @pytest.fixture
@@ -218,17 +219,7 @@ def _race(app, barrier, user_id, unit_id, start, end, now):
 
 def _run_racers(app, args: list[tuple]) -> list:
     barrier = threading.Barrier(len(args))
-    results: list = [None] * len(args)
-
-    def run(i):
-        results[i] = _race(app, barrier, *args[i])
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(args))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return results
+    return on_threads([lambda a=a: _race(app, barrier, *a) for a in args], timeout=120)
 
 
 def test_racing_requests_for_one_unit_and_dates_make_exactly_one_stay(app, session, units, make_user, now):
