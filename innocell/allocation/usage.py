@@ -146,6 +146,14 @@ def ratio(part, whole) -> float | None:
 
 def to_decimal(value: Fraction | Decimal | int, places: int | None = None) -> Decimal:
     """An exact figure as a Decimal; `places` rounds (half up) for display and export only."""
+    if isinstance(value, Fraction) and places is not None and places > 0:
+        # Rounded from the exact value in integers (exports format a million of these).
+        n, d = value.numerator, value.denominator
+        scale = 10 ** places
+        q, r = divmod(abs(n) * scale, d)
+        if 2 * r >= d:
+            q += 1
+        return Decimal(f"{'-' if n < 0 else ''}{q // scale}.{q % scale:0{places}d}")
     if isinstance(value, Fraction):
         with localcontext() as ctx:
             ctx.prec = 40
