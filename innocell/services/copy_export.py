@@ -94,9 +94,9 @@ def bookings_copy(engine: Engine, keys: list[str], ws: datetime, we: datetime, t
     raw = engine.raw_connection()
     try:
         with raw.cursor() as cursor:
-            cursor.execute("SET LOCAL DateStyle TO ISO, YMD")  # undone by the rollback below
+            # SET LOCAL lasts until the pool rolls the connection back as it takes it back (close).
+            cursor.execute("SET LOCAL DateStyle TO ISO, YMD")
             with cursor.copy(statement, params) as copy:
                 yield from crlf_rows(_joined(copy))
-        raw.rollback()
     finally:
         raw.close()
