@@ -248,6 +248,9 @@ def test_vacancy_and_waitlist_from_rows(session, make_user):
     session.add_all([free, let])
     session.flush()
     session.add_all([
+        # let twice before: free since the later end
+        Lease(unit_id=free.id, user_id=other_tenant.id, start_date=date(2025, 1, 1), end_date=date(2025, 6, 1),
+              monthly_rent=Decimal("9000"), status="ended", created_at=NOW),
         Lease(unit_id=free.id, user_id=user.id, start_date=date(2026, 6, 1), end_date=date(2026, 11, 21),
               monthly_rent=Decimal("9000"), status="ended", created_at=NOW),
         Lease(unit_id=free.id, user_id=user.id, start_date=date(2027, 1, 1), end_date=date(2027, 7, 1),

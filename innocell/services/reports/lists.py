@@ -12,7 +12,7 @@ from ...allocation import listings
 from ...allocation.totals import total_of
 from ...models import UNIT_TYPES, Space, Unit, WaitlistEntry
 from .common import TOTAL
-from .records import load_housing, open_offers
+from .records import load_vacancy, open_offers
 
 VACANCY_SUMMED = ("monthly_rent", "vacant_nights", "free_nights_ahead")
 
@@ -21,7 +21,7 @@ def vacancy(session: Session, *, today: date) -> list[dict]:
     """Units free tonight: {"unit","unit_type","floor","monthly_rent","free_since",
     "vacant_nights","next_lease_start","promised_from","free_nights_ahead"} (None: never let /
     no lease or offer ahead). A unit offered to someone over tonight is not listed."""
-    data = load_housing(session, None, None)
+    data = load_vacancy(session, today)
     rents = dict(session.execute(select(Unit.id, Unit.monthly_rent)).all())
     return [{"unit": v.unit.code, "unit_type": v.unit.unit_type, "floor": v.unit.floor,
              "monthly_rent": Decimal(rents[v.unit.id]), "free_since": v.free_since,

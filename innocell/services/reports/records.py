@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ...allocation import usage
@@ -58,6 +58,23 @@ def load_housing(session: Session, start: date | None, end: date | None) -> Hous
         leases[unit_id].append(usage.LeaseInfo(unit_id, a, b, Decimal(rent), status,
                                                None if nightly is None else Decimal(nightly)))
     return HousingData(units, dict(outages), dict(leases))
+
+
+def load_vacancy(session: Session, today: date) -> HousingData:
+    """What the vacancy list reads: every unit, the outages over tonight, and per unit the
+    occupying leases that end after today and the one that ended last (when it was last let),
+    not the park's whole history of leases."""
+    data = load_housing(session, today, None)
+    last = (select(Lease.unit_id, func.max(Lease.end_date).label("end"))
+            .where(Lease.status.in_(usage.OCCUPYING_LEASE_STATUSES), Lease.end_date <= today)
+            .group_by(Lease.unit_id).subquery())
+    for unit_id, a, b, rent, status, nightly in session.execute(
+            select(Lease.unit_id, Lease.start_date, Lease.end_date, Lease.monthly_rent, Lease.status,
+                   Lease.nightly_rate).join(last, (last.c.unit_id == Lease.unit_id) & (last.c.end == Lease.end_date))
+            .where(Lease.status.in_(usage.OCCUPYING_LEASE_STATUSES))):
+        data.leases.setdefault(unit_id, []).append(
+            usage.LeaseInfo(unit_id, a, b, Decimal(rent), status, None if nightly is None else Decimal(nightly)))
+    return data
 
 
 def open_offers(session: Session, today: date) -> dict[int, list[tuple[date, date]]]:
