@@ -16,7 +16,7 @@ MAIN_PAGES = {
     "manager": ["/home", "/manage/spaces", "/manage/approvals", "/spaces/1", "/manage/housing",
                 "/manage/housing/units", "/manage/housing/leases", "/manage/housing/applications",
                 "/manage/housing/waitlists", "/manage/housing/offers", "/manage/jobs", "/manage/authorisations"],
-    "finance": ["/home", "/reports"],
+    "finance": ["/home", "/reports", "/reports/vacancy"],
     "admin": ["/home", "/admin/people", "/admin/companies", "/admin/registration", "/manage/space-kinds"],
 }
 SIZES = {"phone": (390, 844), "laptop": (1366, 768)}
