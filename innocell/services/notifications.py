@@ -94,12 +94,15 @@ def notify_many(session: Session, notices: list[dict], *, now: datetime) -> int:
     ids = sorted({n["user_id"] for n in fresh})
     saved = {}
     for chunk in range(0, len(ids), 500):
-        saved.update(session.execute(select(User.id, User.language).execution_options(autoflush=False).where(User.id.in_(ids[chunk:chunk + 500]))).tuples())
+        rows = session.execute(select(User.id, User.language).where(User.id.in_(ids[chunk:chunk + 500]))
+                               .execution_options(autoflush=False))
+        saved.update((user_id, language) for user_id, language in rows)
     for n in fresh:
         language = language_of(saved.get(n["user_id"]), n["user_id"])
-        session.add(Notification(user_id=n["user_id"], kind=n["kind"], subject=fit(written(n["subject"], language), 300),
-                                 body=written(n["body"], language), link=n.get("link"), dedupe_key=n.get("dedupe_key"),
-                                 created_at=now, to_email=n.get("to_email")))
+        session.add(Notification(user_id=n["user_id"], kind=n["kind"],
+                                 subject=fit(written(n["subject"], language), 300), body=written(n["body"], language),
+                                 link=n.get("link"), dedupe_key=n.get("dedupe_key"), created_at=now,
+                                 to_email=n.get("to_email")))
     return len(fresh)
 
 
