@@ -199,3 +199,23 @@ def test_the_email_of_a_chinese_reader_is_chinese_footer_and_all(app, session, m
     english = _text_part(mails["emma@example.test"])
     assert "is booked for you." in english and "You can read all your notices in your InnoCell inbox." in english
     assert [p.get_content_type() for p in chinese.walk()].count("text/calendar") == 1  # the invite still rides along
+
+
+def test_a_person_who_saved_no_language_reads_the_page_they_asked_from(client, session, make_user, new_space, now):
+    """No saved language: a link asked for from a Chinese page comes in Chinese; a notice written
+    by someone else's request (a manager's) falls back to English."""
+    quiet = make_user("resident", email="quiet@example.test", name="Quiet", language=None, email_verified_at=now)
+    client.set_cookie("lang", ZH)
+    assert client.post("/password/forgot", data={"email": "quiet@example.test"}).status_code == 200
+    reset = only(session, quiet, "password_reset")
+    assert reset.subject == "重設你的 InnoCell 密碼"
+    assert_chinese(reset, "有人要求重設你的 InnoCell 帳戶密碼")
+
+    boss = make_user("manager", name="Wong", language=ZH)
+    lab = new_space()
+    booked = svc.book(session, user=quiet, space_id=lab.id, start=hk(3, 10), end=hk(3, 11), title=None, now=now)
+    session.commit()
+    client.post("/login", data={"email": boss.email, "password": "tram-harbour-7"})
+    assert client.post(f"/bookings/{booked.id}/cancel", data={"reason": "維修"}).status_code == 302
+    session.expire_all()
+    assert only(session, quiet, "booking_cancelled").subject == f"Your booking of {lab.name} was cancelled"
