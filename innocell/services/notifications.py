@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import has_request_context
+from flask import g, has_request_context
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -38,7 +38,10 @@ def _page_language(user_id: int | None) -> str | None:
         return None
     from flask_babel import get_locale
     from flask_login import current_user
-    if current_user.is_authenticated and current_user.get_id() != str(user_id):
+    actor = g.get("user")  # an API call's principal (web/api), else the signed-in page's
+    if actor is None and current_user.is_authenticated:
+        actor = current_user
+    if actor is not None and actor.id != user_id:
         return None
     return known(str(get_locale()))
 

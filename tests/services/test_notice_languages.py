@@ -201,7 +201,8 @@ def test_the_email_of_a_chinese_reader_is_chinese_footer_and_all(app, session, m
     assert [p.get_content_type() for p in chinese.walk()].count("text/calendar") == 1  # the invite still rides along
 
 
-def test_a_person_who_saved_no_language_reads_the_page_they_asked_from(client, session, make_user, new_space, now):
+def test_a_person_who_saved_no_language_reads_the_page_they_asked_from(client, login, session, make_user, new_space,
+                                                                       now):
     """No saved language: a link asked for from a Chinese page comes in Chinese; a notice written
     by someone else's request (a manager's) falls back to English."""
     quiet = make_user("resident", email="quiet@example.test", name="Quiet", language=None, email_verified_at=now)
@@ -213,9 +214,16 @@ def test_a_person_who_saved_no_language_reads_the_page_they_asked_from(client, s
 
     boss = make_user("manager", name="Wong", language=ZH)
     lab = new_space()
-    booked = svc.book(session, user=quiet, space_id=lab.id, start=hk(3, 10), end=hk(3, 11), title=None, now=now)
     session.commit()
-    client.post("/login", data={"email": boss.email, "password": "tram-harbour-7"})
-    assert client.post(f"/bookings/{booked.id}/cancel", data={"reason": "維修"}).status_code == 302
+    login(quiet)  # signed in, still no saved language: the page's (the cookie's) is theirs
+    assert client.post(f"/spaces/{lab.id}/book", data={"date": "2026-12-03", "start": "10:00", "end": "11:00",
+                                                      "title": "組會"}).status_code == 302
+    session.expire_all()
+    made = only(session, quiet, "booking_made")
+    assert_chinese(made, "已為你預約2026年12月3日週四 10:00至11:00的")
+    booked = made.booking_id
+    client.post("/logout")
+    login(boss)
+    assert client.post(f"/bookings/{booked}/cancel", data={"reason": "維修"}).status_code == 302
     session.expire_all()
     assert only(session, quiet, "booking_cancelled").subject == f"Your booking of {lab.name} was cancelled"
