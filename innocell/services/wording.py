@@ -43,9 +43,6 @@ class Text:
         translated = gettext(self.msgid)
         return translated % {k: str(v) for k, v in self.params.items()} if self.params else translated
 
-    def __add__(self, other):
-        return sentences(self, other)
-
 
 def _(msgid: str, **params) -> Text:
     """Mark a notice's text (extracted by `make translations` as `_`)."""
@@ -63,9 +60,6 @@ class sentences:  # noqa: N801
         locale = _reader()
         sep = "" if locale is not None and locale.language == "zh" else " "
         return sep.join(str(p) for p in self.parts)
-
-    def __add__(self, other):
-        return sentences(*self.parts, other)
 
 
 def localised(moment, fmt: str, locale) -> str:
