@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from typing import Iterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -21,9 +22,25 @@ class Suggestion:
     end: datetime
 
 
+def _outward(points: list[datetime], start: datetime) -> Iterator[datetime]:
+    """Sorted points in the order of (distance from start, time): a walk out from the start,
+    the earlier of two equally near first (no sort of the whole window)."""
+    after = bisect_left(points, start)
+    before = after - 1
+    while before >= 0 or after < len(points):
+        if after >= len(points) or (before >= 0 and start - points[before] <= points[after] - start):
+            yield points[before]
+            before -= 1
+        else:
+            yield points[after]
+            after += 1
+
+
 def _nearest_on(state: SpaceState, start: datetime, duration: timedelta, now: datetime, tz: ZoneInfo,
                 user: UserContext, limit: int, search: timedelta, skip: datetime | None,
-                grids: dict) -> list[tuple[timedelta, datetime]]:
+                grids: dict, farthest: timedelta | None = None) -> list[tuple[timedelta, datetime]]:
+    """Up to `limit` free starts on one space, nearest first; none farther than `farthest`
+    (the other spaces already found `limit` nearer ones)."""
     spec = state.spec
     if not spec.active or duration > timedelta(minutes=spec.max_minutes):
         return []
@@ -46,9 +63,10 @@ def _nearest_on(state: SpaceState, start: datetime, duration: timedelta, now: da
         a, b = max(o_start, lo), min(o_end - duration, hi)
         if a <= b:
             candidates.extend(grid[bisect_left(grid, a):bisect_right(grid, b)])
-    candidates.sort(key=lambda t: (abs(t - start), t))
     found = []
-    for t in candidates:
+    for t in _outward(candidates, start):
+        if farthest is not None and abs(t - start) > farthest:
+            break
         if skip is not None and t == skip:
             continue
         end = t + duration
@@ -78,8 +96,9 @@ def suggest(states: list[SpaceState], requested_space_id: int, start: datetime, 
         else:
             user = users or UserContext()
         same = state.spec.id == requested_space_id
+        farthest = ranked[limit - 1][0] if len(ranked) >= limit else None
         for distance, t in _nearest_on(state, start, duration, now, tz, user, limit, search,
-                                       skip=start if same else None, grids=grids):
+                                       skip=start if same else None, grids=grids, farthest=farthest):
             ranked.append((distance, 0 if same else 1, state.spec.id, t))
-    ranked.sort()
+        ranked.sort()
     return [Suggestion(space_id, t, t + duration) for _, _, space_id, t in ranked[:limit]]

@@ -129,7 +129,8 @@ def period_instants(start: date, end: date, tz: ZoneInfo) -> tuple[datetime, dat
 
 
 def micros(delta: timedelta) -> int:
-    return delta // timedelta(microseconds=1)
+    """A duration in whole microseconds (integer arithmetic: called for every interval of a year)."""
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def hours(us: int | Fraction) -> Fraction:
@@ -145,6 +146,14 @@ def ratio(part, whole) -> float | None:
 
 def to_decimal(value: Fraction | Decimal | int, places: int | None = None) -> Decimal:
     """An exact figure as a Decimal; `places` rounds (half up) for display and export only."""
+    if isinstance(value, Fraction) and places is not None and places > 0:
+        # Rounded from the exact value in integers (exports format a million of these).
+        n, d = value.numerator, value.denominator
+        scale = 10 ** places
+        q, r = divmod(abs(n) * scale, d)
+        if 2 * r >= d:
+            q += 1
+        return Decimal(f"{'-' if n < 0 else ''}{q // scale}.{q % scale:0{places}d}")
     if isinstance(value, Fraction):
         with localcontext() as ctx:
             ctx.prec = 40
@@ -224,15 +233,6 @@ class OccupancyFigures:
         return ratio(self.occupied_unit_nights, self.available_unit_nights)
 
 
-def unit_figures(unit: UnitInfo, outages: Sequence[tuple[date, date]], leases: Sequence[LeaseInfo],
-                 start: date, end: date) -> OccupancyFigures:
-    return OccupancyFigures(
-        available_unit_nights=available_nights(unit, outages, start, end),
-        occupied_unit_nights=occupied_nights(leases, start, end),
-        rent_due=sum((lease_rent_due(lease, start, end) for lease in leases), Fraction(0)),
-    )
-
-
 def occupancy_group_key(unit: UnitInfo, group: str) -> tuple:
     """(sort key, label) of a unit's group."""
     if group == "unit":
@@ -242,18 +242,6 @@ def occupancy_group_key(unit: UnitInfo, group: str) -> tuple:
     if group == "unit_type":
         return (unit.unit_type,), unit.unit_type
     raise ValueError(f"group must be one of {', '.join(OCCUPANCY_GROUPS)}")
-
-
-def occupancy_by_group(units: Iterable[UnitInfo], outages: dict[int, list[tuple[date, date]]],
-                       leases: dict[int, list[LeaseInfo]], start: date, end: date,
-                       group: str) -> list[tuple[str, OccupancyFigures]]:
-    """Figures per group, every unit counted (a unit with no lease adds available nights)."""
-    groups: dict[tuple, tuple[str, OccupancyFigures]] = {}
-    for unit in units:
-        key, label = occupancy_group_key(unit, group)
-        figures = groups.setdefault(key, (label, OccupancyFigures()))[1]
-        figures.add(unit_figures(unit, outages.get(unit.id, ()), leases.get(unit.id, ()), start, end))
-    return [groups[key] for key in sorted(groups)]
 
 
 # --------------------------------------------------------------------------- spaces
@@ -414,6 +402,30 @@ def group_utilisation(per_space: Iterable[tuple[SpaceInfo, UtilisationFigures]],
 
 def hour_cells(start: datetime, end: datetime, tz: ZoneInfo) -> Iterable[tuple[int, int, int]]:
     """(weekday, local hour, microseconds) pieces of [start, end) cut at local hour marks."""
+    if end <= start:
+        return ()
+    local_start, local_end = start.astimezone(tz), end.astimezone(tz)
+    if end - start <= timedelta(days=1) and local_start.utcoffset() == local_end.utcoffset():
+        # One UTC offset over a piece of at most a day (a zone's changes are months apart): the
+        # cells depend only on the local weekday, start time and length, which repeat every week.
+        return _wall_cells(local_start.weekday(), local_start.time(), end - start)
+    return list(_hour_cells_stepped(start, end, tz))
+
+
+@lru_cache(maxsize=8192)
+def _wall_cells(weekday: int, start: time, length: timedelta) -> tuple[tuple[int, int, int], ...]:
+    cursor = datetime.combine(date(2024, 1, 1) + timedelta(days=weekday), start)  # 1 Jan 2024: a Monday
+    stop_at = cursor + length
+    out = []
+    while cursor < stop_at:
+        stop = min(cursor.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1), stop_at)
+        out.append((cursor.weekday(), cursor.hour, micros(stop - cursor)))
+        cursor = stop
+    return tuple(out)
+
+
+def _hour_cells_stepped(start: datetime, end: datetime, tz: ZoneInfo) -> Iterable[tuple[int, int, int]]:
+    """hour_cells across a change of UTC offset: each local hour found from the instant."""
     cursor = start
     while cursor < end:
         local = cursor.astimezone(tz)

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from ..allocation import usage
 from ..models import Booking, Lease, Space, Unit, User
+from . import copy_export
 from . import reports as reports_service
 
 TEXT, INT, NUMBER, MONEY, HOURS, RATE, DATE, DATETIME = (
@@ -65,6 +66,9 @@ class Export:
     rows: Iterable[dict]
     sheet: str = "Report"
     totals: dict | None = None
+    # The CSV rows written by the database itself (PostgreSQL COPY: services/copy_export.py),
+    # the same text as `rows` would give; the header still comes from `columns`.
+    csv_rows: Callable[[], Iterator[bytes]] | None = None
 
     def all_rows(self) -> Iterator[tuple[dict, bool]]:
         """(row, is the totals row), the totals last."""
@@ -106,25 +110,34 @@ def _local_naive(value: datetime, tz: ZoneInfo) -> datetime:
 # --------------------------------------------------------------------------- CSV
 
 
-def csv_value(column: Column, value, tz: ZoneInfo) -> str:
-    if value is None:
-        return ""
-    kind = column.kind
-    if kind == TEXT:
-        return neutralise(str(value))
-    if kind == INT:
-        return str(int(value))
-    if kind in (MONEY, HOURS):
-        return f"{usage.to_decimal(value, 2):f}"
-    if kind == RATE:
-        return repr(round(float(value), 4))
-    if kind == NUMBER:
-        return f"{Decimal(str(value)).normalize():f}" if not isinstance(value, int) else str(value)
-    if kind == DATE:
-        return value.isoformat()
-    if kind == DATETIME:
-        return _local_naive(value, tz).strftime("%Y-%m-%d %H:%M:%S")
-    raise ValueError(kind)
+def _csv_text(value) -> str:
+    return neutralise(value if isinstance(value, str) else str(value))
+
+
+def _csv_money(value) -> str:
+    return f"{usage.to_decimal(value, 2):f}"
+
+
+def _csv_number(value) -> str:
+    return f"{Decimal(str(value)).normalize():f}" if not isinstance(value, int) else str(value)
+
+
+def _csv_datetime(tz: ZoneInfo) -> Callable[[datetime], str]:
+    def local(value: datetime) -> str:
+        # isoformat, not strftime: the same text, several times faster over a million rows
+        return (value.astimezone(tz) if value.tzinfo else value).isoformat(" ", "seconds")[:19]
+    return local
+
+
+CSV_FORMATS: dict[str, Callable] = {
+    TEXT: _csv_text, INT: lambda v: str(int(v)), MONEY: _csv_money, HOURS: _csv_money,
+    RATE: lambda v: repr(round(float(v), 4)), NUMBER: _csv_number, DATE: date.isoformat,
+}
+
+
+def csv_formatters(columns: list[Column], tz: ZoneInfo) -> list[Callable]:
+    """One function per column turning a value (never None) into its CSV text."""
+    return [_csv_datetime(tz) if c.kind == DATETIME else CSV_FORMATS[c.kind] for c in columns]
 
 
 def csv_chunks(export: Export, tz: ZoneInfo) -> Iterator[str]:
@@ -132,9 +145,10 @@ def csv_chunks(export: Export, tz: ZoneInfo) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([neutralise(c.title) for c in export.columns])
+    cells = list(zip([c.key for c in export.columns], csv_formatters(export.columns, tz)))
     count = 0
     for row, _ in export.all_rows():
-        writer.writerow([csv_value(c, row.get(c.key), tz) for c in export.columns])
+        writer.writerow(["" if (value := row.get(key)) is None else form(value) for key, form in cells])
         count += 1
         if count % CSV_BATCH_ROWS == 0:
             yield buffer.getvalue()
@@ -146,6 +160,10 @@ def csv_chunks(export: Export, tz: ZoneInfo) -> Iterator[str]:
 def csv_stream(export: Export, tz: ZoneInfo) -> Iterator[bytes]:
     """UTF-8 with a byte-order mark, so Excel reads names with accents right."""
     yield "\ufeff".encode()
+    if export.csv_rows is not None:
+        yield next(csv_chunks(Export(export.stem, export.columns, ()), tz)).encode("utf-8")  # the header
+        yield from export.csv_rows()
+        return
     for chunk in csv_chunks(export, tz):
         yield chunk.encode("utf-8")
 
@@ -384,8 +402,15 @@ def lease_rows(engine: Engine, start: date, end: date, labels: Labels = Labels()
 
 
 def bookings_export(engine: Engine, start: date, end: date, tz: ZoneInfo, labels: Labels = Labels()) -> Export:
+    """On PostgreSQL the CSV's rows come from COPY (a million rows at the database's pace); the
+    XLSX, and the CSV on SQLite, from `booking_rows`."""
+    copied = None
+    if engine.dialect.name == "postgresql":
+        ws, we = usage.period_instants(start, end, tz)
+        keys = [c.key for c in BOOKING_COLUMNS]
+        copied = lambda: copy_export.bookings_copy(engine, keys, ws, we, tz, labels.kind)  # noqa: E731
     return Export(_period_stem("bookings", start, end), BOOKING_COLUMNS, booking_rows(engine, start, end, tz, labels),
-                  sheet="Bookings")
+                  sheet="Bookings", csv_rows=copied)
 
 
 def leases_export(engine: Engine, start: date, end: date, labels: Labels = Labels()) -> Export:

@@ -353,19 +353,13 @@ def index():
     now = utcnow()
     heat = report_service.heat_map(db.session, start=period.start, end=period.end, tz=tz, space_id=space_id)
     frozen = {m["month"]: m for m in report_service.frozen_months(db.session)}
-    vacancy = report_service.vacancy(db.session, today=today)
-    vacancy_by_type: dict[str, int] = {}
-    for v in vacancy:
-        vacancy_by_type[v["unit_type"]] = vacancy_by_type.get(v["unit_type"], 0) + 1
     user = principal()
     query = {"from": period.start.isoformat(), "to": period.end.isoformat()}
     context = dict(
         period=period, error=error, occ_group=occ_group, util_group=util_group, spaces=spaces, space_id=space_id,
         occupancy=occupancy, utilisation=utilisation, trend=trend, trend_chart=line_chart(months, trend["series"]),
         revenue_rows=revenue_rows, revenue_chart=bar_chart(revenue_rows), heat=heat_grid(heat),
-        vacancy=Page.of(vacancy, page_number("vacancy_page"), VACANCY_PAGE_SIZE),
-        vacancy_by_type=vacancy_by_type, vacancy_totals=report_service.vacancy_totals(vacancy),
-        vacancy_url=lambda n: url_for("reports.index", **{**request.args.to_dict(), "vacancy_page": n}) + "#vacancy",
+        **vacancy_context(today, 1),
         waitlist=report_service.waitlist(db.session, now=now),
         waitlist_totals=report_service.waitlist_totals(db.session, now=now),
         revenue_totals=report_service.totals_of("revenue", revenue_rows),
@@ -378,6 +372,26 @@ def index():
         this_month=report_service.default_period(today), last_month=report_service.last_month(today),
     )
     return render_template("reports/index.html", **context), (400 if error else 200)
+
+
+def vacancy_context(today: date, number: int) -> dict:
+    """The vacancy card's page `number`; its pager leads to the vacancy page, so paging the
+    list never computes the dashboard's reports again."""
+    vacancy = report_service.vacancy(db.session, today=today)
+    by_type: dict[str, int] = {}
+    for v in vacancy:
+        by_type[v["unit_type"]] = by_type.get(v["unit_type"], 0) + 1
+    return dict(vacancy=Page.of(vacancy, number, VACANCY_PAGE_SIZE), vacancy_by_type=by_type,
+                vacancy_totals=report_service.vacancy_totals(vacancy),
+                vacancy_url=lambda n: url_for("reports.vacancy", vacancy_page=n) + "#vacancy")
+
+
+@bp.get("/reports/vacancy")
+@roles_required(*DASHBOARD_READERS)
+def vacancy():
+    """The units free tonight, a page at a time."""
+    return render_template("reports/vacancy.html", can_download=principal().role in REPORT_READERS,
+                           **vacancy_context(today_local(), page_number("vacancy_page")))
 
 
 @bp.get("/reports/frozen/<month>")

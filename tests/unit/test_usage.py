@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from innocell.allocation import listings, usage
+from innocell.allocation import listings, month_grid, usage
 from innocell.allocation.hours import WEEKDAYS, WeeklyWindow
 
 HK = ZoneInfo("Asia/Hong_Kong")
@@ -153,9 +153,9 @@ def test_occupancy_equals_night_by_night_count(data, period, group):
         acc[1] += o
         acc[2] += r
     got = {label: [f.available_unit_nights, f.occupied_unit_nights, f.rent_due]
-           for label, f in usage.occupancy_by_group(units, outages, leases, start, end, group)}
+           for label, f in month_grid.occupancy_over_period(units, outages, leases, start, end, group)}
     assert got == expected
-    for label, f in usage.occupancy_by_group(units, outages, leases, start, end, group):
+    for label, f in month_grid.occupancy_over_period(units, outages, leases, start, end, group):
         a, o, _ = expected[label]
         assert f.occupancy_rate == (o / a if a else None)
 
@@ -166,10 +166,10 @@ def test_months_add_up_to_the_period(data, period):
     """Cutting a period at month ends changes nothing: rent and nights reconcile."""
     units, outages, leases = data
     start, end = period
-    whole = usage.occupancy_by_group(units, outages, leases, start, end, "unit")
+    whole = month_grid.occupancy_over_period(units, outages, leases, start, end, "unit")
     parts = defaultdict(lambda: [0, 0, Fraction(0)])
     for _, a, b in usage.month_pieces(start, end):
-        for label, f in usage.occupancy_by_group(units, outages, leases, a, b, "unit"):
+        for label, f in month_grid.occupancy_over_period(units, outages, leases, a, b, "unit"):
             parts[label][0] += f.available_unit_nights
             parts[label][1] += f.occupied_unit_nights
             parts[label][2] += f.rent_due
@@ -192,7 +192,7 @@ def test_rent_is_rounded_only_when_shown():
     # three leases of one night each in a 31-day month: 1000/31 each
     leases = {1: [usage.LeaseInfo(1, date(2026, 1, d), date(2026, 1, d + 1), Decimal("1000")) for d in (1, 2, 3)]}
     unit = usage.UnitInfo(1, "A", "solo", 1)
-    [(_, f)] = usage.occupancy_by_group([unit], {}, leases, date(2026, 1, 1), date(2026, 2, 1), "unit")
+    [(_, f)] = month_grid.occupancy_over_period([unit], {}, leases, date(2026, 1, 1), date(2026, 2, 1), "unit")
     assert f.rent_due == Fraction(3000, 31)
     assert usage.to_decimal(f.rent_due, 2) == Decimal("96.77")  # not 3 × 32.26 = 96.78
 
@@ -378,3 +378,23 @@ def test_waitlist_length_and_median_wait_by_type():
     assert (stats["suite"].waiting, stats["suite"].median_wait_days, stats["suite"].longest_wait_days) == (3, 4.0, 10.0)
     assert stats["powerhub"].median_wait_days == 3.5
     assert (stats["solo"].waiting, stats["solo"].median_wait_days) == (0, None)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(-30 * 4, 4), st.integers(1, 40 * 4),
+       st.sampled_from(["Europe/London", "Asia/Kolkata", "Asia/Hong_Kong"]))
+def test_hour_cells_equal_minute_by_minute_across_clock_changes(quarter, length, zone):
+    """Pieces near London's spring and autumn changes of 2027 (one hour skipped, one repeated)
+    and in a half-hour zone land in the local weekday and hour each minute is in."""
+    tz = ZoneInfo(zone)
+    for change in (datetime(2027, 3, 28, 1, tzinfo=UTC), datetime(2027, 10, 31, 1, tzinfo=UTC)):
+        start = change + timedelta(minutes=15 * quarter)
+        end = start + timedelta(minutes=15 * length)
+        want: dict = defaultdict(int)
+        for m in minutes(start, end):
+            local = m.astimezone(tz)
+            want[(local.weekday(), local.hour)] += US_PER_MINUTE
+        got: dict = defaultdict(int)
+        for weekday, hour, us in usage.hour_cells(start, end, tz):
+            got[(weekday, hour)] += us
+        assert dict(got) == dict(want)

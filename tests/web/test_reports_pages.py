@@ -199,3 +199,34 @@ def test_the_frozen_page_shows_totals_and_offers_the_changes_file(tower, app, cl
     changes = client.get(f"/reports/occupancy-changes.csv?from={month.isoformat()}&to="
                          f"{report_service.last_month(local_today(app))[1].isoformat()}", headers=HTML)
     assert changes.status_code == 200 and changes.mimetype == "text/csv"
+
+
+def test_paging_the_vacancy_list_does_not_compute_the_dashboard_again(tower, app, client, make_user, login, session,
+                                                                       monkeypatch):
+    """Twelve more vacant units make two pages of ten; the dashboard shows the first and its
+    pager leads to the vacancy page, which lists the rest without running a single report."""
+    session.add_all([Unit(code=f"09-{n:02d}", unit_type="studio", floor=9, monthly_rent=Decimal("9000"), created_at=NOW)
+                     for n in range(1, 13)])
+    session.commit()
+    login(make_user("finance"))
+    html = client.get("/reports").get_data(as_text=True)
+    assert "13 units free tonight" in html
+    assert 'href="/reports/vacancy?vacancy_page=2#vacancy"' in html
+    first = html[html.index('data-testid="vacancy-table"'):]
+    assert "07-02" in first and "09-09" in first and "09-10" not in first.split("</tbody>")[0]
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the vacancy page computed a report")
+    for name in ("report", "occupancy_trend", "revenue", "heat_map", "waitlist"):
+        monkeypatch.setattr(report_service, name, refuse)
+    response = client.get("/reports/vacancy?vacancy_page=2")
+    assert response.status_code == 200
+    second = response.get_data(as_text=True)
+    rows = second[second.index('data-testid="vacancy-table"'):].split("</tbody>")[0]
+    assert re.findall(r"<tr><td>(\d\d-\d\d)</td>", rows) == ["09-10", "09-11", "09-12"]
+    assert "Total: 13 units" in second and 'data-testid="download-vacancy-csv"' in second
+    assert 'href="/reports/vacancy?vacancy_page=1#vacancy"' in second
+
+    resident = app.test_client()
+    resident.post("/login", data={"email": tower["resident"].email, "password": "tram-harbour-7"})
+    assert resident.get("/reports/vacancy").status_code == 403

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from ...allocation import usage
+from ...allocation import month_grid, usage
 from . import by_company
 from .common import COMPANY, check_group, check_period
 from .records import HousingData, load_housing
@@ -25,23 +25,28 @@ def occupancy(session: Session, *, start: date, end: date, group: str = "unit_ty
 
 def occupancy_rows(data: HousingData, start: date, end: date, group: str, session: Session | None = None) -> list[dict]:
     grouped = by_company.occupancy(session, data.units, data.outages, start, end) if group == COMPANY \
-        else usage.occupancy_by_group(data.units, data.outages, data.leases, start, end, group)
-    return [{"group": label, "available_unit_nights": f.available_unit_nights,
-             "occupied_unit_nights": f.occupied_unit_nights, "occupancy_rate": f.occupancy_rate,
-             "rent_due": f.rent_due}
-            for label, f in grouped]
+        else month_grid.occupancy_over_period(data.units, data.outages, data.leases, start, end, group)
+    return [_row(label, f) for label, f in grouped]
+
+
+def _row(label: str, f: usage.OccupancyFigures) -> dict:
+    return {"group": label, "available_unit_nights": f.available_unit_nights,
+            "occupied_unit_nights": f.occupied_unit_nights, "occupancy_rate": f.occupancy_rate,
+            "rent_due": f.rent_due}
 
 
 def occupancy_trend(session: Session, *, months: list[date]) -> dict:
-    """Occupancy rate per month (first days given) and unit type, for the dashboard's chart:
-    {"months": [...], "series": {unit_type: [rate|None, ...]}, "rows": [...]}."""
+    """Occupancy rate per month (first days given, consecutive) and unit type, for the
+    dashboard's chart: {"months": [...], "series": {unit_type: [rate|None, ...]}, "rows": [...]}."""
     if not months:
         return {"months": [], "series": {}, "rows": []}
-    data = load_housing(session, months[0], usage.next_month(months[-1]))
+    end = usage.next_month(months[-1])
+    data = load_housing(session, months[0], end)
+    grid = month_grid.occupancy_by_month(data.units, data.outages, data.leases, months[0], end, "unit_type")
     series: dict[str, list] = {}
     rows = []
-    for month in months:
-        for row in occupancy_rows(data, month, usage.next_month(month), "unit_type"):
-            series.setdefault(row["group"], [None] * len(months))[months.index(month)] = row["occupancy_rate"]
-            rows.append({"month": month, **row})
+    for index, month in enumerate(months):
+        for label, f in grid.get(month, ()):
+            series.setdefault(label, [None] * len(months))[index] = f.occupancy_rate
+            rows.append({"month": month, **_row(label, f)})
     return {"months": months, "series": dict(sorted(series.items())), "rows": rows}

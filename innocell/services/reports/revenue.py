@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...allocation import usage
+from ...allocation import month_grid, usage
 from ...models import Booking
 from .common import check_group, check_period
-from .records import load_housing, load_spaces, stream_bookings, usages
+from .records import load_housing, load_spaces, stream_bookings
 
 
 def revenue(session: Session, *, start: date, end: date, group: str = "month", tz: ZoneInfo) -> list[dict]:
@@ -24,33 +24,25 @@ def revenue(session: Session, *, start: date, end: date, group: str = "month", t
     check_group("revenue", group)
     pieces = usage.month_pieces(start, end)
     housing = load_housing(session, start, end)
-    rent = {m: Fraction(0) for m, _, _ in pieces}
-    for unit_leases in housing.leases.values():
-        for lease in unit_leases:
-            for month, a, b in pieces:
-                rent[month] += usage.lease_rent_due(lease, a, b)
+    grid = month_grid.occupancy_by_month(housing.units, housing.outages, housing.leases, start, end, "unit_type")
+    rent = {month: sum((f.rent_due for _, f in rows), Fraction(0)) for month, rows in grid.items()}
     ws, we = usage.period_instants(start, end, tz)
     data = load_spaces(session, ws, we, tz)
-    monthly = []
-    for month, a, b in pieces:
-        ma, mb = usage.period_instants(a, b, tz)
-        monthly.append((month, ma, mb, usages(data, ma, mb, tz)))
-    for booking in stream_bookings(session, ws, we):
-        for month, ma, mb, per in monthly:
-            if booking.start < mb and booking.end > ma and booking.space_id in per:
-                per[booking.space_id].add_booking(booking)
+    bounds = [usage.period_instants(a, b, tz)[0] for _, a, b in pieces] + [we]
+    fees = dict(zip((month for month, _, _ in pieces), month_grid.lab_fees_by_month(
+        data.spaces, stream_bookings(session, ws, we), bounds, tz, data.holidays)))
+    monthly = [(month, bounds[i], bounds[i + 1]) for i, (month, _, _) in enumerate(pieces)]
     late = {month: Fraction(0) for month, _, _ in pieces}
     for start_at, fee in session.execute(
             select(Booking.start_at, Booking.late_cancel_fee).where(
                 Booking.late_cancel.is_(True), Booking.late_cancel_fee.is_not(None),
                 Booking.start_at >= ws, Booking.start_at < we)):
-        for month, ma, mb, _ in monthly:
+        for month, ma, mb in monthly:
             if ma <= start_at < mb:
                 late[month] += Fraction(fee)
     rows = []
-    for month, _, _, per in monthly:
-        fees = sum((u.figures().fees for u in per.values()), Fraction(0))
+    for month, _, _ in monthly:
         rows.append({"group": month.strftime("%Y-%m"), "month": month, "rent_due": rent[month],
-                     "lab_fees": fees, "late_cancellation_fees": late[month],
-                     "total": rent[month] + fees + late[month]})
+                     "lab_fees": fees[month], "late_cancellation_fees": late[month],
+                     "total": rent[month] + fees[month] + late[month]})
     return rows
