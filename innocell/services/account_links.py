@@ -31,6 +31,7 @@ from .login_throttle import EMAIL_MAX
 from .notifications import notify
 from .settings import setting
 from .tx import transaction
+from .wording import Text, _
 
 LIFETIMES = {"password_reset": ("PASSWORD_RESET_MINUTES", "minutes"), "invitation": ("INVITATION_DAYS", "days"),
              "email_verification": ("EMAIL_VERIFICATION_DAYS", "days"), "contact_email": ("EMAIL_VERIFICATION_DAYS", "days")}
@@ -48,10 +49,13 @@ def lifetime(purpose: str) -> timedelta:
     return timedelta(**{unit: int(setting(name))})
 
 
-def lifetime_text(purpose: str) -> str:
+def lifetime_text(purpose: str) -> Text:
+    """How long the link works, '30 minutes' / '3 days', in the reader's language."""
     name, unit = LIFETIMES[purpose]
     n = int(setting(name))
-    return f"{n} {unit[:-1] if n == 1 else unit}"
+    if unit == "minutes":
+        return _("%(num)s minute", num=n) if n == 1 else _("%(num)s minutes", num=n)
+    return _("%(num)s day", num=n) if n == 1 else _("%(num)s days", num=n)
 
 
 def path_for(purpose: str, plain: str) -> str:
@@ -141,11 +145,11 @@ def request_password_reset(session: Session, email, *, now: datetime) -> None:
         return
     plain = issue(session, user, "password_reset", now=now)
     notify(session, user_id=user.id, kind="password_reset", now=now, to_email=user.email,
-           subject="Reset your InnoCell password", link=path_for("password_reset", plain),
-           body=f"Someone asked to reset the password of your InnoCell account. Open the link to choose a new "
-                f"one; it works once, for {lifetime_text('password_reset')}. Setting a new password signs you out "
-                "everywhere and revokes your API tokens. If you did not ask, ignore this message: your password "
-                "stays as it is.")
+           subject=_("Reset your InnoCell password"), link=path_for("password_reset", plain),
+           body=_("Someone asked to reset the password of your InnoCell account. Open the link to choose a new "
+                  "one; it works once, for %(lifetime)s. Setting a new password signs you out everywhere and "
+                  "revokes your API tokens. If you did not ask, ignore this message: your password stays as it is.",
+                  lifetime=lifetime_text("password_reset")))
 
 
 @transaction
@@ -175,10 +179,10 @@ def send_verification(session: Session, user: User, *, now: datetime) -> bool:
         return False
     plain = issue(session, user, "email_verification", now=now)
     notify(session, user_id=user.id, kind="email_verification", now=now, to_email=user.email,
-           subject="Confirm your email address for InnoCell", link=path_for("email_verification", plain),
-           body=f"Open the link to confirm that {user.email} is yours; it works once, for "
-                f"{lifetime_text('email_verification')}. You can book spaces and apply for housing once it is "
-                "confirmed.")
+           subject=_("Confirm your email address for InnoCell"), link=path_for("email_verification", plain),
+           body=_("Open the link to confirm that %(email)s is yours; it works once, for %(lifetime)s. You can book "
+                  "spaces and apply for housing once it is confirmed.", email=user.email,
+                  lifetime=lifetime_text("email_verification")))
     return True
 
 
@@ -202,9 +206,10 @@ def request_contact_email(session: Session, user: User, new_email, *, now: datet
             {"rule": "contact_email", "message": "Too many confirmation links this hour; try again later."}])
     plain = issue(session, user, "contact_email", now=now, email=email)
     notify(session, user_id=user.id, kind="contact_email", now=now, to_email=email,
-           subject="Confirm your contact email for InnoCell", link=path_for("contact_email", plain),
-           body=f"{user.name} asked InnoCell to send notices to {email}. Open the link to confirm; it works once, "
-                f"for {lifetime_text('contact_email')}. If this was not you, ignore this message.")
+           subject=_("Confirm your contact email for InnoCell"), link=path_for("contact_email", plain),
+           body=_("%(name)s asked InnoCell to send notices to %(email)s. Open the link to confirm; it works once, "
+                  "for %(lifetime)s. If this was not you, ignore this message.", name=user.name, email=email,
+                  lifetime=lifetime_text("contact_email")))
     return email
 
 

@@ -18,6 +18,7 @@ from .companies import MAX_TIER
 from .login_throttle import EMAIL_MAX, attempt_email, attempt_ip
 from .login_throttle import Throttled, ThrottlePolicy  # noqa: F401  (the web layer imports them from here)
 from .notifications import notify
+from .wording import _
 from .passwords import MIN_LENGTH as MIN_PASSWORD  # noqa: F401
 from .passwords import password_problem
 from .tx import transaction
@@ -115,10 +116,10 @@ def register_resident(session: Session, *, email: str, password: str, now: datet
                            company=company, **account)
     hash_password(password)  # the same work as creating the account, so timing tells nothing
     notify(session, user_id=owner.id, kind="account_registration_attempt", now=now,
-           subject="Someone tried to create an InnoCell account with your email",
-           body="Someone used your email address on the registration page. No new account was created. "
-                "If it was you, sign in with your existing account. If you forgot your password, use "
-                "'Forgot your password?' on the sign-in page. If it was not you, you need do nothing.",
+           subject=_("Someone tried to create an InnoCell account with your email"),
+           body=_("Someone used your email address on the registration page. No new account was created. "
+                  "If it was you, sign in with your existing account. If you forgot your password, use "
+                  "'Forgot your password?' on the sign-in page. If it was not you, you need do nothing."),
            dedupe_key=f"registration-attempt:{owner.id}:{now.date().isoformat()}")
     return None
 

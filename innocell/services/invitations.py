@@ -16,16 +16,21 @@ from .notifications import notify
 from .people import company_named, lock_person
 from .standing import state_of
 from .tx import transaction
+from .wording import Text, _, sentences
 
 
 def _send(session: Session, user: User, *, inviter: str, now: datetime) -> str:
     plain = issue(session, user, "invitation", now=now)
-    company = f" of {user.company}" if user.company else ""
+    values = {"inviter": inviter, "role": Text(user.role), "lifetime": lifetime_text("invitation"),
+              "email": user.email}
     notify(session, user_id=user.id, kind="invitation", now=now, to_email=user.email,
-           subject="You are invited to InnoCell", link=path_for("invitation", plain),
-           body=f"{inviter} invited you{company} to InnoCell, the park's booking and housing system, as a "
-                f"{user.role}. Open the link to choose your password; it works once, for "
-                f"{lifetime_text('invitation')}. Then sign in with {user.email}.")
+           subject=_("You are invited to InnoCell"), link=path_for("invitation", plain),
+           body=(_("%(inviter)s invited you of %(company)s to InnoCell, the park's booking and housing system, as a "
+                   "%(role)s. Open the link to choose your password; it works once, for %(lifetime)s. Then sign in "
+                   "with %(email)s.", company=user.company, **values) if user.company else
+                 _("%(inviter)s invited you to InnoCell, the park's booking and housing system, as a %(role)s. Open "
+                   "the link to choose your password; it works once, for %(lifetime)s. Then sign in with %(email)s.",
+                   **values)))
     return plain
 
 
@@ -81,9 +86,10 @@ def decide_registration(session: Session, user_id, *, approve: bool, reason: str
     if approve:
         user.active, user.deactivated_at = True, None
         notify(session, user_id=user.id, kind="registration_approved", now=now,
-               subject="Your InnoCell account is approved",
-               body="The park office approved your account: you can sign in now."
-                    + ("" if user.email_verified_at else " Confirm your email (the link we sent) to book and apply."),
+               subject=_("Your InnoCell account is approved"),
+               body=sentences(_("The park office approved your account: you can sign in now."),
+                              None if user.email_verified_at else
+                              _("Confirm your email (the link we sent) to book and apply.")),
                link="/login", to_email=user.email)
     else:
         user.active, user.deactivated_at = False, now

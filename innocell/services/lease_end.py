@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Lease
 from .notifications import notify
+from .wording import Day, _
 from .tx import transaction
 
 
@@ -32,8 +33,8 @@ def end_lease(session: Session, lease_id: int, *, today: date, now: datetime) ->
         return False
     lease = session.get(Lease, lease_id, populate_existing=True)
     notify(session, user_id=lease.user_id, kind="lease_ended", now=now,
-           subject=f"Your lease of unit {lease.unit.code} has ended",
-           body=(f"Your lease of unit {lease.unit.code} ended on {lease.end_date.isoformat()} (the last night was "
-                 f"the night before). Thank you for living at InnoCell."),
+           subject=_("Your lease of unit %(unit)s has ended", unit=lease.unit.code),
+           body=_("Your lease of unit %(unit)s ended on %(end)s (the last night was the night before). Thank you "
+                  "for living at InnoCell.", unit=lease.unit.code, end=Day(lease.end_date, iso=True)),
            link="/housing", dedupe_key=f"lease-ended:{lease.id}:{lease.end_date.isoformat()}")
     return True

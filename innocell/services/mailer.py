@@ -9,6 +9,8 @@
   only case where a message can go out twice: the crash came after the server accepted it).
 - A notice about a booking carries its .ics invite (services/booking_invites.py), built here
   from the booking rows as they are when the message is built.
+- The email reads in the recipient's language (User.language): the notice's own text was
+  written in it when queued (services/notifications.py), the footer here.
 - Without SMTP_URL the message is written to the log and the row marked 'skipped'; so is a
   reminder to a resident who turned reminder emails off (the inbox still shows it).
 
@@ -33,6 +35,7 @@ from .booking_invites import attach_invite
 from .calendar_feed import uid_site
 from .notifications import REMINDER_KINDS
 from .tx import transaction
+from .wording import _, written
 
 log = logging.getLogger("innocell.mailer")
 
@@ -144,6 +147,8 @@ def recipient(note: Notification, user: User) -> str:
 
 
 def build_message(note: Notification, user: User, mail_from: str, public_url: str = "") -> EmailMessage:
+    """The notice as an email: its subject and body were written in the person's language when it
+    was queued; the footer is written in that language here."""
     msg = EmailMessage()
     msg["From"] = mail_from
     msg["To"] = recipient(note, user)
@@ -152,7 +157,8 @@ def build_message(note: Notification, user: User, mail_from: str, public_url: st
     if note.link:
         link = public_url.rstrip("/") + note.link if note.link.startswith("/") and public_url else note.link
         body += f"\n\n{link}"
-    msg.set_content(body + "\n\nYou can read all your notices in your InnoCell inbox.\n")
+    footer = written(_("You can read all your notices in your InnoCell inbox."), user.language)
+    msg.set_content(f"{body}\n\n{footer}\n")
     return msg
 
 

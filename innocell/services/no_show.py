@@ -18,13 +18,13 @@ from sqlalchemy.orm import Session
 
 from ..allocation.rules import end_early_at
 from ..models import Booking, Space
-from ..timeutil import to_local
 from . import Conflict, NotFound
 from .guard import lock_resource
 from .notifications import notify
 from .roles import MANAGER_ROLES
 from .settings import setting
 from .tx import transaction
+from .wording import When, _
 
 CHECKIN_EARLY_MINUTES = 15
 NO_SHOW_REASON = "no-show"
@@ -129,12 +129,12 @@ def release(session: Session, booking_id: int, *, now: datetime, grace_minutes: 
     if result.rowcount != 1:
         return False
     booking = session.get(Booking, booking_id, populate_existing=True)
-    start = to_local(booking.start_at, tz)
+    start = When(booking.start_at, "%a %d %b %H:%M", tz)
     notify(session, user_id=booking.user_id, kind="no_show", now=now,
-           subject=f"Booking released: {booking.space.name} {start:%a %d %b %H:%M}",
-           body=(f"Nobody checked in to your booking of {booking.space.name} starting {start:%a %d %b %H:%M} "
-                 f"within {grace_minutes} minutes of its start, so the rest of it, from "
-                 f"{to_local(booking.end_at, tz):%H:%M}, was released for others. The time until then stays "
-                 f"booked to you."),
+           subject=_("Booking released: %(space)s %(start)s", space=booking.space.name, start=start),
+           body=_("Nobody checked in to your booking of %(space)s starting %(start)s within %(minutes)s minutes of "
+                  "its start, so the rest of it, from %(end)s, was released for others. The time until then stays "
+                  "booked to you.", space=booking.space.name, start=start, minutes=grace_minutes,
+                  end=When(booking.end_at, "%H:%M", tz)),
            link="/inbox", dedupe_key=f"no-show:{booking.id}", booking_id=booking.id)
     return True

@@ -35,8 +35,9 @@ from .account_links import PASSWORD_PURPOSES, end_links
 from .accounts import revoke_all_tokens, rotate_session_token
 from .audit import record
 from .notifications import notify
-from .standing import STATES, state_of, tier_note
+from .standing import STATES, state_of
 from .tx import transaction
+from .wording import When, _
 
 CHANGEABLE = ("role", "company", "company_id", "priority_tier", "active")
 OPEN_APPLICATIONS = ("submitted", "offered", "waitlisted")
@@ -239,9 +240,13 @@ def _apply_tier(session: Session, user: User, tier: int, reason: str, now: datet
     for entry in session.execute(select(WaitlistEntry).where(WaitlistEntry.user_id == user.id)).scalars():
         session.expire(entry, ["priority_tier", "manual_rank"])
     notify(session, user_id=user.id, kind="priority_tier", now=now,
-           subject=f"Your housing priority is now tier {tier}",
-           body=f"An admin changed your priority tier to {tier}{tier_note(user)}. Tier 1 is housed first; your "
-                "place on every waitlist follows the new tier.", link="/housing")
+           subject=_("Your housing priority is now tier %(tier)s", tier=tier),
+           body=(_("An admin changed your priority tier to %(tier)s on %(day)s: %(reason)s. Tier 1 is housed first; "
+                   "your place on every waitlist follows the new tier.", tier=tier, day=When(now, "%d %b %Y"),
+                   reason=reason) if reason else
+                 _("An admin changed your priority tier to %(tier)s on %(day)s. Tier 1 is housed first; your place "
+                   "on every waitlist follows the new tier.", tier=tier, day=When(now, "%d %b %Y"))),
+           link="/housing")
     return moved
 
 

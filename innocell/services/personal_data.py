@@ -18,6 +18,7 @@ from ..models import AuditEvent, LoginAttempt, User
 from . import BadRequest, NotFound
 from .audit import record
 from .notifications import notify
+from .wording import _
 from .tx import transaction
 
 SECRETS = {"password_hash", "session_token", "token_hash", "request_hash", "salt"}
@@ -88,7 +89,8 @@ def request_correction(session: Session, *, user: User, what: str, now: datetime
     staff = session.execute(select(User.id).where(User.role.in_(("manager", "admin")), User.active.is_(True))).scalars()
     for staff_id in staff:
         notify(session, user_id=staff_id, kind="correction_request", now=now,
-               subject=f"{user.name} asks for a correction of their profile",
-               body=f"{user.name} ({user.email}) writes: {what}", link=None)
+               subject=_("%(name)s asks for a correction of their profile", name=user.name),
+               body=_("%(name)s (%(email)s) writes: %(what)s", name=user.name, email=user.email, what=what),
+               link=None)
     record(session, actor_id=user.id, action="profile.correction_requested", target_type="user",
            target_id=user.id, now=now, request=what)

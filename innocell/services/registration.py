@@ -24,6 +24,7 @@ from .account_links import send_verification
 from .accounts import normalise_email, register_resident
 from .audit import record
 from .notifications import notify
+from .wording import _
 from .tx import transaction
 
 POLICIES = ("invitation", "company_domains", "approval")
@@ -106,8 +107,10 @@ def register(session: Session, *, email: str, password: str, now: datetime, name
                                 ).scalars().all()
         for staff_id in staff:
             notify(session, user_id=staff_id, kind="registration_request", now=now,
-                   subject=f"{user.name} asks for an InnoCell account",
-                   body=f"{user.name} <{user.email}>{' of ' + typed if typed else ''} registered and waits for "
-                        "approval. Approve or refuse on their page.",
+                   subject=_("%(name)s asks for an InnoCell account", name=user.name),
+                   body=(_("%(name)s <%(email)s> of %(company)s registered and waits for approval. Approve or "
+                           "refuse on their page.", name=user.name, email=user.email, company=typed) if typed else
+                         _("%(name)s <%(email)s> registered and waits for approval. Approve or refuse on their "
+                           "page.", name=user.name, email=user.email)),
                    link=f"/admin/people/{user.id}", dedupe_key=f"registration-request:{user.id}:{staff_id}")
     return user

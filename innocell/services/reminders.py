@@ -12,9 +12,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..models import Booking
-from ..timeutil import to_local
 from .notifications import notify
 from .tx import transaction
+from .wording import When, _, sentences
 
 
 def due_booking_ids(session: Session, now: datetime, hours: int) -> list[int]:
@@ -39,14 +39,13 @@ def remind(session: Session, booking_id: int, *, now: datetime, hours: int, tz: 
     if result.rowcount != 1:
         return False
     booking = session.get(Booking, booking_id, populate_existing=True)
-    start = to_local(booking.start_at, tz)
-    end = to_local(booking.end_at, tz)
-    what = f"{booking.space.name} on {start:%a %d %b} {start:%H:%M}-{end:%H:%M}"
-    body = f"Reminder: you have booked {what}"
-    body += f" ({booking.title})." if booking.title else "."
+    what = _("%(space)s on %(start)s-%(end)s", space=booking.space.name,
+             start=When(booking.start_at, "%a %d %b %H:%M", tz), end=When(booking.end_at, "%H:%M", tz))
+    body = (_("Reminder: you have booked %(what)s (%(title)s).", what=what, title=booking.title) if booking.title
+            else _("Reminder: you have booked %(what)s.", what=what))
     if booking.space.requires_checkin:
-        body += " This space needs a check-in: check in from your booking within the grace period after the start, " \
-                "or the booking is released for others."
-    notify(session, user_id=booking.user_id, kind="reminder", now=now, subject=f"Reminder: {what}", body=body,
-           link="/inbox", dedupe_key=f"reminder:{booking.id}")
+        body = sentences(body, _("This space needs a check-in: check in from your booking within the grace period "
+                                 "after the start, or the booking is released for others."))
+    notify(session, user_id=booking.user_id, kind="reminder", now=now, subject=_("Reminder: %(what)s", what=what),
+           body=body, link="/inbox", dedupe_key=f"reminder:{booking.id}")
     return True

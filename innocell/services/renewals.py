@@ -31,6 +31,7 @@ from . import Conflict
 from .guard import lock_resource
 from .housing.offers import make_offer
 from .notifications import notify
+from .wording import Day, _
 from .tx import transaction
 
 
@@ -95,10 +96,11 @@ def offer_renewal(session: Session, lease_id: int, *, now: datetime, tz: ZoneInf
     if left < 1:
         lease.status = "ending"
         notify(session, user_id=lease.user_id, kind="renewal_notice", now=now,
-               subject=f"Your lease of unit {code} ends on {lease.end_date.isoformat()}",
-               body=(f"Your stay reaches the maximum tenure of {max_tenure} months, so your lease of unit {code} "
-                     f"cannot be renewed. It ends on {lease.end_date.isoformat()} (the last night is the night "
-                     f"before). Please talk to the housing team about moving on."),
+               subject=_("Your lease of unit %(unit)s ends on %(end)s", unit=code, end=Day(lease.end_date, iso=True)),
+               body=_("Your stay reaches the maximum tenure of %(months)s months, so your lease of unit %(unit)s "
+                      "cannot be renewed. It ends on %(end)s (the last night is the night before). Please talk to "
+                      "the housing team about moving on.", months=max_tenure, unit=code,
+                      end=Day(lease.end_date, iso=True)),
                link="/housing", dedupe_key=f"renewal-notice:{lease.id}:{lease.end_date.isoformat()}")
         return "notice"
     term = min(int(config["RENEWAL_TERM_MONTHS"]), left)
@@ -116,9 +118,10 @@ def offer_renewal(session: Session, lease_id: int, *, now: datetime, tz: ZoneInf
         # make_offer refuses before it writes anything, so this transaction goes on.
         lease.status = "ending"
         notify(session, user_id=user_id, kind="renewal_notice", now=now,
-               subject=f"Your lease of unit {code} cannot be renewed",
-               body=(f"Your lease of unit {code} ends on {end_date.isoformat()} and cannot be renewed: {exc.message} "
-                     f"Please talk to the housing team about another unit."),
+               subject=_("Your lease of unit %(unit)s cannot be renewed", unit=code),
+               body=_("Your lease of unit %(unit)s ends on %(end)s and cannot be renewed: %(why)s Please talk to "
+                      "the housing team about another unit.", unit=code, end=Day(end_date, iso=True),
+                      why=exc.message),
                link="/housing", dedupe_key=f"renewal-notice:{lease_id}:{end_date.isoformat()}")
         return "notice"
     return "offered"

@@ -22,11 +22,12 @@ from sqlalchemy.orm import Session
 
 from ..models import Booking, SlotRequest, Space
 from . import Conflict, Forbidden, NotFound, RuleViolation, ServiceError, bookings
-from .bookings import clean_title, fmt_span
+from .bookings import clean_title
 from .notifications import notify
 from .roles import BOOKER_ROLES, MANAGER_ROLES, STAFF_ROLES
 from .standing import require_good_standing
 from .tx import transaction
+from .wording import _, sentences, span
 
 STALE_CLAIM = timedelta(minutes=10)
 
@@ -122,9 +123,10 @@ def expire_request(session: Session, request_id: int, *, now: datetime, tz: Zone
         return False
     request = session.get(SlotRequest, request_id, populate_existing=True)
     notify(session, user_id=request.user_id, kind="slot_request_expired", now=now,
-           subject=f"No place freed up: {request.space.name} {fmt_span(request.start_at, request.end_at, tz)}",
-           body=(f"Your waitlist request for {request.space.name} on {fmt_span(request.start_at, request.end_at, tz)} "
-                 f"has expired: the slot did not free up before it started."),
+           subject=_("No place freed up: %(space)s %(when)s", space=request.space.name,
+                     when=span(request.start_at, request.end_at, tz)),
+           body=_("Your waitlist request for %(space)s on %(when)s has expired: the slot did not free up before it "
+                  "started.", space=request.space.name, when=span(request.start_at, request.end_at, tz)),
            link="/inbox", dedupe_key=f"slot-request-expired:{request.id}")
     return True
 
@@ -145,11 +147,14 @@ def waiting_request_ids(session: Session, now: datetime) -> list[int]:
 def _booked_notice(session: Session, request: SlotRequest, booking: Booking, now: datetime, tz: ZoneInfo) -> None:
     pending = booking.status == "pending"
     notify(session, user_id=request.user_id, kind="slot_booked", now=now,
-           subject=f"Booked from the waitlist: {request.space.name} {fmt_span(booking.start_at, booking.end_at, tz)}",
-           body=(f"The time you were waiting for freed up and we booked {request.space.name} on "
-                 f"{fmt_span(booking.start_at, booking.end_at, tz)} for you"
-                 + (" (it awaits a manager's approval)." if pending else ".")
-                 + " Cancel it from your bookings if you no longer need it."),
+           subject=_("Booked from the waitlist: %(space)s %(when)s", space=request.space.name,
+                     when=span(booking.start_at, booking.end_at, tz)),
+           body=sentences(_("The time you were waiting for freed up and we booked %(space)s on %(when)s for you (it "
+                            "awaits a manager's approval).", space=request.space.name,
+                            when=span(booking.start_at, booking.end_at, tz)) if pending else
+                          _("The time you were waiting for freed up and we booked %(space)s on %(when)s for you.",
+                            space=request.space.name, when=span(booking.start_at, booking.end_at, tz)),
+                          _("Cancel it from your bookings if you no longer need it.")),
            link="/inbox", dedupe_key=f"slot-booked:{request.id}", booking_id=booking.id)
 
 

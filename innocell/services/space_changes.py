@@ -27,6 +27,7 @@ from ..models import Booking, Space, SpaceActivePeriod, User
 from ..timeutil import iso_local
 from .audit import record
 from .notifications import notify
+from .wording import FULL, When, _
 from .settings import setting
 
 # The settings whose change can break a booking already made.
@@ -94,12 +95,12 @@ def cancel_broken(session: Session, space: Space, items: list[tuple[Booking, lis
         booking.cancelled_by_id = actor.id
         booking.cancel_reason = f"The space's rules changed: {why}"[:300]
         booking.ics_sequence = (booking.ics_sequence or 0) + 1
-        local = booking.start_at.astimezone(tz)
         notify(session, user_id=booking.user_id, kind="booking_cancelled",
-               subject=f"Your booking of {space.name} was cancelled",
-               body=(f"Your booking of {space.name} on {local:%a %d %b %Y %H:%M}-"
-                     f"{booking.end_at.astimezone(tz):%H:%M} was cancelled because the space's booking rules "
-                     f"changed: {why} We are sorry for the trouble; please book another time."),
+               subject=_("Your booking of %(space)s was cancelled", space=space.name),
+               body=_("Your booking of %(space)s on %(start)s-%(end)s was cancelled because the space's booking "
+                      "rules changed: %(why)s We are sorry for the trouble; please book another time.",
+                      space=space.name, start=When(booking.start_at, FULL, tz), end=When(booking.end_at, "%H:%M", tz),
+                      why=why),
                now=now, link="/bookings", dedupe_key=f"booking-cancelled-{booking.id}", booking_id=booking.id)
     session.flush()  # cancelled first: kept bookings' new holds may then reach into that time
     return [b for b, _ in items]

@@ -19,6 +19,7 @@ from ..forms.housing import unit_type_label
 from ..forms.spaces import kind_label as default_kind_label
 from ..services import reports as report_service
 from ..services import space_kinds as space_kind_service
+from ..services.wording import localised as _localised
 from ..timeutil import local_zone, parse_instant, to_local
 
 UTC = timezone.utc
@@ -39,19 +40,6 @@ def _locale():
         return None
     locale = get_locale()
     return None if locale is None or locale.language == "en" else locale
-
-
-def _localised(moment, fmt: str, locale) -> str:
-    """A strftime format's fields written the locale's way: the day part by a Babel skeleton
-    (year, month, day, weekday as `fmt` has them), then the time."""
-    if "%Y-%m-%d" in fmt or "%Y-%m-%dT" in fmt:
-        return moment.strftime(fmt)  # machine formats (input values, ISO days) stay as they are
-    month = "MMMM" if "%B" in fmt and "%d" not in fmt else "MMMd" if "%d" in fmt else "MMM" if "%b" in fmt else ""
-    skeleton = ("y" if "%Y" in fmt or "%y" in fmt else "") + month + \
-        ("EEEE" if "%A" in fmt else "EEE" if "%a" in fmt else "")
-    day = format_skeleton(skeleton, moment, locale=locale) if skeleton else ""
-    clock = moment.strftime("%H:%M:%S" if "%S" in fmt else "%H:%M") if "%H" in fmt else ""
-    return " ".join(part for part in (day, clock) if part)
 
 
 def local_time(value, fmt: str = "%a %d %b %Y %H:%M") -> str:

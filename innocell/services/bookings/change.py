@@ -30,10 +30,11 @@ from ..settings import zone
 from ..standing import require_good_standing
 from ..tx import transaction
 from .check import evaluate, suggestions_for
-from .common import clean_title, fmt_span, validate_times
+from .common import clean_title, validate_times
 from .conflicts import explained
 from .queries import get_booking
 from .series import book_recurring, book_series
+from ..wording import _, span
 from .write import _insert, _suggestions_json, book, bump
 
 _KEEP = object()
@@ -121,15 +122,31 @@ def changed_notice(session: Session, rows: list[Booking], *, by_holder: bool, no
     """The holder's notice of a change (one for several occurrences of a series); its email
     carries the updated .ics invite (a higher SEQUENCE, the same UID)."""
     first = rows[0]
-    what = "booking" if len(rows) == 1 else f"{len(rows)} bookings of your series"
-    notify(session, user_id=first.user_id, kind="booking_changed",
-           subject=f"Your booking{'s' if len(rows) > 1 else ''} of {first.space.name} "
-                   f"{'were' if len(rows) > 1 else 'was'} changed",
-           body=("You changed your " if by_holder else "A manager changed your ") + what + ": "
-                + ("the first is " if len(rows) > 1 else "it is ") + f"now {first.space.name} on "
-                f"{fmt_span(first.start_at, first.end_at, tz)}"
-                + (" (waiting for approval)." if first.status == "pending" else "."),
+    when = span(first.start_at, first.end_at, tz)
+    state = (_("%(space)s on %(when)s (waiting for approval)", space=first.space.name, when=when)
+             if first.status == "pending" else _("%(space)s on %(when)s", space=first.space.name, when=when))
+    if len(rows) == 1:
+        subject = _("Your booking of %(space)s was changed", space=first.space.name)
+        body = (_("You changed your booking: it is now %(state)s.", state=state) if by_holder
+                else _("A manager changed your booking: it is now %(state)s.", state=state))
+    else:
+        subject = _("Your bookings of %(space)s were changed", space=first.space.name)
+        body = (_("You changed your %(num)s bookings of your series: the first is now %(state)s.", num=len(rows),
+                  state=state) if by_holder else
+                _("A manager changed your %(num)s bookings of your series: the first is now %(state)s.",
+                  num=len(rows), state=state))
+    notify(session, user_id=first.user_id, kind="booking_changed", subject=subject, body=body,
            now=now, link=f"/bookings/{first.id}", booking_id=first.id)
+
+
+def _booked_for_you(actor: User, first: Booking, count: int, tz):
+    when = span(first.start_at, first.end_at, tz)
+    if count > 1:
+        when = _("%(when)s and %(num)s more date(s)", when=when, num=count - 1)
+    values = {"actor": actor.name, "space": first.space.name, "when": when}
+    if first.status == "pending":
+        return _("%(actor)s booked %(space)s for you on %(when)s (waiting for approval).", **values)
+    return _("%(actor)s booked %(space)s for you on %(when)s.", **values)
 
 
 def _move(session: Session, booking: Booking, holder: User, space: Space, start: datetime, end: datetime,
@@ -215,10 +232,8 @@ def book_for(session: Session, *, actor: User, for_user_id, space_id: int, start
     tz = zone()
     first = rows[0]
     notify(session, user_id=holder.id, kind="booking_made_for_you",
-           subject=f"{actor.name} booked {first.space.name} for you",
-           body=f"{actor.name} booked {first.space.name} for you on {fmt_span(first.start_at, first.end_at, tz)}"
-                + (f" and {len(rows) - 1} more date(s)" if len(rows) > 1 else "")
-                + (" (waiting for approval)." if first.status == "pending" else "."),
+           subject=_("%(actor)s booked %(space)s for you", actor=actor.name, space=first.space.name),
+           body=_booked_for_you(actor, first, len(rows), tz),
            now=now, link=f"/bookings/{first.id}", booking_id=first.id)
     record(session, actor_id=actor.id, action="booking.book_for", target_type="booking", target_id=first.id,
            now=now, for_user_id=holder.id, bookings=[r.id for r in rows])

@@ -32,10 +32,11 @@ from ..spaces import get_space, locked_space
 from ..standing import require_good_standing
 from ..tx import transaction
 from .check import evaluate, suggestions_for
-from .common import clean_title, fmt_span, validate_times
+from .common import clean_title, validate_times
 from .conflicts import explained
 from .queries import get_booking
 from ..stored_text import fit
+from ..wording import When, _, span
 
 
 def _suggestions_json(suggestions: list[dict], tz: ZoneInfo) -> list[dict]:
@@ -94,14 +95,22 @@ def made_notice(session: Session, rows: list[Booking], now: datetime, tz: ZoneIn
     .ics invite of the booking, or of every occurrence of the series."""
     first = rows[0]
     pending = first.status == "pending"
-    more = f" and {len(rows) - 1} more date(s) of the series" if len(rows) > 1 else ""
+    what = _("%(space)s on %(when)s", space=first.space.name, when=span(first.start_at, first.end_at, tz))
+    if len(rows) > 1:
+        what = _("%(space)s on %(when)s and %(num)s more date(s) of the series", space=first.space.name,
+                 when=span(first.start_at, first.end_at, tz), num=len(rows) - 1)
     notify(session, user_id=first.user_id, kind="booking_made",
-           subject=f"Your {'request for' if pending else 'booking of'} {first.space.name} "
-                   + ("waits for approval" if pending else "is confirmed"),
-           body=f"{first.space.name} on {fmt_span(first.start_at, first.end_at, tz)}{more}"
-                + (" waits for a manager's approval; the time is held for you meanwhile." if pending
-                   else " is booked for you."),
+           subject=(_("Your request for %(space)s waits for approval", space=first.space.name) if pending
+                    else _("Your booking of %(space)s is confirmed", space=first.space.name)),
+           body=(_("%(what)s waits for a manager's approval; the time is held for you meanwhile.", what=what)
+                 if pending else _("%(what)s is booked for you.", what=what)),
            now=now, link=f"/bookings/{first.id}", booking_id=first.id)
+
+
+def _ended(booking: Booking, space: Space, tz: ZoneInfo) -> dict:
+    """The values of an 'ended early' notice: the space, the new end, the part kept."""
+    return {"space": space.name, "end": When(booking.end_at, "%H:%M", tz),
+            "kept": span(booking.start_at, booking.end_at, tz)}
 
 
 def bump(booking: Booking) -> None:
@@ -210,10 +219,11 @@ def cancel(session: Session, booking_id: int, *, actor: User, now: datetime, rea
                         reason=reason or ("Ended early by the holder" if by_holder else "Ended early by a manager"))
         if ended and not by_holder and notice:
             notify(session, user_id=booking.user_id, kind="booking_ended_early",
-                   subject=f"Your booking of {space.name} was ended early",
-                   body=f"A manager ended your booking of {space.name} at {booking.end_at.astimezone(tz):%H:%M} "
-                        f"({fmt_span(booking.start_at, booking.end_at, tz)} stays booked)"
-                        + (f": {reason}" if reason else "."),
+                   subject=_("Your booking of %(space)s was ended early", space=space.name),
+                   body=(_("A manager ended your booking of %(space)s at %(end)s (%(kept)s stays booked): "
+                           "%(reason)s", reason=reason, **_ended(booking, space, tz)) if reason else
+                         _("A manager ended your booking of %(space)s at %(end)s (%(kept)s stays booked).",
+                           **_ended(booking, space, tz))),
                    now=now, link="/bookings", dedupe_key=f"booking-ended-early-{booking.id}",
                    booking_id=booking.id)
         if ended and not by_holder:
@@ -242,13 +252,21 @@ def cancelled_notice(session: Session, rows: list[Booking], *, by_holder: bool, 
     email carries the METHOD:CANCEL invite."""
     first = rows[0]
     space = first.space
-    what = (f"your booking of {space.name} on {fmt_span(first.start_at, first.end_at, tz)}"
-            + (f" and {len(rows) - 1} more date(s) of the series" if len(rows) > 1 else ""))
-    notify(session, user_id=first.user_id, kind="booking_cancelled",
-           subject=f"Your booking{'s' if len(rows) > 1 else ''} of {space.name} "
-                   f"{'were' if len(rows) > 1 else 'was'} cancelled",
-           body=("You cancelled " if by_holder else "A manager cancelled ") + what
-                + (f": {reason}" if reason and not by_holder else "."),
+    when = span(first.start_at, first.end_at, tz)
+    if len(rows) > 1:
+        subject = _("Your bookings of %(space)s were cancelled", space=space.name)
+        what = _("your booking of %(space)s on %(when)s and %(num)s more date(s) of the series", space=space.name,
+                 when=when, num=len(rows) - 1)
+    else:
+        subject = _("Your booking of %(space)s was cancelled", space=space.name)
+        what = _("your booking of %(space)s on %(when)s", space=space.name, when=when)
+    if by_holder:
+        body = _("You cancelled %(what)s.", what=what)
+    elif reason:
+        body = _("A manager cancelled %(what)s: %(reason)s", what=what, reason=reason)
+    else:
+        body = _("A manager cancelled %(what)s.", what=what)
+    notify(session, user_id=first.user_id, kind="booking_cancelled", subject=subject, body=body,
            now=now, link="/bookings", booking_id=first.id,
            dedupe_key=None if by_holder or len(rows) > 1 else f"booking-cancelled-{first.id}")
 
@@ -266,12 +284,13 @@ def _decide(session: Session, booking_id: int, *, actor: User, now: datetime, ap
     booking.decided_at = now
     booking.decided_by_id = actor.id
     bump(booking)
-    span = fmt_span(booking.start_at, booking.end_at, tz)
+    when = span(booking.start_at, booking.end_at, tz)
     if approve_it:
         booking.status = "confirmed"
         notify(session, user_id=booking.user_id, kind="booking_approved",
-               subject=f"Your booking of {space.name} is confirmed",
-               body=f"Your booking of {space.name} on {span} was approved.", now=now, link="/bookings",
+               subject=_("Your booking of %(space)s is confirmed", space=space.name),
+               body=_("Your booking of %(space)s on %(when)s was approved.", space=space.name, when=when),
+               now=now, link="/bookings",
                dedupe_key=f"booking-approved-{booking.id}", booking_id=booking.id)
     else:
         booking.status = "cancelled"
@@ -279,8 +298,10 @@ def _decide(session: Session, booking_id: int, *, actor: User, now: datetime, ap
         booking.cancelled_by_id = actor.id
         booking.cancel_reason = fit(f"Rejected: {reason}", 300) if reason else "Rejected"
         notify(session, user_id=booking.user_id, kind="booking_rejected",
-               subject=f"Your booking of {space.name} was not approved",
-               body=f"Your request for {space.name} on {span} was not approved" + (f": {reason}" if reason else "."),
+               subject=_("Your booking of %(space)s was not approved", space=space.name),
+               body=(_("Your request for %(space)s on %(when)s was not approved: %(reason)s", space=space.name,
+                       when=when, reason=reason) if reason else
+                     _("Your request for %(space)s on %(when)s was not approved.", space=space.name, when=when)),
                now=now, link="/bookings", dedupe_key=f"booking-rejected-{booking.id}", booking_id=booking.id)
     record(session, actor_id=actor.id, action="booking.approve" if approve_it else "booking.reject",
            target_type="booking", target_id=booking.id, now=now, reason=reason)
@@ -317,10 +338,13 @@ def cancel_for_blackout(session: Session, space: Space, bookings: list[Booking],
             if new_end is not None and shorten(booking, new_end, now=now,
                                                reason=f"Blackout: {reason}" if reason else "Blackout"):
                 notify(session, user_id=booking.user_id, kind="booking_ended_early", booking_id=booking.id,
-                       subject=f"Your booking of {space.name} ends early",
-                       body=(f"Your booking of {space.name} now ends at {booking.end_at.astimezone(tz):%H:%M} "
-                             f"({fmt_span(booking.start_at, booking.end_at, tz)} stays booked) because the space is "
-                             f"unavailable after that{': ' + reason if reason else ''}. We are sorry for the trouble."),
+                       subject=_("Your booking of %(space)s ends early", space=space.name),
+                       body=(_("Your booking of %(space)s now ends at %(end)s (%(kept)s stays booked) because the "
+                               "space is unavailable after that: %(reason)s. We are sorry for the trouble.",
+                               reason=reason, **_ended(booking, space, tz)) if reason else
+                             _("Your booking of %(space)s now ends at %(end)s (%(kept)s stays booked) because the "
+                               "space is unavailable after that. We are sorry for the trouble.",
+                               **_ended(booking, space, tz))),
                        now=now, link="/bookings", dedupe_key=f"booking-ended-early-{booking.id}")
             continue
         booking.status = "cancelled"
@@ -329,9 +353,12 @@ def cancel_for_blackout(session: Session, space: Space, bookings: list[Booking],
         booking.cancel_reason = fit(f"Blackout: {reason}", 300) if reason else "Blackout"
         bump(booking)
         notify(session, user_id=booking.user_id, kind="booking_cancelled", booking_id=booking.id,
-               subject=f"Your booking of {space.name} was cancelled",
-               body=(f"Your booking of {space.name} on {fmt_span(booking.start_at, booking.end_at, tz)} was cancelled "
-                     f"because the space is unavailable then{': ' + reason if reason else ''}. "
-                     f"We are sorry for the trouble; please book another time."),
+               subject=_("Your booking of %(space)s was cancelled", space=space.name),
+               body=(_("Your booking of %(space)s on %(when)s was cancelled because the space is unavailable then: "
+                       "%(reason)s. We are sorry for the trouble; please book another time.", space=space.name,
+                       when=span(booking.start_at, booking.end_at, tz), reason=reason) if reason else
+                     _("Your booking of %(space)s on %(when)s was cancelled because the space is unavailable then. "
+                       "We are sorry for the trouble; please book another time.", space=space.name,
+                       when=span(booking.start_at, booking.end_at, tz))),
                now=now, link="/bookings", dedupe_key=f"booking-cancelled-{booking.id}")
     return bookings

@@ -27,6 +27,7 @@ from ..notifications import notify
 from ..guard import lock_person
 from ..standing import require_good_standing
 from ..tx import transaction
+from ..wording import Day, _
 from .common import MAX_OCCUPANTS, OPEN_APPLICATIONS, Violations, as_date, as_int, is_staff, local_day, stay_end
 from .leases import homes_of
 
@@ -161,10 +162,10 @@ def submit_application(session: Session, *, user: User, unit_type, move_in, term
     session.flush()
     if partner is not None:
         notify(session, user_id=partner.id, kind="joint_application", now=now,
-               subject=f"{user.name or user.email} asks you to share a {unit_type} unit",
-               body=f"{user.name or user.email} applied for a {unit_type} unit with you from "
-                    f"{human_date(move_in)}. Confirm or decline on your housing page; the application enters "
-                    "allocation rounds once you confirm.",
+               subject=_("%(name)s asks you to share a %(type)s unit", name=user.name or user.email, type=unit_type),
+               body=_("%(name)s applied for a %(type)s unit with you from %(day)s. Confirm or decline on your housing "
+                      "page; the application enters allocation rounds once you confirm.", name=user.name or user.email,
+                      type=unit_type, day=Day(move_in)),
                link="/housing", dedupe_key=f"joint:{app.id}")
     return app
 
@@ -190,10 +191,12 @@ def answer_joint(session: Session, application_id, *, user: User, confirm: bool,
     if not confirm:
         _end(session, app, reason=f"{who} declined the joint application.", now=now)
     notify(session, user_id=app.user_id, kind="joint_answered", now=now,
-           subject=f"{who} {'confirmed' if confirm else 'declined'} your joint application",
-           body=(f"{who} confirmed: your application for a {app.unit_type} unit together enters the next allocation "
-                 "round." if confirm else f"{who} declined, so the joint application has ended. You can apply again "
-                                          "on your own or with someone else."),
+           subject=(_("%(name)s confirmed your joint application", name=who) if confirm else
+                    _("%(name)s declined your joint application", name=who)),
+           body=(_("%(name)s confirmed: your application for a %(type)s unit together enters the next allocation "
+                   "round.", name=who, type=app.unit_type) if confirm else
+                 _("%(name)s declined, so the joint application has ended. You can apply again on your own or with "
+                   "someone else.", name=who)),
            link="/housing", dedupe_key=f"joint-answer:{app.id}")
     return app
 
@@ -220,9 +223,9 @@ def withdraw_application(session: Session, application_id: int, *, user: User, n
     _end(session, app, reason=f"{user.name or user.email} withdrew it." if app.partner_id else None, now=now)
     if app.partner_id and other is not None:
         notify(session, user_id=other, kind="joint_withdrawn", now=now,
-               subject="Your joint housing application has ended",
-               body=f"{user.name or user.email} withdrew the joint application for a {app.unit_type} unit; it has "
-                    "ended for you both. You can apply again.",
+               subject=_("Your joint housing application has ended"),
+               body=_("%(name)s withdrew the joint application for a %(type)s unit; it has ended for you both. You "
+                      "can apply again.", name=user.name or user.email, type=app.unit_type),
                link="/housing", dedupe_key=f"joint-withdrawn:{app.id}")
     return app
 

@@ -36,6 +36,7 @@ from ..guard import is_overlap_violation, lock_person, lock_resource, violated_c
 from ..notifications import notify
 from ..roles import MANAGER_ROLES
 from ..tx import transaction
+from ..wording import Day, _
 from .common import LIVE_LEASES, OCCUPYING, Violations, as_date, as_money, is_staff
 
 FOREVER = (date(1, 1, 1), date(9999, 12, 31))
@@ -264,8 +265,9 @@ def create_lease(session: Session, *, unit_id, user_id, start, end, monthly_rent
                now=now, reason=reason, overlaps=[h.lease_id for h in overlapped],
                nights=[[max(start, h.start).isoformat(), min(end, h.end).isoformat()] for h in overlapped])
     notify(session, user_id=user.id, kind="lease_created", now=now,
-           subject=f"Your lease of unit {unit.code} is recorded",
-           body=f"Unit {unit.code} is yours from {human_date(start)} to {human_date(end)} (move-out day).",
+           subject=_("Your lease of unit %(unit)s is recorded", unit=unit.code),
+           body=_("Unit %(unit)s is yours from %(start)s to %(end)s (move-out day).", unit=unit.code, start=Day(start),
+                  end=Day(end)),
            link="/housing")
     return lease
 
@@ -321,13 +323,13 @@ def terminate_lease(session: Session, lease_id: int, *, on, reason: str, actor: 
     record(session, actor_id=actor.id, action="lease.terminate", target_type="lease", target_id=lease.id, now=now,
            reason=lease.termination_reason, unit=unit.code, old_end=old_end.isoformat(), new_end=on.isoformat())
     if on == lease.start_date:
-        subject = f"Your lease of unit {unit.code} from {human_date(on)} is called off"
-        body = (f"Your lease of unit {unit.code}, which was to start on {human_date(on)}, was called off "
-                f"before move-in. Reason: {lease.termination_reason}")
+        subject = _("Your lease of unit %(unit)s from %(day)s is called off", unit=unit.code, day=Day(on))
+        body = _("Your lease of unit %(unit)s, which was to start on %(day)s, was called off before move-in. "
+                 "Reason: %(reason)s", unit=unit.code, day=Day(on), reason=lease.termination_reason)
     else:
-        subject = f"Your lease of unit {unit.code} ends on {human_date(on)}"
-        body = (f"Your lease of unit {unit.code} was ended early: the last night is the night before "
-                f"{human_date(on)}. Reason: {lease.termination_reason}")
+        subject = _("Your lease of unit %(unit)s ends on %(end)s", unit=unit.code, end=Day(on))
+        body = _("Your lease of unit %(unit)s was ended early: the last night is the night before %(day)s. "
+                 "Reason: %(reason)s", unit=unit.code, day=Day(on), reason=lease.termination_reason)
     notify(session, user_id=lease.user_id, kind="lease_terminated", now=now, subject=subject, body=body,
            link="/housing")
     return lease

@@ -33,13 +33,14 @@ from ..guard import lock_person, lock_resource
 from ..notifications import notify
 from ..settings import zone
 from ..tx import transaction
+from ..wording import FULL, N_, Day, Money, Text, When, _, sentences
 from .common import LIVE_LEASES, OPEN_APPLICATIONS, is_staff, term_label
 from .leases import check_free, check_one_home, end_lease, homes_of, insert_lease
 
 OFFER_SUBJECTS = {
-    "allocation": "You have been offered unit {code}",
-    "waitlist": "A unit came free for you: {code}",
-    "renewal": "Renew your lease of unit {code}?",
+    "allocation": N_("You have been offered unit %(code)s"),
+    "waitlist": N_("A unit came free for you: %(code)s"),
+    "renewal": N_("Renew your lease of unit %(code)s?"),
 }
 
 
@@ -90,13 +91,14 @@ def new_offer(session: Session, *, kind: str, user_id: int, unit: Unit, start: d
 
 def offer_notice(offer: Offer, unit: Unit) -> dict:
     """The resident's notice of a flushed offer (it names the offer's id), for notify."""
-    deadline = offer.expires_at.astimezone(zone()).strftime("%a %d %b %Y %H:%M")
-    what = ("renew from" if offer.kind == "renewal" else "live there from")
+    values = {"start": Day(offer.start_date), "end": Day(offer.end_date), "rent": Money(offer.monthly_rent),
+              "deadline": When(offer.expires_at, FULL, zone())}
+    body = (_("You can renew from %(start)s to %(end)s (move-out day) at %(rent)s a month. Accept or decline by "
+              "%(deadline)s; after that the offer passes to the next person.", **values) if offer.kind == "renewal"
+            else _("You can live there from %(start)s to %(end)s (move-out day) at %(rent)s a month. Accept or "
+                   "decline by %(deadline)s; after that the offer passes to the next person.", **values))
     return {"user_id": offer.user_id, "kind": f"offer_{offer.kind}",
-            "subject": OFFER_SUBJECTS[offer.kind].format(code=unit.code),
-            "body": (f"You can {what} {human_date(offer.start_date)} to {human_date(offer.end_date)} (move-out day) "
-                     f"at HK${Decimal(offer.monthly_rent):,.2f} a month. Accept or decline by {deadline}; "
-                     "after that the offer passes to the next person."),
+            "subject": Text(OFFER_SUBJECTS[offer.kind], code=unit.code), "body": body,
             "link": "/housing", "dedupe_key": f"offer:{offer.id}"}
 
 
@@ -255,14 +257,15 @@ def accept_offer(session: Session, offer_id: int, *, user: User, now: datetime) 
                 other.responded_at = now
     for entry in _entries_of(session, offer):
         entry.status = "housed"
-    moved = "".join(f" Your lease of unit {home.unit_code} now ends on {human_date(on)}"
-                    + (" (called off before move-in)." if on <= home.start else " (move-out day).")
-                    for home, on in ended)
+    moved = [_("Your lease of unit %(unit)s now ends on %(day)s (called off before move-in).", unit=home.unit_code,
+                 day=Day(on)) if on <= home.start else
+               _("Your lease of unit %(unit)s now ends on %(day)s (move-out day).", unit=home.unit_code, day=Day(on))
+               for home, on in ended]
     notify(session, user_id=offer.user_id, kind="offer_accepted", now=now,
-           subject=f"Unit {unit.code}: lease confirmed",
-           body=f"Your lease of unit {unit.code} runs from {human_date(lease.start_date)} to "
-                f"{human_date(lease.end_date)} (move-out day) at HK${Decimal(lease.monthly_rent):,.2f} a month."
-                + moved,
+           subject=_("Unit %(unit)s: lease confirmed", unit=unit.code),
+           body=sentences(_("Your lease of unit %(unit)s runs from %(start)s to %(end)s (move-out day) at %(rent)s a "
+                            "month.", unit=unit.code, start=Day(lease.start_date), end=Day(lease.end_date),
+                            rent=Money(lease.monthly_rent)), *moved),
            link="/housing", dedupe_key=f"offer-accepted:{offer.id}")
     return lease
 
@@ -315,9 +318,9 @@ def _decline_for_pair(session: Session, offer: Offer, unit: Unit, user: User, no
             other.status = "declined"
             other.responded_at = now
             notify(session, user_id=other.user_id, kind="joint_declined", now=now,
-                   subject=f"The offer of unit {unit.code} for you both was declined",
-                   body=f"{user.name or user.email} declined the offer of unit {unit.code}, so it has ended for you "
-                        "both and the joint application is closed.", link="/housing",
+                   subject=_("The offer of unit %(unit)s for you both was declined", unit=unit.code),
+                   body=_("%(name)s declined the offer of unit %(unit)s, so it has ended for you both and the joint "
+                          "application is closed.", name=user.name or user.email, unit=unit.code), link="/housing",
                    dedupe_key=f"joint-declined:{other.id}")
 
 
@@ -335,8 +338,9 @@ def expire_offers(session: Session, *, now: datetime) -> list[Offer]:
         _close_after_refusal(session, offer, reason=f"The offer of unit {unit.code} expired without an answer.",
                              now=now)
         notify(session, user_id=offer.user_id, kind="offer_expired", now=now,
-               subject=f"Your offer of unit {unit.code} has expired",
-               body=("The renewal offer expired; your lease ends as planned." if offer.kind == "renewal" else
-                     f"The offer of unit {unit.code} was not answered in time and has passed to the next person."),
+               subject=_("Your offer of unit %(unit)s has expired", unit=unit.code),
+               body=(_("The renewal offer expired; your lease ends as planned.") if offer.kind == "renewal" else
+                     _("The offer of unit %(unit)s was not answered in time and has passed to the next person.",
+                       unit=unit.code)),
                link="/housing", dedupe_key=f"offer-expired:{offer.id}")
     return due

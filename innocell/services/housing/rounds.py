@@ -18,6 +18,7 @@ from ..notifications import notify_many
 from ..settings import setting
 from ..standing import tier_note
 from ..tx import transaction
+from ..wording import _
 from .common import local_day, money, stay_end, term_label
 from .leases import claims, homes_of, homes_of_many
 from .offers import new_offer, offer_notice
@@ -207,9 +208,9 @@ def commit_round(session: Session, *, actor: User, now: datetime) -> AllocationR
         app = apps[u.application_id]
         notices.append(dict(
             user_id=app.user_id, kind="waitlisted",
-            subject=f"You are on the waitlist for a {app.unit_type} unit",
-            body=f"This round could not place you. {u.reason} You keep your place on the {app.unit_type} "
-                 "waitlist; your housing page shows where you stand.",
+            subject=_("You are on the waitlist for a %(type)s unit", type=app.unit_type),
+            body=_("This round could not place you. %(reason)s You keep your place on the %(type)s waitlist; your "
+                   "housing page shows where you stand.", reason=u.reason, type=app.unit_type),
             link="/housing", dedupe_key=f"round:{rnd.id}:waitlisted:{app.id}"))
     notify_many(session, notices, now=now)
     payload["id"] = rnd.id

@@ -28,6 +28,7 @@ from ..notifications import notify
 from ..roles import MANAGER_ROLES
 from ..settings import setting
 from ..tx import transaction
+from ..wording import Day, Money, _
 from .common import LIVE_LEASES, Violations, as_date, is_staff, local_day, money
 from .leases import check_free, check_one_home, claims, end_lease, homes_of, insert_lease
 
@@ -144,9 +145,10 @@ def book_short_stay(session: Session, *, user: User, unit_id, check_in, check_ou
            unit=unit.code, check_in=start.isoformat(), check_out=end.isoformat(),
            nightly_rate=str(limits.nightly_rate), total=str(price))
     notify(session, user_id=user.id, kind="short_stay_booked", now=now,
-           subject=f"Your short stay in unit {unit.code} is booked",
-           body=f"Unit {unit.code} is yours from {human_date(start)} (check-in) to {human_date(end)} (check-out): "
-                f"{core.nights(start, end)} night(s) at {limits.nightly_rate:,.2f}, {price:,.2f} in all.",
+           subject=_("Your short stay in unit %(unit)s is booked", unit=unit.code),
+           body=_("Unit %(unit)s is yours from %(start)s (check-in) to %(end)s (check-out): %(nights)s night(s) at "
+                  "%(rate)s, %(total)s in all.", unit=unit.code, start=Day(start), end=Day(end),
+                  nights=core.nights(start, end), rate=Money(limits.nightly_rate), total=Money(price)),
            link=f"/housing/stays/{stay.id}")
     return stay
 
@@ -195,7 +197,7 @@ def cancel_short_stay(session: Session, stay_id, *, user: User, now: datetime) -
            unit=unit.code, check_in=stay.start_date.isoformat())
     if stay.user_id != user.id:
         notify(session, user_id=stay.user_id, kind="short_stay_cancelled", now=now,
-               subject=f"Your short stay in unit {unit.code} is cancelled",
-               body=f"Your stay from {human_date(stay.start_date)} was cancelled by the housing team.",
+               subject=_("Your short stay in unit %(unit)s is cancelled", unit=unit.code),
+               body=_("Your stay from %(day)s was cancelled by the housing team.", day=Day(stay.start_date)),
                link="/housing/stays")
     return stay
