@@ -35,8 +35,8 @@ class RegisterForm(FlaskForm):
     company = StringField("Company (if your email is not at your company's domain)",
                           validators=[Optional(), Length(max=200)])
     password = PasswordField("Password", validators=[
-        DataRequired(), Length(min=MIN_LENGTH, message=f"Use at least {MIN_LENGTH} characters."), StrongPassword()])
-    confirm = PasswordField("Repeat password", validators=[DataRequired(), EqualTo("password", message="The passwords differ.")])
+        DataRequired(), Length(min=MIN_LENGTH, message=lazy_gettext("Use at least %(min)d characters.")), StrongPassword()])
+    confirm = PasswordField("Repeat password", validators=[DataRequired(), EqualTo("password", message=lazy_gettext("The passwords differ."))])
 
 
 class LogoutForm(FlaskForm):

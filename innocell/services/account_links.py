@@ -31,6 +31,7 @@ from .login_throttle import EMAIL_MAX
 from .notifications import notify
 from .settings import setting
 from .tx import transaction
+from .phrasing import gettext
 
 LIFETIMES = {"password_reset": ("PASSWORD_RESET_MINUTES", "minutes"), "invitation": ("INVITATION_DAYS", "days"),
              "email_verification": ("EMAIL_VERIFICATION_DAYS", "days"), "contact_email": ("EMAIL_VERIFICATION_DAYS", "days")}
@@ -154,7 +155,7 @@ def set_password_with_link(session: Session, plain: str, new_password: str, *, n
     counts as confirmed, other sessions end and API tokens are revoked."""
     link, user = _take(session, plain, PASSWORD_PURPOSES, now)
     if not user.active:
-        raise Forbidden("This account is deactivated; ask the park office.")
+        raise Forbidden(gettext("This account is deactivated; ask the park office."))
     change_password(session, user, new_password, now=now)
     if user.email_verified_at is None:
         user.email_verified_at = now
@@ -195,11 +196,11 @@ def request_contact_email(session: Session, user: User, new_email, *, now: datet
         return None
     if "@" not in email or email.startswith("@") or email.endswith("@") or len(email) > EMAIL_MAX \
             or not email.isprintable() or " " in email:
-        raise RuleViolation("Enter a valid email address.", violations=[
-            {"rule": "contact_email", "message": "Enter a valid email address."}])
+        raise RuleViolation(gettext("Enter a valid email address."), violations=[
+            {"rule": "contact_email", "message": gettext("Enter a valid email address.")}])
     if not may_send(session, user.id, "contact_email", now):
-        raise RuleViolation("Too many confirmation links this hour; try again later.", violations=[
-            {"rule": "contact_email", "message": "Too many confirmation links this hour; try again later."}])
+        raise RuleViolation(gettext("Too many confirmation links this hour; try again later."), violations=[
+            {"rule": "contact_email", "message": gettext("Too many confirmation links this hour; try again later.")}])
     plain = issue(session, user, "contact_email", now=now, email=email)
     notify(session, user_id=user.id, kind="contact_email", now=now, to_email=email,
            subject="Confirm your contact email for InnoCell", link=path_for("contact_email", plain),

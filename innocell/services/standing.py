@@ -6,6 +6,7 @@ from __future__ import annotations
 from ..models import User
 from . import Forbidden
 from .settings import zone
+from .phrasing import gettext
 
 STATES = ("active", "unverified", "invited", "awaiting approval", "deactivated")
 
@@ -25,10 +26,9 @@ def require_good_standing(user: User, doing: str = "book") -> None:
     """Refuse (403) a booking or an application by an account that is deactivated, or whose
     email is not confirmed yet."""
     if not user.active:
-        raise Forbidden(f"The account of {user.name} is deactivated: it cannot {doing}.")
+        raise Forbidden(gettext("The account of %(name)s is deactivated: it cannot %(doing)s.", name=user.name, doing=doing))
     if user.email_verified_at is None:
-        raise Forbidden(f"Confirm the email address {user.email} before you {doing}: open the link we sent "
-                        "(My account can send a new one).", rule="email_unverified")
+        raise Forbidden(gettext("Confirm the email address %(email)s before you %(doing)s: open the link we sent (My account can send a new one).", email=user.email, doing=doing), rule="email_unverified")
 
 
 def tier_note(user: User | None) -> str:

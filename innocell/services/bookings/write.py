@@ -36,6 +36,7 @@ from .common import clean_title, fmt_span, validate_times
 from .conflicts import explained
 from .queries import get_booking
 from ..stored_text import fit
+from ..phrasing import gettext
 
 
 def _suggestions_json(suggestions: list[dict], tz: ZoneInfo) -> list[dict]:
@@ -50,7 +51,7 @@ def _insert(session: Session, bookings: list[Booking]) -> None:
         session.flush()
     except IntegrityError as exc:
         if is_overlap_violation(exc):
-            raise Conflict("Someone else has just booked this time.", conflicts=[], suggestions=[]) from None
+            raise Conflict(gettext("Someone else has just booked this time."), conflicts=[], suggestions=[]) from None
         raise
 
 
@@ -63,7 +64,7 @@ def _prepare(session: Session, user: User, space_id, start: datetime, end: datet
     # trip, so the checks below never load it again.
     lock_person(session, key_of(user))
     if user.role not in BOOKER_ROLES:
-        raise Forbidden("Your role can look at bookings but not make them.")
+        raise Forbidden(gettext("Your role can look at bookings but not make them."))
     require_good_standing(user, "book")
     title = clean_title(title)
     return locked_space(session, space_id), title, zone()
@@ -195,13 +196,13 @@ def cancel(session: Session, booking_id: int, *, actor: User, now: datetime, rea
     writes one notice for all of it)."""
     booking = get_booking(session, booking_id, viewer=actor)
     if booking.user_id != actor.id and actor.role not in MANAGER_ROLES:
-        raise Forbidden("Only the holder or a manager can cancel this booking.")
+        raise Forbidden(gettext("Only the holder or a manager can cancel this booking."))
     booking, space = _locked_booking(session, booking_id, actor)
     tz = zone()
     if booking.status == "cancelled":
-        raise Conflict("This booking is already cancelled.")
+        raise Conflict(gettext("This booking is already cancelled."))
     if booking.end_at <= now:
-        raise Conflict("This booking has already ended; it stays in the records.")
+        raise Conflict(gettext("This booking has already ended; it stays in the records."))
     reason = (reason or "").strip()[:300] or None
     by_holder = actor.id == booking.user_id
     new_end = end_early_at(booking.start_at, booking.end_at, now, space.slot_minutes, tz)
@@ -256,12 +257,11 @@ def cancelled_notice(session: Session, rows: list[Booking], *, by_holder: bool, 
 def _decide(session: Session, booking_id: int, *, actor: User, now: datetime, approve_it: bool,
             reason: str | None) -> Booking:
     if actor.role not in MANAGER_ROLES:
-        raise Forbidden("Only managers decide on bookings.")
+        raise Forbidden(gettext("Only managers decide on bookings."))
     booking, space = _locked_booking(session, booking_id, actor)
     tz = zone()
     if booking.status != "pending":
-        raise Conflict(f"Only a pending booking can be {'approved' if approve_it else 'rejected'}; this one is "
-                       f"{booking.status}.")
+        raise Conflict(gettext("Only a pending booking can be %(value)s; this one is %(status)s.", value='approved' if approve_it else 'rejected', status=booking.status))
     reason = (reason or "").strip()[:300] or None
     booking.decided_at = now
     booking.decided_by_id = actor.id

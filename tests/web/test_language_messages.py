@@ -1,0 +1,83 @@
+"""Refusals read in the reader's language (issue 17): the booking core's violations and conflict
+reasons, form validation errors and housing / short-stay refusals are written in Traditional
+Chinese (Hong Kong) for a person who chose it, with times and days the Chinese way, while an
+English reader in the same run reads the same refusals in English."""
+from __future__ import annotations
+
+import re
+
+from innocell.services import bookings as booking_service
+from innocell.services import spaces as space_service
+from innocell.timeutil import utcnow
+from tests.web.space_times import ALL_DAY, at, next_tuesday
+
+CHINESE = "zh_Hant_HK"
+
+
+def _lab(session, make_user):
+    manager = make_user("manager")
+    space = space_service.create_space(session, {
+        "code": "WL-01", "name": "Wet Lab A", "kind": "wet_lab", "capacity": 1, "opening_hours": ALL_DAY,
+        "slot_minutes": 30, "min_minutes": 60, "max_minutes": 480, "buffer_minutes": 30}, actor=manager, now=utcnow())
+    session.commit()
+    return space
+
+
+def _form(day, start, end):
+    return {"date": day.isoformat(), "start": start, "end": end, "title": "PCR run"}
+
+
+def _errors(page: str) -> str:
+    """The page's text with tags dropped, to read the messages as a person does."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+
+
+def _signed_in(app, user):
+    """A browser of its own for `user` (two readers side by side in one test)."""
+    browser = app.test_client()
+    assert browser.post("/login", data={"email": user.email, "password": "tram-harbour-7"}).status_code == 302
+    return browser
+
+
+def test_a_refused_booking_reads_in_the_readers_language(app, session, make_user):
+    lab = _lab(session, make_user)
+    day = next_tuesday()  # Tue 8 Dec 2026
+    holder = make_user()
+    booking_service.book(session, user=holder, space_id=lab.id, start=at(day, "10:00"), end=at(day, "12:00"),
+                         title="", now=utcnow())
+    session.commit()
+    chinese, english = make_user(language=CHINESE), make_user()
+
+    client = _signed_in(app, chinese)
+    taken = client.post(f"/spaces/{lab.id}/book", data=_form(day, "11:00", "13:00"))
+    assert taken.status_code == 409
+    text = _errors(taken.get_data(as_text=True))
+    assert "Wet Lab A無法於 2026年12月8日週二 11:00-13:00 預訂" in text
+    assert "由 11:00 至 12:30 已被預訂" in text  # the holder's booking and its 30-minute buffer
+    assert "cannot be booked" not in text and "is booked from" not in text
+
+    broken = client.post(f"/spaces/{lab.id}/book", data=_form(day, "07:10", "07:40"))
+    assert broken.status_code == 422
+    text = _errors(broken.get_data(as_text=True))
+    assert "開始時間（07:10）及結束時間（07:40）均不在時間格上" in text
+    assert "Wet Lab A每次預訂最短為 1 小時；這次為 30 分鐘。" in text
+    assert "逢星期二開放時間為 08:00-20:00" in text
+    assert "The shortest booking" not in text and "grid from midnight" not in text
+
+    client = _signed_in(app, english)
+    taken = _errors(client.post(f"/spaces/{lab.id}/book", data=_form(day, "11:00", "13:00")).get_data(as_text=True))
+    assert "Wet Lab A cannot be booked for Tue 08 Dec 2026 11:00-13:00: Wet Lab A is booked from 11:00 to 12:30." \
+        in taken
+    broken = _errors(client.post(f"/spaces/{lab.id}/book", data=_form(day, "07:10", "07:40")).get_data(as_text=True))
+    assert "The shortest booking of Wet Lab A is 1 h; this one is 30 min." in broken
+    assert "無法於" not in taken and "時間格" not in broken
+
+
+def test_a_form_error_reads_in_chinese(client, session, make_user, login):
+    lab = _lab(session, make_user)
+    login(make_user(language=CHINESE))
+    response = client.post(f"/spaces/{lab.id}/book", data={"date": "", "start": "", "end": ""})
+    assert response.status_code == 422
+    text = _errors(response.get_data(as_text=True))
+    assert "請選擇日期。" in text and "請選擇開始時間。" in text
+    assert "Choose a date." not in text
