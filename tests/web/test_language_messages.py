@@ -5,10 +5,15 @@ English reader in the same run reads the same refusals in English."""
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from innocell.services import bookings as booking_service
+from innocell.services import housing as hs
+from innocell.services.housing.short_stays import book_short_stay
+from innocell.services.housing.unit_types import update_type_info
 from innocell.services import spaces as space_service
 from innocell.timeutil import utcnow
+from tests.conftest import FIXED_NOW
 from tests.web.space_times import ALL_DAY, at, next_tuesday
 
 CHINESE = "zh_Hant_HK"
@@ -81,3 +86,49 @@ def test_a_form_error_reads_in_chinese(client, session, make_user, login):
     text = _errors(response.get_data(as_text=True))
     assert "請選擇日期。" in text and "請選擇開始時間。" in text
     assert "Choose a date." not in text
+
+
+def test_a_short_stay_refusal_reads_in_chinese(app, session, make_user):
+    manager = make_user("manager")
+    units = {code: hs.create_unit(session, {"code": code, "unit_type": "solo", "floor": 30, "monthly_rent": 9000,
+                                            "short_stay": True}, actor=manager, now=FIXED_NOW)
+             for code in ("30-01", "30-02")}
+    update_type_info(session, "solo", {"nightly_rate": "450", "stay_max_nights": 10}, actor=manager, now=FIXED_NOW)
+    book_short_stay(session, user=make_user(), unit_id=units["30-01"].id, check_in=date(2026, 12, 4),
+                    check_out=date(2026, 12, 7), now=FIXED_NOW)
+    session.commit()
+    client = _signed_in(app, make_user(language=CHINESE))
+
+    taken = client.post(f"/housing/stays/book?unit={units['30-01'].id}",
+                        data={"check_in": "2026-12-05", "check_out": "2026-12-06"})
+    assert taken.status_code == 409
+    text = _errors(taken.get_data(as_text=True))
+    assert "單位 30-01 在 2026年12月5日 至 2026年12月6日 期間不可用：由 2026年12月4日 至 2026年12月7日 已租出" in text
+    assert "以下是最接近的空檔日期。" in text and "is not free" not in text
+
+    too_long = client.post(f"/housing/stays/book?unit={units['30-02'].id}",
+                           data={"check_in": "2026-12-02", "check_out": "2026-12-21"})
+    assert too_long.status_code == 422
+    assert "短住最多 10 晚；這次為 19 晚。" in _errors(too_long.get_data(as_text=True))
+
+    empty = client.post(f"/housing/stays/book?unit={units['30-02'].id}", data={"check_in": "", "check_out": ""})
+    assert "請選擇入住日。" in _errors(empty.get_data(as_text=True))
+
+
+def test_one_home_a_night_refusal_reads_in_chinese(app, session, make_user):
+    manager = make_user("manager")
+    unit = hs.create_unit(session, {"code": "30-01", "unit_type": "solo", "floor": 30, "monthly_rent": 9000,
+                                    "short_stay": True}, actor=manager, now=FIXED_NOW)
+    other = hs.create_unit(session, {"code": "12-07", "unit_type": "solo", "floor": 12, "monthly_rent": 9000},
+                           actor=manager, now=FIXED_NOW)
+    resident = make_user(language=CHINESE)
+    hs.create_lease(session, unit_id=other.id, user_id=resident.id, start="2026-12-01", end="2027-06-01",
+                    actor=manager, now=FIXED_NOW)
+    session.commit()
+    client = _signed_in(app, resident)
+    refused = client.post(f"/housing/stays/book?unit={unit.id}", data={"check_in": "2026-12-05",
+                                                                      "check_out": "2026-12-06"})
+    assert refused.status_code == 409
+    text = _errors(refused.get_data(as_text=True))
+    assert "你在 2026年12月5日 至 2026年12月6日 期間的部分日子已持有租約：單位 12-07，由 2026年12月1日 至 2027年6月1日" in text
+    assert "每人每晚只可持有一個住所。" in text

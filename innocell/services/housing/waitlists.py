@@ -15,7 +15,7 @@ from ..audit import record
 from ..standing import tier_note
 from ..tx import transaction
 from .common import Violations, as_int, is_staff
-from ..phrasing import gettext
+from ..phrasing import current, gettext
 
 CLOSED_EXPLANATIONS = {
     "offered": "A unit has been offered to you; answer the offer on your housing page.",
@@ -51,7 +51,8 @@ def _explain(entry: WaitlistEntry, queue: list[waitlist_core.QueueEntry]) -> tup
     if not any(q.id == entry.id for q in queue):
         return None, None, "The account is deactivated: this entry keeps its place but gets no offer until it is reactivated."
     position, ahead = waitlist_core.position_of(queue, entry.id)
-    return position, len(ahead), waitlist_core.explain(queue_entry(entry), ahead, tier_note=tier_note(entry.user))
+    return position, len(ahead), waitlist_core.explain(queue_entry(entry), ahead, phrasing=current(),
+                                                        tier_note=tier_note(entry.user, current()))
 
 
 def waitlist_position(session: Session, entry: WaitlistEntry) -> tuple[int | None, int | None, str]:
