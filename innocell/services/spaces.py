@@ -200,7 +200,7 @@ def create_space(session: Session, data: dict, *, actor: User, now: datetime) ->
             violations.append({"rule": field, "message": gettext("'%(field)s' is required.", field=field)})
     _check_kind(session, data, values, violations)
     if violations:
-        raise RuleViolation("The space was not saved: " + " ".join(v["message"] for v in violations),
+        raise RuleViolation(gettext("The space was not saved: %(problems)s", problems=" ".join(v["message"] for v in violations)),
                             violations=violations)
     if session.execute(select(Space.id).where(Space.code == values["code"])).first():
         raise Conflict(gettext("A space with the code '%(code)s' already exists.", code=values['code']))
@@ -241,7 +241,7 @@ def change_space(session: Session, space_id: int, data: dict, *, actor: User,
     values, violations = _clean(data, _current(space))
     _check_kind(session, data, values, violations)
     if violations:
-        raise RuleViolation("The space was not saved: " + " ".join(v["message"] for v in violations),
+        raise RuleViolation(gettext("The space was not saved: %(problems)s", problems=" ".join(v["message"] for v in violations)),
                             violations=violations)
     if values["code"] != space.code and session.execute(
             select(Space.id).where(Space.code == values["code"], Space.id != space.id)).first():

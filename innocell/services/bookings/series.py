@@ -81,7 +81,7 @@ def expand_rule(rule: Rule, start: datetime, end: datetime, tz: ZoneInfo):
     try:
         return expand(rule, start, end, tz, holidays=_holiday_lookup())
     except RecurrenceError as exc:
-        raise BadRequest(str(exc)) from None
+        raise BadRequest(gettext(exc.msgid, **exc.params)) from None
 
 
 def skipped_json(item: Skipped, tz: ZoneInfo) -> dict:
