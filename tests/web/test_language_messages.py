@@ -132,3 +132,20 @@ def test_one_home_a_night_refusal_reads_in_chinese(app, session, make_user):
     text = _errors(refused.get_data(as_text=True))
     assert "你在 2026年12月5日 至 2026年12月6日 期間的部分日子已持有租約：單位 12-07，由 2026年12月1日 至 2027年6月1日" in text
     assert "每人每晚只可持有一個住所。" in text
+
+
+def test_the_api_keeps_its_codes_and_writes_the_message_in_the_persons_language(api, session, make_user):
+    lab = _lab(session, make_user)
+    day = next_tuesday().isoformat()
+    chinese, english = api(make_user(language=CHINESE)), api(make_user())
+    request = {"space_id": lab.id, "start": f"{day}T10:00", "end": f"{day}T10:30"}
+
+    refused = chinese.post("/api/v1/bookings", json=request)
+    assert refused.status_code == 422
+    body = refused.get_json()
+    assert body["error"] == "rule_violation" and [v["rule"] for v in body["violations"]] == ["too_short"]
+    assert body["violations"][0]["message"] == "Wet Lab A每次預訂最短為 1 小時；這次為 30 分鐘。"
+
+    body = english.post("/api/v1/bookings", json=request).get_json()
+    assert body["error"] == "rule_violation" and [v["rule"] for v in body["violations"]] == ["too_short"]
+    assert body["violations"][0]["message"] == "The shortest booking of Wet Lab A is 1 h; this one is 30 min."
