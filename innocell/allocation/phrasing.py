@@ -47,6 +47,10 @@ class Phrasing:
         """'Tue 08 Dec 2026 14:00'."""
         return local.strftime("%a %d %b %Y %H:%M")
 
+    def stamp(self, local: datetime) -> str:
+        """'08 Dec 2026 14:00'."""
+        return local.strftime("%d %b %Y %H:%M")
+
     def day(self, day: date) -> str:
         """'Tue 08 Dec 2026'."""
         return day.strftime("%a %d %b %Y")
@@ -93,6 +97,9 @@ class Localised(Phrasing):
 
     def moment(self, local: datetime) -> str:
         return f"{format_skeleton('yMMMdEEE', local, locale=self.locale)} {local:%H:%M}"
+
+    def stamp(self, local: datetime) -> str:
+        return f"{format_skeleton('yMMMd', local, locale=self.locale)} {local:%H:%M}"
 
     def day(self, day: date) -> str:
         return format_skeleton("yMMMdEEE", day, locale=self.locale)

@@ -73,7 +73,7 @@ def cancel_request(session: Session, request_id: int, *, user, now: datetime) ->
     if request is None or (request.user_id != user.id and user.role not in MANAGER_ROLES):
         raise NotFound(gettext("There is no such slot request of yours."))
     if request.status != "waiting":
-        raise Conflict(gettext("This request is already %(status)s.", status=request.status))
+        raise Conflict(gettext("This request is already %(status)s.", status=gettext(request.status)))
     request.status = "cancelled"
     request.resolved_at = now
     request.reason = "Withdrawn by the requester" if request.user_id == user.id else "Withdrawn by a manager"

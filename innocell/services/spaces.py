@@ -24,7 +24,7 @@ from .settings import setting, zone
 from .tx import transaction
 from . import fields
 from . import space_attributes as attributes
-from .phrasing import gettext
+from .phrasing import gettext, ngettext
 
 
 def list_spaces(session: Session, *, kind: str | None = None, include_inactive: bool = False) -> list[Space]:
@@ -250,7 +250,7 @@ def change_space(session: Session, space_id: int, data: dict, *, actor: User,
     broken = changes.broken_bookings(session, space, values, now, tz)
     if broken and not confirm:
         many = len(broken) != 1
-        raise Conflict(gettext('This change would cancel %(broken_count)s upcoming booking%(value)s of %(name)s that the new rules refuse; send it again with "confirm": true to cancel %(value2)s and notify the holders.', broken_count=len(broken), value='s' if many else '', name=space.name, value2='them' if many else 'it'),
+        raise Conflict(ngettext('This change would cancel %(num)s upcoming booking of %(name)s that the new rules refuse; send it again with "confirm": true to cancel it and notify the holders.', 'This change would cancel %(num)s upcoming bookings of %(name)s that the new rules refuse; send it again with "confirm": true to cancel them and notify the holders.', len(broken), name=space.name),
                        affected_bookings=changes.broken_json(broken, tz))
     cancelled = changes.cancel_broken(session, space, broken, actor=actor, now=now, tz=tz)
     changed = {}

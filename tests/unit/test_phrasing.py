@@ -112,3 +112,9 @@ def test_waitlist_place_and_wait_estimate_in_chinese(chinese):
     assert wait_estimate.range_text(date(2027, 3, 5), date(2027, 5, 1), None, chinese) == "3月至2027年5月之間"
     assert wait_estimate.range_text(None, None, None, chinese) == "未能估計"
     assert wait_estimate.range_text(date(2027, 3, 5), date(2027, 5, 1)) == "between March and May 2027"
+
+
+def test_a_stamp_in_either_language(chinese):
+    local = datetime(2026, 12, 8, 14, 5)
+    assert ENGLISH.stamp(local) == "08 Dec 2026 14:05"
+    assert chinese.stamp(local) == "2026年12月8日 14:05"

@@ -67,7 +67,7 @@ def decide_many(session: Session, booking_ids, *, approve_them: bool, actor: Use
             continue
         session.refresh(booking)
         if booking.status != "pending":
-            refused.append({"id": booking_id, "message": gettext("Booking %(booking_id)s is already %(status)s; it was decided or withdrawn meanwhile.", booking_id=booking_id, status=booking.status)})
+            refused.append({"id": booking_id, "message": gettext("Booking %(booking_id)s is already %(status)s; it was decided or withdrawn meanwhile.", booking_id=booking_id, status=gettext(booking.status))})
     if refused:
         verb = "approved" if approve_them else "declined"
         raise Conflict(f"Nothing was {verb}: {len(refused)} of the {len(ids)} selected request"

@@ -261,7 +261,7 @@ def _decide(session: Session, booking_id: int, *, actor: User, now: datetime, ap
     booking, space = _locked_booking(session, booking_id, actor)
     tz = zone()
     if booking.status != "pending":
-        raise Conflict(gettext("Only a pending booking can be %(value)s; this one is %(status)s.", value='approved' if approve_it else 'rejected', status=booking.status))
+        raise Conflict((gettext("Only a pending booking can be approved; this one is %(status)s.", status=gettext(booking.status)) if approve_it else gettext("Only a pending booking can be rejected; this one is %(status)s.", status=gettext(booking.status))))
     reason = (reason or "").strip()[:300] or None
     booking.decided_at = now
     booking.decided_by_id = actor.id

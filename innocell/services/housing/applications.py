@@ -29,7 +29,7 @@ from ..standing import require_good_standing
 from ..tx import transaction
 from .common import MAX_OCCUPANTS, OPEN_APPLICATIONS, Violations, as_date, as_int, is_staff, local_day, stay_end
 from .leases import homes_of
-from ..phrasing import day_text, gettext
+from ..phrasing import day_text, gettext, ngettext
 
 MAX_PREFERENCES = 5
 MAX_TERM_MONTHS = 12
@@ -141,13 +141,13 @@ def submit_application(session: Session, *, user: User, unit_type, move_in, term
         if biggest is None:
             v.add("unit_type", gettext("There are no %(unit_type)s units in the building.", unit_type=unit_type))
         elif people > biggest:
-            v.add("occupants", gettext("A %(unit_type)s unit takes at most %(biggest)s occupant%(value)s.", unit_type=unit_type, biggest=biggest, value='s' if biggest != 1 else ''))
+            v.add("occupants", ngettext("A %(unit_type)s unit takes at most %(num)s occupant.", "A %(unit_type)s unit takes at most %(num)s occupants.", biggest, unit_type=unit_type))
     v.raise_if_any()
     existing = open_application_of(session, user.id)
     if existing is not None:
-        raise Conflict(gettext("You already have an open application (%(unit_type)s, moving in %(day)s, %(status)s); withdraw it before applying again.", unit_type=existing.unit_type, day=day_text(existing.move_in), status=existing.status))
+        raise Conflict(gettext("You already have an open application (%(unit_type)s, moving in %(day)s, %(status)s); withdraw it before applying again.", unit_type=existing.unit_type, day=day_text(existing.move_in), status=gettext(existing.status)))
     if partner is not None and open_application_of(session, partner.id) is not None:
-        raise Conflict(gettext("%(value)s already has an open housing application; a person is in one application at a time.", value=partner.name or partner.email))
+        raise Conflict(gettext("%(name)s already has an open housing application; a person is in one application at a time.", name=partner.name or partner.email))
     app = HousingApplication(user_id=user.id, unit_type=unit_type, move_in=move_in, term_months=months,
                              term_nights=nights, occupants=people, preferred_unit_ids=prefs, preferred_floor=floor,
                              status="submitted",
@@ -178,7 +178,7 @@ def answer_joint(session: Session, application_id, *, user: User, confirm: bool,
     lock_person(session, app.user_id)
     app = session.get(HousingApplication, app.id, populate_existing=True)
     if app.status not in OPEN_APPLICATIONS or app.partner_status != "pending":
-        raise Conflict(gettext("This joint application is already %(value)s.", value=app.partner_status if app.status in OPEN_APPLICATIONS else app.status))
+        raise Conflict(gettext("This joint application is already %(status)s.", status=gettext(app.partner_status if app.status in OPEN_APPLICATIONS else app.status)))
     if not isinstance(confirm, bool):
         raise RuleViolation(gettext("confirm must be true or false."),
                             violations=[{"rule": "confirm", "message": gettext("confirm must be true or false.")}])
@@ -214,7 +214,7 @@ def withdraw_application(session: Session, application_id: int, *, user: User, n
         raise Forbidden(gettext("Only the applicant (or the partner of a joint application) can withdraw an application."))
     app = session.get(HousingApplication, application_id, populate_existing=True)
     if app.status not in OPEN_APPLICATIONS:
-        raise Conflict(gettext("This application is already %(status)s.", status=app.status))
+        raise Conflict(gettext("This application is already %(status)s.", status=gettext(app.status)))
     other = app.partner_id if user.id == app.user_id else app.user_id
     _end(session, app, reason=f"{user.name or user.email} withdrew it." if app.partner_id else None, now=now)
     if app.partner_id and other is not None:

@@ -19,7 +19,7 @@ from ..tx import transaction
 from .applications import MAX_TERM_MONTHS, MAX_TERM_NIGHTS, _preferences, check_floor, transfer_from
 from .common import MAX_OCCUPANTS, Violations, as_date, as_int, is_staff, local_day, stay_end
 from .waitlists import queue_entry, waiting
-from ..phrasing import gettext
+from ..phrasing import gettext, ngettext
 
 CHANGEABLE = ("submitted", "waitlisted")
 FIELDS = ("unit_type", "move_in", "term_months", "term_nights", "occupants", "preferred_unit_ids", "preferred_floor")
@@ -109,7 +109,7 @@ def _clean(session: Session, app: HousingApplication, data: dict, now: datetime,
         if biggest is None:
             v.add("unit_type", gettext("There are no %(unit_type)s units in the building.", unit_type=unit_type))
         elif people > biggest:
-            v.add("occupants", gettext("A %(unit_type)s unit takes at most %(biggest)s occupant%(value)s.", unit_type=unit_type, biggest=biggest, value='s' if biggest != 1 else ''))
+            v.add("occupants", ngettext("A %(unit_type)s unit takes at most %(num)s occupant.", "A %(unit_type)s unit takes at most %(num)s occupants.", biggest, unit_type=unit_type))
     return out
 
 
@@ -133,7 +133,7 @@ def change_application(session: Session, application_id, data: dict, *, user: Us
     if app.status not in CHANGEABLE:
         if app.status == "offered":
             raise Conflict(gettext("A unit has been offered for this application: accept or decline the offer first."))
-        raise Conflict(gettext("This application is %(status)s; only an open one can be changed.", status=app.status))
+        raise Conflict(gettext("This application is %(status)s; only an open one can be changed.", status=gettext(app.status)))
     if session.execute(select(Offer.id).where(Offer.application_id == app.id, Offer.status == "open")).first():
         raise Conflict(gettext("A unit has been offered for this application: accept or decline the offer first."))
     v = Violations()

@@ -311,7 +311,7 @@ def terminate_lease(session: Session, lease_id: int, *, on, reason: str, actor: 
     unit = lock_resource(session, Unit, lease.unit_id)
     lease = session.get(Lease, lease_id, populate_existing=True)
     if lease.status not in LIVE_LEASES:
-        raise Conflict(gettext("Lease %(id)s is already %(status)s; only an active lease can be terminated.", id=lease.id, status=lease.status))
+        raise Conflict(gettext("Lease %(id)s is already %(status)s; only an active lease can be terminated.", id=lease.id, status=gettext(lease.status)))
     # On or before the start date the lease is called off before move-in: it keeps no night.
     on = max(on, lease.start_date)
     if on >= lease.end_date:

@@ -35,7 +35,7 @@ from ..settings import zone
 from ..tx import transaction
 from .common import LIVE_LEASES, OPEN_APPLICATIONS, is_staff, term_label
 from .leases import check_free, check_one_home, end_lease, homes_of, insert_lease
-from ..phrasing import gettext
+from ..phrasing import current, gettext
 
 OFFER_SUBJECTS = {
     "allocation": "You have been offered unit {code}",
@@ -172,10 +172,11 @@ def _answerable(session: Session, offer_id, user: User, now: datetime, *,
                             .execution_options(populate_existing=True)).scalar_one()
     tz = zone()
     if offer.status != "open":
-        when = f" on {offer.responded_at.astimezone(tz).strftime('%d %b %Y %H:%M')}" if offer.responded_at else ""
-        raise Conflict(gettext("This offer was already %(status)s%(when)s; it cannot be answered again.", status=offer.status, when=when))
+        when = gettext(" on %(moment)s", moment=current().stamp(offer.responded_at.astimezone(tz))) \
+            if offer.responded_at else ""
+        raise Conflict(gettext("This offer was already %(status)s%(when)s; it cannot be answered again.", status=gettext(offer.status), when=when))
     if offer.expires_at <= now:
-        deadline = offer.expires_at.astimezone(tz).strftime("%d %b %Y %H:%M")
+        deadline = current().stamp(offer.expires_at.astimezone(tz))
         raise Conflict(gettext("This offer expired on %(deadline)s; it cannot be answered any more.", deadline=deadline))
     return offer, units[offer.unit_id]
 

@@ -187,7 +187,7 @@ def cancel_short_stay(session: Session, stay_id, *, user: User, now: datetime) -
     unit = lock_resource(session, Unit, stay.unit_id)
     stay = session.get(Lease, stay.id, populate_existing=True)
     if stay.status not in LIVE_LEASES:
-        raise Conflict(gettext("This stay is already %(status)s.", status=stay.status))
+        raise Conflict(gettext("This stay is already %(status)s.", status=gettext(stay.status)))
     if not local_day(now) < stay.start_date:
         raise Conflict(gettext("This stay began on %(day)s; only a stay that has not started can be cancelled. Ask the housing team to end it early.", day=day_text(stay.start_date)))
     end_lease(session, stay, stay.start_date, reason="Short stay cancelled before check-in", now=now)

@@ -164,7 +164,7 @@ def reorder_waitlist(session: Session, entry_id: int, *, new_position, reason: s
                     .order_by(WaitlistEntry.id).with_for_update()).all()
     entry = session.get(WaitlistEntry, entry_id, populate_existing=True)
     if entry.status != "waiting":
-        raise Conflict(gettext("This entry is %(status)s; only waiting entries can be moved.", status=entry.status))
+        raise Conflict(gettext("This entry is %(status)s; only waiting entries can be moved.", status=gettext(entry.status)))
     if not entry.user.active:
         raise Conflict(gettext("This person's account is deactivated; reactivate it before moving the entry."))
     entries = waiting(session, entry.unit_type)
