@@ -6,6 +6,7 @@ from wtforms import BooleanField, EmailField, HiddenField, PasswordField, String
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from ..services.passwords import MIN_LENGTH, password_problem
+from ..services.phrasing import current
 
 
 class LoginForm(FlaskForm):
@@ -24,7 +25,7 @@ class StrongPassword:
     def __call__(self, form, field):
         if field.errors:  # too short: Length has said so already
             return
-        problem = password_problem(field.data, form[self.email_field].data)
+        problem = password_problem(field.data, form[self.email_field].data, current())
         if problem:
             raise ValidationError(problem)
 

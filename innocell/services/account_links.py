@@ -32,12 +32,13 @@ from .notifications import notify
 from .settings import setting
 from .tx import transaction
 from .phrasing import gettext
+from ..allocation.phrasing import N_
 
 LIFETIMES = {"password_reset": ("PASSWORD_RESET_MINUTES", "minutes"), "invitation": ("INVITATION_DAYS", "days"),
              "email_verification": ("EMAIL_VERIFICATION_DAYS", "days"), "contact_email": ("EMAIL_VERIFICATION_DAYS", "days")}
 PASSWORD_PURPOSES = ("password_reset", "invitation")
 CONFIRM_PURPOSES = ("email_verification", "contact_email")
-GONE = "This link has expired or has already been used. Ask for a new one."
+GONE = N_("This link has expired or has already been used. Ask for a new one.")
 
 
 def digest(plain: str) -> str:
@@ -109,19 +110,19 @@ def peek(session: Session, plain: str, purposes, now: datetime) -> AccountLink |
 def _take(session: Session, plain: str, purposes, now: datetime) -> tuple[AccountLink, User]:
     """Use the link (once, whoever races), and lock its person."""
     if not isinstance(plain, str) or not plain or len(plain) > 200:
-        raise NotFound(GONE)
+        raise NotFound(gettext(GONE))
     taken = session.execute(update(AccountLink).where(
         AccountLink.token_hash == digest(plain), AccountLink.purpose.in_(tuple(purposes)),
         AccountLink.used_at.is_(None), AccountLink.expires_at > now).values(used_at=now)
         .execution_options(synchronize_session=False))
     if taken.rowcount != 1:
-        raise NotFound(GONE)
+        raise NotFound(gettext(GONE))
     link = session.execute(select(AccountLink).where(AccountLink.token_hash == digest(plain))
                            .execution_options(populate_existing=True)).scalar_one()
     user = session.execute(select(User).where(User.id == link.user_id).with_for_update()
                            .execution_options(populate_existing=True)).scalar_one()
     if normalise_email(link.email) != user.email and link.purpose != "contact_email":
-        raise NotFound(GONE)  # the account's email changed since the link was sent
+        raise NotFound(gettext(GONE))  # the account's email changed since the link was sent
     return link, user
 
 

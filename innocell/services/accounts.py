@@ -21,7 +21,7 @@ from .notifications import notify
 from .passwords import MIN_LENGTH as MIN_PASSWORD  # noqa: F401
 from .passwords import password_problem
 from .tx import transaction
-from .phrasing import gettext
+from .phrasing import current, gettext
 
 _hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
 _DUMMY: dict = {}
@@ -53,7 +53,7 @@ def _violations(*, email: str, password: str | None, role: str, priority_tier, i
         violations.append({"rule": "email", "message": gettext("Enter a valid email address.")})
     if role not in ROLES:
         violations.append({"rule": "role", "message": gettext("Role must be one of %(join)s.", join=', '.join(ROLES))})
-    problem = None if invited else password_problem(password, email)
+    problem = None if invited else password_problem(password, email, current())
     if problem:
         violations.append({"rule": "password", "message": problem})
     if isinstance(priority_tier, bool) or not isinstance(priority_tier, int) or not 1 <= priority_tier <= MAX_TIER:
@@ -207,7 +207,7 @@ def change_password(session: Session, user: User, new_password: str, *, now: dat
     every API token is revoked and every browser session ends (session token rotated); a page
     that calls this signs the current browser in again with `login_user`. Re-authenticating
     the person first (current password, fresh login) is the caller's job. Returns tokens revoked."""
-    problem = password_problem(new_password, user.email)
+    problem = password_problem(new_password, user.email, current())
     if problem:
         raise RuleViolation(problem, violations=[{"rule": "password", "message": problem}])
     user.password_hash = hash_password(new_password)

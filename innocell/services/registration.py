@@ -81,8 +81,8 @@ def admission(session: Session, email: str) -> Admission:
         return Admission(company, needs_approval=False)
     if rule == "approval":
         return Admission(None, needs_approval=True)
-    message = ("Registration is open to the email addresses of park companies only. Use your company address, "
-               "or ask the park office to invite you.")
+    message = gettext("Registration is open to the email addresses of park companies only. Use your company "
+                      "address, or ask the park office to invite you.")
     raise RuleViolation(message, violations=[{"rule": "email", "message": message}])
 
 

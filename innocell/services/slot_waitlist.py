@@ -48,7 +48,8 @@ def join_slot_waitlist(session: Session, *, user, space_id: int, start: datetime
             {"rule": "past", "message": gettext("The slot has already started; you can only wait for a future slot.")}])
     result = bookings.check(session, user=user, space_id=space_id, start=start, end=end, now=now)
     if result.violations:
-        raise RuleViolation("This slot breaks the booking rules: " + " ".join(v["message"] for v in result.violations),
+        raise RuleViolation(gettext("This slot breaks the booking rules: %(problems)s",
+                                    problems=" ".join(v["message"] for v in result.violations)),
                             violations=result.violations)
     if not result.conflicts:
         raise Conflict(gettext("This slot is free right now: book it directly instead of waiting."), free=True)

@@ -162,7 +162,8 @@ def _label_taken(session: Session, label: str, except_id: int | None) -> SpaceKi
 
 def _refuse(violations: list[dict]) -> None:
     if violations:
-        raise RuleViolation("The space kind was not saved: " + " ".join(v["message"] for v in violations),
+        raise RuleViolation(gettext("The space kind was not saved: %(problems)s",
+                                    problems=" ".join(v["message"] for v in violations)),
                             violations=violations)
 
 

@@ -141,13 +141,14 @@ def _move(session: Session, booking: Booking, holder: User, space: Space, start:
     session.flush()
     violations, found = evaluate(session, holder, space, start, end, now, tz)
     if violations:
-        raise RuleViolation("This change breaks the rules of " + space.name + ": "
-                            + " ".join(v["message"] for v in violations) + " The booking is unchanged.",
+        raise RuleViolation(gettext("This change breaks the rules of %(name)s: %(problems)s The booking is unchanged.",
+                                    name=space.name, problems=" ".join(v["message"] for v in violations)),
                             violations=violations)
     if found:
         suggestions = suggestions_for(session, user=holder, space=space, start=start, end=end, now=now, tz=tz)
         why, conflicts = explained(session, space, start, end, found, tz)
-        raise Conflict(why + " The booking is unchanged." + (" Here are the nearest free times." if suggestions else ""),
+        raise Conflict(why + gettext(" The booking is unchanged.")
+                       + (gettext(" Here are the nearest free times.") if suggestions else ""),
                        conflicts=conflicts, suggestions=_suggestions_json(suggestions, tz))
     place(booking, space, start, end)
     _insert(session, [booking])

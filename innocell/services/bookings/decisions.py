@@ -24,7 +24,7 @@ from ..roles import MANAGER_ROLES
 from ..tx import transaction
 from .common import UTC
 from .write import approve, reject
-from ..phrasing import gettext
+from ..phrasing import gettext, ngettext
 
 MAX_BATCH = 200
 HISTORY = 10  # the holder's last bookings that a request's row sums up
@@ -69,10 +69,14 @@ def decide_many(session: Session, booking_ids, *, approve_them: bool, actor: Use
         if booking.status != "pending":
             refused.append({"id": booking_id, "message": gettext("Booking %(booking_id)s is already %(status)s; it was decided or withdrawn meanwhile.", booking_id=booking_id, status=gettext(booking.status))})
     if refused:
-        verb = "approved" if approve_them else "declined"
-        raise Conflict(f"Nothing was {verb}: {len(refused)} of the {len(ids)} selected request"
-                       f"{'s' if len(ids) != 1 else ''} can no longer be decided. " +
-                       " ".join(r["message"] for r in refused), refused=refused)
+        facts = {"refused": len(refused), "problems": " ".join(r["message"] for r in refused)}
+        message = ngettext("Nothing was approved: %(refused)s of the %(num)s selected request can no longer be "
+                           "decided. %(problems)s", "Nothing was approved: %(refused)s of the %(num)s selected "
+                           "requests can no longer be decided. %(problems)s", len(ids), **facts) if approve_them \
+            else ngettext("Nothing was declined: %(refused)s of the %(num)s selected request can no longer be "
+                          "decided. %(problems)s", "Nothing was declined: %(refused)s of the %(num)s selected "
+                          "requests can no longer be decided. %(problems)s", len(ids), **facts)
+        raise Conflict(message, refused=refused)
     decided = []
     for booking_id in sorted(ids, key=lambda i: (found[i].space_id, i)):
         if approve_them:

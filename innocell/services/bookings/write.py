@@ -116,8 +116,8 @@ def _book_locked(session: Session, *, user: User, space_id: int, start: datetime
     space, title, tz = _prepare(session, user, space_id, start, end, title)
     violations, found = evaluate(session, user, space, start, end, now, tz)
     if violations:
-        raise RuleViolation("This booking breaks the rules of " + space.name + ": "
-                            + " ".join(v["message"] for v in violations), violations=violations)
+        raise RuleViolation(gettext("This booking breaks the rules of %(name)s: %(problems)s", name=space.name,
+                                    problems=" ".join(v["message"] for v in violations)), violations=violations)
     if found:
         raise _Taken(*explained(session, space, start, end, found, tz))
     booking = _new_booking(space, user, start, end, title, now)
@@ -141,7 +141,7 @@ def book(session: Session, *, user: User, space_id: int, start: datetime, end: d
         tz = zone()
         space = get_space(session, space_id)
         suggestions = suggestions_for(session, user=user, space=space, start=start, end=end, now=now, tz=tz)
-        raise Conflict(taken.why + (" Here are the nearest free times." if suggestions else ""),
+        raise Conflict(taken.why + (gettext(" Here are the nearest free times.") if suggestions else ""),
                        conflicts=taken.conflicts, suggestions=_suggestions_json(suggestions, tz)) from None
 
 

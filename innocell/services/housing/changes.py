@@ -142,7 +142,7 @@ def change_application(session: Session, application_id, data: dict, *, user: Us
     new_type = fields["unit_type"]
     cost = type_change_cost(session, app, new_type, now=now)
     if cost is not None and not confirm_type_change:
-        raise RuleViolation(cost["message"] + " Confirm the change to go ahead.", cost=cost,
+        raise RuleViolation(cost["message"] + gettext(" Confirm the change to go ahead."), cost=cost,
                             violations=[{"rule": "confirm_type_change", "message": cost["message"]}])
     if cost is not None:
         # Lock both queues (id order) against a concurrent reorder while the place moves.
