@@ -24,7 +24,8 @@ from .settings import setting, zone
 from .tx import transaction
 from . import fields
 from . import space_attributes as attributes
-from .phrasing import gettext, ngettext
+from .phrasing import current, gettext, ngettext
+from ..allocation.phrasing import ENGLISH
 
 
 def list_spaces(session: Session, *, kind: str | None = None, include_inactive: bool = False) -> list[Space]:
@@ -249,7 +250,8 @@ def change_space(session: Session, space_id: int, data: dict, *, actor: User,
     tz = zone()
     broken = changes.broken_bookings(session, space, values, now, tz)
     if broken and not confirm:
-        many = len(broken) != 1
+        if current() is not ENGLISH:  # the reasons in the reader's language (the holders' notices stay English)
+            broken = changes.broken_bookings(session, space, values, now, tz, current())
         raise Conflict(ngettext('This change would cancel %(num)s upcoming booking of %(name)s that the new rules refuse; send it again with "confirm": true to cancel it and notify the holders.', 'This change would cancel %(num)s upcoming bookings of %(name)s that the new rules refuse; send it again with "confirm": true to cancel them and notify the holders.', len(broken), name=space.name),
                        affected_bookings=changes.broken_json(broken, tz))
     cancelled = changes.cancel_broken(session, space, broken, actor=actor, now=now, tz=tz)

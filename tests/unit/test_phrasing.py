@@ -118,3 +118,16 @@ def test_a_stamp_in_either_language(chinese):
     local = datetime(2026, 12, 8, 14, 5)
     assert ENGLISH.stamp(local) == "08 Dec 2026 14:05"
     assert chinese.stamp(local) == "2026年12月8日 14:05"
+
+
+def test_a_space_change_names_the_broken_rules_in_chinese(chinese):
+    from innocell.allocation.space_change import Held, broken_by_change
+
+    spec = SpaceSpec(name="Wet Lab A", slot_minutes=60, opening_hours={"tue": [["12:00", "20:00"]]})
+    booking = Held(7, hk(8, "10:30"), hk(8, "11:30"), False)
+    english = broken_by_change(spec, [booking], HK)[7]
+    words = broken_by_change(spec, [booking], HK, phrasing=chinese)[7]
+    assert [r["rule"] for r in words] == [r["rule"] for r in english] == ["off_grid", "outside_opening_hours"]
+    assert english[1]["message"] == "It would be outside the opening hours: on Tuesdays it would be open 12:00-20:00."
+    assert [r["message"] for r in words] == ["它的開始及結束時間不在新的 60 分鐘時間格上。",
+                                             "它會在開放時間以外：逢星期二開放時間將為 12:00-20:00。"]

@@ -117,6 +117,6 @@ def as_date(value, field: str, v: Violations, label: str) -> date | None:
         v.add(field, gettext("The %(label)s must be a date (YYYY-MM-DD).", label=label))
         return None
     if not date_in_range(day):
-        v.add(field, gettext("The %(label)s: %(range_message)s", label=label, range_message=RANGE_MESSAGE))
+        v.add(field, gettext("The %(label)s: %(range_message)s", label=label, range_message=gettext(RANGE_MESSAGE)))
         return None
     return day

@@ -44,7 +44,7 @@ class Due:
 
 def first_of(month: date) -> date:
     if not isinstance(month, date) or not date_in_range(month):
-        raise BadRequest(gettext("Give the month as YYYY-MM. %(range_message)s", range_message=RANGE_MESSAGE))
+        raise BadRequest(gettext("Give the month as YYYY-MM. %(range_message)s", range_message=gettext(RANGE_MESSAGE)))
     return month.replace(day=1)
 
 

@@ -53,7 +53,7 @@ def parse_day(value) -> date:
     if day is None:
         raise BadRequest(gettext("'%(text)s' is not a date; write it as YYYY-MM-DD.", text=text[:20]), field="date")
     if not date_in_range(day):
-        raise BadRequest(RANGE_MESSAGE, field="date")
+        raise BadRequest(gettext(RANGE_MESSAGE), field="date")
     return day
 
 
