@@ -59,6 +59,10 @@ class Phrasing:
         """'08 Dec 2026'."""
         return day.strftime("%d %b %Y")
 
+    def iso_day(self, day: date) -> str:
+        """'2026-12-08' in English (as the short-stay limits always wrote it), the locale's way else."""
+        return day.isoformat()
+
     def date(self, day: date) -> str:
         """'1 Mar 2027' (as the housing pages write a day)."""
         return f"{day.day} {day:%b %Y}"
@@ -109,6 +113,9 @@ class Localised(Phrasing):
 
     def date(self, day: date) -> str:
         return format_skeleton("yMMMd", day, locale=self.locale)
+
+    def iso_day(self, day: date) -> str:
+        return self.date(day)
 
 
 ENGLISH = Phrasing()

@@ -57,7 +57,7 @@ def violations(check_in: date, check_out: date, today: date, limits: StayLimits,
     elif (check_in - today).days > limits.days_ahead:
         out.append(("check_in", _("Short stays can be booked at most %(days)s days ahead (check-in by %(latest)s).",
                                   days=limits.days_ahead,
-                                  latest=(today + timedelta(days=limits.days_ahead)).isoformat())))
+                                  latest=_.iso_day(today + timedelta(days=limits.days_ahead)))))
     return out
 
 

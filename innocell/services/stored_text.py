@@ -36,4 +36,5 @@ def _check_lengths(session: Session, flush_context, instances) -> None:
         found = _too_long(obj)
         if found is not None:
             field, length, limit = found
-            raise BadRequest(gettext("The %(replace)s is too long to keep (%(length)s characters; at most %(limit)s).", replace=field.replace('_', ' '), length=length, limit=limit), field=field)
+            raise BadRequest(gettext("The %(field)s is too long to keep (%(length)s characters; at most %(limit)s).",
+                                     field=field.replace('_', ' '), length=length, limit=limit), field=field)

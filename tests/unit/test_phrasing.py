@@ -98,6 +98,10 @@ def test_short_stay_limits_in_chinese(chinese):
     today = date(2026, 12, 1)
     assert short_stays.violations(date(2026, 12, 2), date(2026, 12, 21), today, limits, chinese) == [
         ("check_out", "短住最多 10 晚；這次為 19 晚。")]
+    assert short_stays.violations(date(2027, 1, 5), date(2027, 1, 6), today, limits, chinese) == [
+        ("check_in", "短住最多可預早 30 日預訂（最遲 2026年12月31日 入住）。")]
+    assert short_stays.violations(date(2027, 1, 5), date(2027, 1, 6), today, limits) == [
+        ("check_in", "Short stays can be booked at most 30 days ahead (check-in by 2026-12-31).")]
     assert short_stays.violations(date(2026, 11, 30), date(2026, 11, 30), today, limits, chinese) == [
         ("check_out", "退房日必須在入住日之後：入住最少一晚。"), ("check_in", "入住日已過；請選擇今天或之後的日子。")]
 
