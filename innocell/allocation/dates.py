@@ -6,6 +6,8 @@ from __future__ import annotations
 import calendar
 from datetime import date, datetime, timezone
 
+from .phrasing import N_
+
 # The one range of dates the app accepts anywhere (forms, API, CLI, services): far enough for
 # any lease or booking, near enough that date arithmetic (a month on, a week of windows) never
 # overflows.
@@ -13,7 +15,7 @@ EARLIEST_DATE = date(2000, 1, 1)
 LATEST_DATE = date(2200, 1, 1)  # exclusive
 EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
 LATEST = datetime(2200, 1, 1, tzinfo=timezone.utc)
-RANGE_MESSAGE = "Dates must lie between the years 2000 and 2199."
+RANGE_MESSAGE = N_("Dates must lie between the years 2000 and 2199.")
 
 
 def date_in_range(day: date) -> bool:

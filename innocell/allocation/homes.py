@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from .intervals import overlaps
-from .rounds import human_date
+from .phrasing import ENGLISH, Phrasing
 
 
 @dataclass(frozen=True)
@@ -31,8 +31,10 @@ class Home:
     end: date
     unit_id: int = 0
 
-    def describe(self) -> str:
-        return f"unit {self.unit_code} from {human_date(self.start)} to {human_date(self.end)} (lease {self.lease_id})"
+    def describe(self, phrasing: Phrasing = ENGLISH) -> str:
+        _ = phrasing
+        return _("unit %(code)s from %(start)s to %(end)s (lease %(lease)s)", code=self.unit_code,
+                 start=_.date(self.start), end=_.date(self.end), lease=self.lease_id)
 
 
 def clashes(homes: list[Home], start: date, end: date, *, ignore: frozenset[int] = frozenset()) -> list[Home]:
@@ -45,13 +47,19 @@ def clashes(homes: list[Home], start: date, end: date, *, ignore: frozenset[int]
                   key=lambda h: (h.start, h.lease_id))
 
 
-def clash_message(found: list[Home], start: date, end: date, *, whose: str = "You") -> str:
-    """A sentence naming the lease the person already holds over the asked dates."""
+def clash_message(found: list[Home], start: date, end: date, *, whose: str = "You",
+                  phrasing: Phrasing = ENGLISH) -> str:
+    """A sentence naming the lease the person already holds over the asked dates (`whose` is
+    "You" or the person's name)."""
+    _ = phrasing
     first = found[0]
-    more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
-    verb = "hold" if whose == "You" else "holds"
-    return (f"{whose} already {verb} a lease over some of {human_date(start)} to {human_date(end)}: "
-            f"{first.describe()}{more}. One person holds one home a night.")
+    more = _(" (and %(more)s more)", more=len(found) - 1) if len(found) > 1 else ""
+    facts = {"start": _.date(start), "end": _.date(end), "lease": first.describe(_), "more": more}
+    if whose == "You":
+        return _("You already hold a lease over some of %(start)s to %(end)s: %(lease)s%(more)s. One person holds "
+                 "one home a night.", **facts)
+    return _("%(whose)s already holds a lease over some of %(start)s to %(end)s: %(lease)s%(more)s. One person "
+             "holds one home a night.", whose=whose, **facts)
 
 
 def transfer_ends(homes: list[Home], new_start: date, new_end: date) -> list[tuple[Home, date]]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import date
 
 from .homes import Home, clashes
-from .rounds import human_date
+from .phrasing import ENGLISH, N_, Phrasing
 
 PARTNER_STATES = ("pending", "confirmed", "declined")
 PAIR = 2
@@ -26,22 +26,25 @@ def enters_rounds(partner_id: int | None, partner_status: str | None) -> bool:
     return partner_id is None or partner_status == "confirmed"
 
 
-def blocked(partner_name: str, partner_homes: list[Home], start: date, end: date) -> str | None:
+def blocked(partner_name: str, partner_homes: list[Home], start: date, end: date,
+            phrasing: Phrasing = ENGLISH) -> str | None:
     """Why the pair cannot be placed over [start, end), or None: the partner's own lease."""
+    _ = phrasing
     found = clashes(partner_homes, start, end)
     if not found:
         return None
-    return (f"Your partner {partner_name} already holds a lease over some of {human_date(start)} to "
-            f"{human_date(end)} ({found[0].describe()}); one person holds one home a night.")
+    return _("Your partner %(partner)s already holds a lease over some of %(start)s to %(end)s (%(lease)s); one "
+             "person holds one home a night.", partner=partner_name, start=_.date(start), end=_.date(end),
+             lease=found[0].describe(_))
 
 
 def partner_problem(applicant_id: int, partner_id: int | None, unit_occupancy: int | None) -> str | None:
     """Why this partner cannot be named for a unit type whose largest unit takes
     `unit_occupancy`, or None."""
     if partner_id is None:
-        return "There is no resident with that email address."
+        return N_("There is no resident with that email address.")
     if partner_id == applicant_id:
-        return "Name someone else as your partner: a joint application is for two people."
+        return N_("Name someone else as your partner: a joint application is for two people.")
     if unit_occupancy is not None and unit_occupancy < PAIR:
-        return "A joint application is for a unit that takes two people (a twin unit)."
+        return N_("A joint application is for a unit that takes two people (a twin unit).")
     return None

@@ -20,6 +20,7 @@ from typing import Callable
 from zoneinfo import ZoneInfo
 
 from .dates import LATEST_DATE, RANGE_MESSAGE, date_in_range
+from .phrasing import N_
 
 UTC = timezone.utc
 FREQS = ("daily", "weekly", "monthly")
@@ -33,7 +34,12 @@ DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
 
 
 class RecurrenceError(ValueError):
-    """The rule cannot be expanded; the message says why, in words a resident understands."""
+    """The rule cannot be expanded; the message says why, in words a resident understands.
+    `msgid` and `params` let the caller write it in the reader's language."""
+
+    def __init__(self, msgid: str, **params):
+        self.msgid, self.params = msgid, params
+        super().__init__(msgid % params if params else msgid)
 
 
 @dataclass(frozen=True)
@@ -64,27 +70,29 @@ class Expansion:
 def validate(rule: Rule, first_day: date) -> None:
     """Raise RecurrenceError unless the rule is well formed for a series starting on `first_day`."""
     if rule.freq not in FREQS:
-        raise RecurrenceError(f"The repeat frequency must be one of {', '.join(FREQS)}.")
+        raise RecurrenceError(N_("The repeat frequency must be one of %(freqs)s."), freqs=", ".join(FREQS))
     if isinstance(rule.interval, bool) or not isinstance(rule.interval, int) or not 1 <= rule.interval <= MAX_INTERVAL:
-        raise RecurrenceError(f"The repeat interval must be a whole number from 1 to {MAX_INTERVAL}.")
+        raise RecurrenceError(N_("The repeat interval must be a whole number from 1 to %(max)s."), max=MAX_INTERVAL)
     if rule.by not in MONTHLY_BY:
-        raise RecurrenceError("A monthly repeat is by 'date' (the same day of the month) or by 'weekday' "
-                              "(the same weekday of the month, e.g. the second Tuesday).")
+        raise RecurrenceError(N_("A monthly repeat is by 'date' (the same day of the month) or by 'weekday' "
+                                 "(the same weekday of the month, e.g. the second Tuesday)."))
     if rule.freq == "monthly" and rule.by == "last_weekday" and (first_day + timedelta(days=7)).month == first_day.month:
-        raise RecurrenceError(f"{first_day:%d %b %Y} is not the last {DAY_NAMES[first_day.weekday()]} of its "
-                              "month; start the series on one, or repeat by weekday.")
+        raise RecurrenceError(N_("%(day)s is not the last %(weekday)s of its month; start the series on one, or "
+                                 "repeat by weekday."), day=f"{first_day:%d %b %Y}",
+                              weekday=DAY_NAMES[first_day.weekday()])
     if (rule.count is None) == (rule.until is None):
-        raise RecurrenceError("Say when the repeat ends: either a number of times or an end date, not both.")
+        raise RecurrenceError(N_("Say when the repeat ends: either a number of times or an end date, not both."))
     if rule.count is not None:
         if isinstance(rule.count, bool) or not isinstance(rule.count, int) or not 1 <= rule.count <= MAX_OCCURRENCES:
-            raise RecurrenceError(f"The number of times must be a whole number from 1 to {MAX_OCCURRENCES}.")
+            raise RecurrenceError(N_("The number of times must be a whole number from 1 to %(max)s."),
+                                  max=MAX_OCCURRENCES)
     if rule.until is not None:
         if not isinstance(rule.until, date) or isinstance(rule.until, datetime):
-            raise RecurrenceError("The end date must be a date.")
+            raise RecurrenceError(N_("The end date must be a date."))
         if not date_in_range(rule.until):
             raise RecurrenceError(RANGE_MESSAGE)
         if rule.until < first_day:
-            raise RecurrenceError("The repeat's end date is before its first occurrence.")
+            raise RecurrenceError(N_("The repeat's end date is before its first occurrence."))
 
 
 def _week_of_month(day: date) -> int:
@@ -147,7 +155,7 @@ def _candidates(rule: Rule, first_day: date):
                     nth = -1
                 yield _nth_weekday(year, month, first_day.weekday(), nth), None
         step += 1
-    raise RecurrenceError("This repeat skips too many dates to find its occurrences; choose another rule.")
+    raise RecurrenceError(N_("This repeat skips too many dates to find its occurrences; choose another rule."))
 
 
 def _instant(day: date, wall: time, tz: ZoneInfo) -> datetime:
@@ -160,7 +168,7 @@ def expand(rule: Rule, start: datetime, end: datetime, tz: ZoneInfo,
     `holidays(day)` names the public holiday on `day` (or None); with `rule.skip_holidays` such
     days are skipped and reported. Raises RecurrenceError for a bad rule or too many occurrences."""
     if not start < end:
-        raise RecurrenceError("The end must be after the start.")
+        raise RecurrenceError(N_("The end must be after the start."))
     local_start, local_end = start.astimezone(tz), end.astimezone(tz)
     first_day, wall = local_start.date(), local_start.time().replace(tzinfo=None)
     length = local_end.replace(tzinfo=None) - local_start.replace(tzinfo=None)  # wall-clock length
@@ -183,10 +191,10 @@ def expand(rule: Rule, start: datetime, end: datetime, tz: ZoneInfo,
             result.skipped.append(Skipped(day=day, reason=HOLIDAY, start=occurrence_start, end=occurrence_end))
             continue
         if len(result.occurrences) >= MAX_OCCURRENCES:
-            raise RecurrenceError(f"This repeat gives more than {MAX_OCCURRENCES} occurrences; choose an earlier "
-                                  f"end date or a number of times up to {MAX_OCCURRENCES}.")
+            raise RecurrenceError(N_("This repeat gives more than %(max)s occurrences; choose an earlier end date "
+                                     "or a number of times up to %(max)s."), max=MAX_OCCURRENCES)
         result.occurrences.append((occurrence_start, occurrence_end))
     if not result.occurrences:
-        raise RecurrenceError("This repeat gives no occurrence at all.")
+        raise RecurrenceError(N_("This repeat gives no occurrence at all."))
     return result
 

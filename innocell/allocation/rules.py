@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from .hours import WEEKDAYS, open_windows
 from .intervals import merge, overlaps
+from .phrasing import ENGLISH, Phrasing
 
 UTC = timezone.utc
 
@@ -95,22 +96,11 @@ class SpaceState:
 
 
 def fmt_minutes(minutes: float) -> str:
-    minutes = int(round(minutes))
-    hours, mins = divmod(minutes, 60)
-    if hours and mins:
-        return f"{hours} h {mins} min"
-    if hours:
-        return f"{hours} h"
-    return f"{mins} min"
-
-
-def _fmt_hours_value(minutes: float) -> str:
-    value = minutes / 60
-    return f"{value:g} h"
+    return ENGLISH.duration(minutes)
 
 
 def fmt_local(dt: datetime, tz: ZoneInfo) -> str:
-    return dt.astimezone(tz).strftime("%a %d %b %Y %H:%M")
+    return ENGLISH.moment(dt.astimezone(tz))
 
 
 # ---------------------------------------------------------------------------- the grid
@@ -213,12 +203,12 @@ def end_early_at(start: datetime, end: datetime, now: datetime, slot_minutes: in
 # ---------------------------------------------------------------------------- rules
 
 
-def _hours_sentence(spec: SpaceSpec, day: date) -> str:
+def _hours_sentence(spec: SpaceSpec, day: date, _: Phrasing = ENGLISH) -> str:
     windows = spec.opening_hours.get(WEEKDAYS[day.weekday()]) or []
     if not windows:
-        return f"it is closed on {DAY_NAMES[day.weekday()]}"
+        return _("it is closed on %(days)s", days=_.weekdays(day.weekday()))
     spans = ", ".join(f"{s}-{e}" for s, e in windows)
-    return f"on {DAY_NAMES[day.weekday()]} it is open {spans}"
+    return _("on %(days)s it is open %(hours)s", days=_.weekdays(day.weekday()), hours=spans)
 
 
 def covered_by_opening(spec: SpaceSpec, start: datetime, end: datetime, tz: ZoneInfo,
@@ -229,51 +219,64 @@ def covered_by_opening(spec: SpaceSpec, start: datetime, end: datetime, tz: Zone
 
 
 def rule_violations(spec: SpaceSpec, start: datetime, end: datetime, now: datetime, tz: ZoneInfo, *,
-                    user: UserContext | None = None, holidays: dict | None = None) -> list[dict]:
+                    user: UserContext | None = None, holidays: dict | None = None,
+                    phrasing: Phrasing = ENGLISH) -> list[dict]:
     """Every rule the request [start, end) breaks, in the contract's order, as
     {"rule", "message"}. `holidays` maps local dates to names (used when the space closes on
-    public holidays)."""
+    public holidays). Messages are worded by `phrasing` (English unless the caller passes the
+    reader's language)."""
     if not start < end:
         raise ValueError("end must be after start")
+    _ = phrasing
     user = user or UserContext()
     holidays = holidays or {}
     out: list[dict] = []
-    name = spec.name or "This space"
+    name = spec.name or _("This space")
     length = (end - start).total_seconds() / 60
 
     if start < now:
-        out.append({"rule": "past", "message": "This time has already started or passed; choose a start in the future."})
+        out.append({"rule": "past", "message": _("This time has already started or passed; choose a start in the "
+                                                 "future.")})
     horizon = now + timedelta(days=spec.max_days_ahead)
     if start > horizon:
         out.append({"rule": "too_far_ahead",
-                    "message": f"{name} can be booked at most {spec.max_days_ahead} days ahead, so no later than "
-                               f"{fmt_local(horizon, tz)}."})
+                    "message": _("%(name)s can be booked at most %(days)s days ahead, so no later than %(latest)s.",
+                                 name=name, days=spec.max_days_ahead, latest=_.moment(horizon.astimezone(tz)))})
     if length <= 60 * 24 * 31 and not covered_by_opening(spec, start, end, tz, holidays.keys()):
         local_start = start.astimezone(tz).date()
         local_end = (end - timedelta(microseconds=1)).astimezone(tz).date()
         closed_days = [d for d in holidays if local_start <= d <= local_end] if spec.closed_on_holidays else []
         if closed_days:
             day = min(closed_days)
-            message = (f"{name} is closed on public holidays, and {day.strftime('%a %d %b %Y')} is "
-                       f"{holidays[day]}.")
+            message = _("%(name)s is closed on public holidays, and %(day)s is %(holiday)s.",
+                        name=name, day=_.day(day), holiday=holidays[day])
         else:
-            message = (f"{name} is closed for part of this time: {_hours_sentence(spec, local_start)}.")
+            message = _("%(name)s is closed for part of this time: %(hours)s.",
+                        name=name, hours=_hours_sentence(spec, local_start, _))
         out.append({"rule": "outside_opening_hours", "message": message})
     elif length > 60 * 24 * 31:
-        out.append({"rule": "outside_opening_hours", "message": f"{name} is not open for such a long stretch."})
+        out.append({"rule": "outside_opening_hours", "message": _("%(name)s is not open for such a long stretch.",
+                                                                  name=name)})
     bad = [label for label, instant in (("start", start), ("end", end)) if not on_grid(instant, spec.slot_minutes, tz)]
     if bad:
-        which = " and ".join(f"the {b} ({instant.astimezone(tz).strftime('%H:%M')})"
-                             for b, instant in (("start", start), ("end", end)) if b in bad)
+        times = {b: _.clock(instant.astimezone(tz)) for b, instant in (("start", start), ("end", end)) if b in bad}
+        if len(bad) == 2:
+            off = _("the start (%(start)s) and the end (%(end)s) are not on it", **times)
+        elif "start" in times:
+            off = _("the start (%(start)s) is not on it", **times)
+        else:
+            off = _("the end (%(end)s) is not on it", **times)
         out.append({"rule": "off_grid",
-                    "message": f"Bookings of {name} start and end on a {spec.slot_minutes}-minute grid from "
-                               f"midnight; {which} {'are' if len(bad) == 2 else 'is'} not on it."})
+                    "message": _("Bookings of %(name)s start and end on a %(slot)s-minute grid from midnight; "
+                                 "%(off)s.", name=name, slot=spec.slot_minutes, off=off)})
     if length < spec.min_minutes:
-        out.append({"rule": "too_short", "message": f"The shortest booking of {name} is {fmt_minutes(spec.min_minutes)}; "
-                                                    f"this one is {fmt_minutes(length)}."})
+        out.append({"rule": "too_short", "message": _("The shortest booking of %(name)s is %(limit)s; this one is "
+                                                      "%(length)s.", name=name, limit=_.duration(spec.min_minutes),
+                                                      length=_.duration(length))})
     if length > spec.max_minutes:
-        out.append({"rule": "too_long", "message": f"The longest booking of {name} is {fmt_minutes(spec.max_minutes)}; "
-                                                   f"this one is {fmt_minutes(length)}."})
+        out.append({"rule": "too_long", "message": _("The longest booking of %(name)s is %(limit)s; this one is "
+                                                     "%(length)s.", name=name, limit=_.duration(spec.max_minutes),
+                                                     length=_.duration(length))})
     if user.quota_minutes is not None:
         for week, minutes in sorted(week_minutes([(start, end)], tz).items()):
             used = user.used_minutes.get(week, 0)
@@ -282,26 +285,31 @@ def rule_violations(spec: SpaceSpec, start: datetime, end: datetime, now: dateti
                 left = max(0, user.quota_minutes - used)
                 kind = (spec.kind or "space").replace("_", " ")
                 out.append({"rule": "quota",
-                            "message": f"You may book {_fmt_hours_value(user.quota_minutes)} of {kind} time a week. "
-                                       f"In the week of {monday.strftime('%d %b %Y')} you already have "
-                                       f"{fmt_minutes(used)} booked, so {fmt_minutes(left)} is left and this "
-                                       f"booking needs {fmt_minutes(minutes)}."})
+                            "message": _("You may book %(quota)s of %(kind)s time a week. In the week of %(week)s "
+                                         "you already have %(used)s booked, so %(left)s is left and this booking "
+                                         "needs %(needed)s.", quota=_("%(hours)s h", hours=format(user.quota_minutes / 60, "g")),
+                                         kind=kind, week=_.plain_day(monday), used=_.duration(used),
+                                         left=_.duration(left), needed=_.duration(minutes))})
                 break
     if user.simultaneous_limit is not None:
         busiest = simultaneous_peak(user.own_bookings, start, end)
         if busiest[0] + 1 > user.simultaneous_limit:
-            limit = user.simultaneous_limit
             kind = (spec.kind or "space").replace("_", " ")
             out.append({"rule": "simultaneous",
-                        "message": f"You may hold {limit} {kind} booking{'s' if limit != 1 else ''} at the same "
-                                   f"time. At {fmt_local(busiest[1], tz)} you already hold {busiest[0]}, so this "
-                                   f"booking would make {busiest[0] + 1}."})
+                        "message": _.ngettext(
+                            "You may hold %(num)s %(kind)s booking at the same time. At %(at)s you already hold "
+                            "%(held)s, so this booking would make %(would)s.",
+                            "You may hold %(num)s %(kind)s bookings at the same time. At %(at)s you already hold "
+                            "%(held)s, so this booking would make %(would)s.", user.simultaneous_limit,
+                            kind=kind, at=_.moment(busiest[1].astimezone(tz)), held=busiest[0],
+                            would=busiest[0] + 1)})
     if not spec.active:
-        out.append({"rule": "inactive_space", "message": f"{name} is not open for booking at the moment."})
+        out.append({"rule": "inactive_space", "message": _("%(name)s is not open for booking at the moment.",
+                                                           name=name)})
     if spec.requires_authorisation and not user.authorised:
         out.append({"rule": "not_authorised",
-                    "message": f"{name} needs training first: ask a facility manager to authorise you before "
-                               f"booking it."})
+                    "message": _("%(name)s needs training first: ask a facility manager to authorise you before "
+                                 "booking it.", name=name)})
     return out
 
 

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from .intervals import overlaps
+from .phrasing import ENGLISH, Phrasing
 
 CENT = Decimal("0.01")
 
@@ -39,19 +40,24 @@ def total(rate, check_in: date, check_out: date) -> Decimal:
     return (Decimal(rate) * max(0, nights(check_in, check_out))).quantize(CENT)
 
 
-def violations(check_in: date, check_out: date, today: date, limits: StayLimits) -> list[tuple[str, str]]:
-    """Every limit the dates break, as (field, message); none when they may be booked."""
+def violations(check_in: date, check_out: date, today: date, limits: StayLimits,
+               phrasing: Phrasing = ENGLISH) -> list[tuple[str, str]]:
+    """Every limit the dates break, as (field, message); none when they may be booked.
+    Messages are worded by `phrasing` (English unless the caller passes the reader's language)."""
+    _ = phrasing
     out = []
     if check_out <= check_in:
-        out.append(("check_out", "The check-out day must be after the check-in day: a stay is one night at least."))
+        out.append(("check_out", _("The check-out day must be after the check-in day: a stay is one night at least.")))
     elif nights(check_in, check_out) > limits.max_nights:
-        out.append(("check_out", f"A short stay is at most {limits.max_nights} night"
-                                 f"{'s' if limits.max_nights != 1 else ''}; this is {nights(check_in, check_out)}."))
+        out.append(("check_out", _.ngettext("A short stay is at most %(num)s night; this is %(nights)s.",
+                                            "A short stay is at most %(num)s nights; this is %(nights)s.",
+                                            limits.max_nights, nights=nights(check_in, check_out))))
     if check_in < today:
-        out.append(("check_in", "The check-in day has passed; choose today or later."))
+        out.append(("check_in", _("The check-in day has passed; choose today or later.")))
     elif (check_in - today).days > limits.days_ahead:
-        out.append(("check_in", f"Short stays can be booked at most {limits.days_ahead} days ahead "
-                                f"(check-in by {(today + timedelta(days=limits.days_ahead)).isoformat()})."))
+        out.append(("check_in", _("Short stays can be booked at most %(days)s days ahead (check-in by %(latest)s).",
+                                  days=limits.days_ahead,
+                                  latest=_.iso_day(today + timedelta(days=limits.days_ahead)))))
     return out
 
 

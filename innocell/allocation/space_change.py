@@ -23,7 +23,8 @@ from zoneinfo import ZoneInfo
 
 from . import conflict_reasons
 from .hours import WEEKDAYS
-from .rules import DAY_NAMES, SpaceSpec, capacity_conflicts, covered_by_opening, on_grid
+from .phrasing import ENGLISH, Phrasing
+from .rules import SpaceSpec, capacity_conflicts, covered_by_opening, on_grid
 
 BREAK_RULES = ("off_grid", "outside_opening_hours", "buffer", "capacity")
 
@@ -42,15 +43,16 @@ def _hhmm(instant: datetime, tz: ZoneInfo) -> str:
     return instant.astimezone(tz).strftime("%H:%M")
 
 
-def _hours_now(spec: SpaceSpec, day: date) -> str:
+def _hours_now(spec: SpaceSpec, day: date, _: Phrasing = ENGLISH) -> str:
     windows = spec.opening_hours.get(WEEKDAYS[day.weekday()]) or []
     if not windows:
-        return f"it would be closed on {DAY_NAMES[day.weekday()]}"
-    return f"on {DAY_NAMES[day.weekday()]} it would be open " + ", ".join(f"{s}-{e}" for s, e in windows)
+        return _("it would be closed on %(days)s", days=_.weekdays(day.weekday()))
+    return _("on %(days)s it would be open %(hours)s", days=_.weekdays(day.weekday()),
+             hours=", ".join(f"{s}-{e}" for s, e in windows))
 
 
 def _capacity_reason(spec: SpaceSpec, booking: Held, kept: list[tuple[datetime, datetime]],
-                     tz: ZoneInfo) -> dict | None:
+                     tz: ZoneInfo, _: Phrasing = ENGLISH) -> dict | None:
     hold_end = booking.end + spec.buffer
     if not capacity_conflicts(kept, spec.capacity, booking.start, hold_end):
         return None
@@ -59,22 +61,24 @@ def _capacity_reason(spec: SpaceSpec, booking: Held, kept: list[tuple[datetime, 
     if conflict_reasons.BOOKED not in kinds:
         if conflict_reasons.BUFFER in kinds:
             at = min(r["start"] for r in reasons if r["reason"] == conflict_reasons.BUFFER)
-            message = (f"The {spec.buffer_minutes}-minute buffer after it would run into the booking at "
-                       f"{_hhmm(at, tz)}.")
+            message = _("The %(buffer)s-minute buffer after it would run into the booking at %(at)s.",
+                        buffer=spec.buffer_minutes, at=_hhmm(at, tz))
         else:
             until = max(r["end"] for r in reasons)
-            message = (f"The {spec.buffer_minutes}-minute buffer after the booking before it would last until "
-                       f"{_hhmm(until, tz)}.")
+            message = _("The %(buffer)s-minute buffer after the booking before it would last until %(until)s.",
+                        buffer=spec.buffer_minutes, until=_hhmm(until, tz))
         return {"rule": "buffer", "message": message}
     at = min(r["start"] for r in reasons if r["reason"] == conflict_reasons.BOOKED)
     return {"rule": "capacity",
-            "message": f"From {_hhmm(at, tz)} more bookings would overlap it than the capacity of "
-                       f"{spec.capacity} allows."}
+            "message": _("From %(at)s more bookings would overlap it than the capacity of %(capacity)s allows.",
+                         at=_hhmm(at, tz), capacity=spec.capacity)}
 
 
 def broken_by_change(spec: SpaceSpec, bookings: Iterable[Held], tz: ZoneInfo, *,
-                     holidays: Iterable[date] = ()) -> dict[int, list[dict]]:
-    """{booking id: [{"rule","message"}, ...]} for every booking the new settings `spec` break."""
+                     holidays: Iterable[date] = (), phrasing: Phrasing = ENGLISH) -> dict[int, list[dict]]:
+    """{booking id: [{"rule","message"}, ...]} for every booking the new settings `spec` break
+    (worded by `phrasing`: English unless the caller passes the reader's language)."""
+    _ = phrasing
     bookings = list(bookings)
     holidays = list(holidays)
     kept = [(b.start, b.end + spec.buffer) for b in bookings if b.begun]
@@ -82,16 +86,16 @@ def broken_by_change(spec: SpaceSpec, bookings: Iterable[Held], tz: ZoneInfo, *,
     for booking in sorted((b for b in bookings if not b.begun), key=lambda b: b.id):
         reasons = []
         if not (on_grid(booking.start, spec.slot_minutes, tz) and on_grid(booking.end, spec.slot_minutes, tz)):
-            reasons.append({"rule": "off_grid", "message": f"It does not start and end on the new "
-                                                           f"{spec.slot_minutes}-minute grid."})
+            reasons.append({"rule": "off_grid", "message": _("It does not start and end on the new %(slot)s-minute "
+                                                             "grid.", slot=spec.slot_minutes)})
         if not covered_by_opening(spec, booking.start, booking.end, tz, holidays):
             day = booking.start.astimezone(tz).date()
             closed = spec.closed_on_holidays and any(
                 booking.start.astimezone(tz).date() <= h <= booking.end.astimezone(tz).date() for h in holidays)
-            why = "the space would be closed on the public holiday" if closed else _hours_now(spec, day)
+            why = _("the space would be closed on the public holiday") if closed else _hours_now(spec, day, _)
             reasons.append({"rule": "outside_opening_hours",
-                            "message": f"It would be outside the opening hours: {why}."})
-        capacity = _capacity_reason(spec, booking, kept, tz)
+                            "message": _("It would be outside the opening hours: %(why)s.", why=why)})
+        capacity = _capacity_reason(spec, booking, kept, tz, _)
         if capacity:
             reasons.append(capacity)
         if reasons:

@@ -13,11 +13,14 @@ and 50% (likely). Shown by month: "between March and May 2027".
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Sequence
 
+from babel.dates import format_skeleton
+
 from .dates import add_months
+from .phrasing import ENGLISH, Phrasing
 
 DEFAULT_RENEWAL_RATE = 0.5
 PRIOR_WEIGHT = 2  # how many offers' worth the default counts for against the observed history
@@ -44,10 +47,11 @@ class Estimate:
     rate: float
     sentence: str
     horizon_end: date | None = None
+    phrasing: Phrasing = field(default=ENGLISH, compare=False, repr=False)
 
     @property
     def range_text(self) -> str:
-        return range_text(self.earliest, self.latest, self.horizon_end)
+        return range_text(self.earliest, self.latest, self.horizon_end, self.phrasing)
 
 
 def renewal_rate(offered: int, accepted: int, *, default: float = DEFAULT_RENEWAL_RATE,
@@ -59,22 +63,32 @@ def renewal_rate(offered: int, accepted: int, *, default: float = DEFAULT_RENEWA
     return (accepted + default * weight) / (offered + weight)
 
 
-def month_text(day: date) -> str:
+def month_text(day: date, phrasing: Phrasing = ENGLISH) -> str:
+    if phrasing.locale is not None:
+        return format_skeleton("yMMMM", day, locale=phrasing.locale)
     return f"{MONTHS[day.month - 1]} {day.year}"
 
 
-def range_text(earliest: date | None, latest: date | None, horizon_end: date | None = None) -> str:
+def _month_name(day: date, phrasing: Phrasing) -> str:
+    if phrasing.locale is not None:
+        return format_skeleton("MMMM", day, locale=phrasing.locale)
+    return MONTHS[day.month - 1]
+
+
+def range_text(earliest: date | None, latest: date | None, horizon_end: date | None = None,
+               phrasing: Phrasing = ENGLISH) -> str:
     """'between March and May 2027', 'in March 2027', 'after March 2027', 'not known'."""
+    _ = phrasing
     if earliest is None:
-        return f"after {month_text(horizon_end)}" if horizon_end else "not known"
+        return _("after %(month)s", month=month_text(horizon_end, _)) if horizon_end else _("not known")
     if latest is None:
-        return f"from {month_text(earliest)}, possibly after {month_text(horizon_end)}" if horizon_end \
-            else f"from {month_text(earliest)}"
+        return _("from %(month)s, possibly after %(later)s", month=month_text(earliest, _),
+                 later=month_text(horizon_end, _)) if horizon_end else _("from %(month)s", month=month_text(earliest, _))
     if (earliest.year, earliest.month) == (latest.year, latest.month):
-        return f"in {month_text(earliest)}"
+        return _("in %(month)s", month=month_text(earliest, _))
     if earliest.year == latest.year:
-        return f"between {MONTHS[earliest.month - 1]} and {month_text(latest)}"
-    return f"between {month_text(earliest)} and {month_text(latest)}"
+        return _("between %(first)s and %(last)s", first=_month_name(earliest, _), last=month_text(latest, _))
+    return _("between %(first)s and %(last)s", first=month_text(earliest, _), last=month_text(latest, _))
 
 
 def _events(today: date, free_now: int, ends: Sequence[LeaseEnd], rate: float,
@@ -103,8 +117,10 @@ def _day_reaching(events: list[tuple[date, float]], need: int, level: float) -> 
 
 def estimate(*, today: date, unit_type: str, ahead: int, free_now: int, ends: Sequence[LeaseEnd],
              rate: float, offered: int = 0, accepted: int = 0, move_in: date | None = None,
-             horizon_months: int = HORIZON_MONTHS) -> Estimate:
-    """When a unit of `unit_type` is likely to free for a person with `ahead` people in front."""
+             horizon_months: int = HORIZON_MONTHS, phrasing: Phrasing = ENGLISH) -> Estimate:
+    """When a unit of `unit_type` is likely to free for a person with `ahead` people in front
+    (the sentence worded by `phrasing`, English unless the caller passes the reader's language)."""
+    _ = phrasing
     horizon = add_months(today, horizon_months)
     events = _events(today, free_now, ends, rate, horizon)
     need = max(ahead, 0) + 1
@@ -112,17 +128,22 @@ def estimate(*, today: date, unit_type: str, ahead: int, free_now: int, ends: Se
     days = [_day_reaching(events, need, level) for level in (EARLY, LIKELY, LATE)]
     earliest, likely, latest = (max(d, floor_day) if d else None for d in days)
     n_ends = sum(1 for e in ends if e.end < horizon)  # the ends the events count (a past end frees today)
-    history = (f"{accepted} of {offered} renewal offers for {unit_type} units were accepted in the past year "
-               f"(so about {round(rate * 100)}% renew)"
-               if offered else f"with no renewal history for {unit_type} units we assume {round(rate * 100)}% renew")
-    people = "no one is" if need == 1 else ("1 person is" if need == 2 else f"{need - 1} people are")
-    free = f"{free_now} {unit_type} unit{'s are' if free_now != 1 else ' is'} free now, " if free_now else ""
-    text = range_text(earliest, latest, horizon)
-    leases = f"{n_ends or 'no'} {unit_type} lease{'s' if n_ends != 1 else ''} end{'s' if n_ends == 1 else ''}"
-    sentence = (f"{people.capitalize()} ahead of you; {free}{leases} in the next {horizon_months} months and "
-                f"{history}: a unit is likely to free for you {text}.")
+    percent = round(rate * 100)
+    history = (_("%(accepted)s of %(offered)s renewal offers for %(type)s units were accepted in the past year "
+                 "(so about %(percent)s%% renew)", accepted=accepted, offered=offered, type=unit_type, percent=percent)
+               if offered else _("with no renewal history for %(type)s units we assume %(percent)s%% renew",
+                                 type=unit_type, percent=percent))
+    people = _("No one is ahead of you") if need == 1 else \
+        _.ngettext("%(num)s person is ahead of you", "%(num)s people are ahead of you", need - 1)
+    free = _.ngettext("%(num)s %(type)s unit is free now, ", "%(num)s %(type)s units are free now, ", free_now,
+                      type=unit_type) if free_now else ""
+    leases = _.ngettext("%(num)s %(type)s lease ends", "%(num)s %(type)s leases end", n_ends, type=unit_type) \
+        if n_ends else _("no %(type)s leases end", type=unit_type)
+    sentence = _("%(people)s; %(free)s%(leases)s in the next %(months)s months and %(history)s: a unit is likely to "
+                 "free for you %(when)s.", people=people, free=free, leases=leases, months=horizon_months,
+                 history=history, when=range_text(earliest, latest, horizon, _))
     return Estimate(earliest=earliest, likely=likely, latest=latest, rate=rate, sentence=sentence,
-                    horizon_end=horizon)
+                    horizon_end=horizon, phrasing=phrasing)
 
 
 def monthly_forecast(*, today: date, free_now: int, ends: Sequence[LeaseEnd], rate: float,

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable, Sequence
 
+from .phrasing import ENGLISH, Phrasing
+
 TIER_SPAN = 10_000_000_000.0  # seconds per tier step in the natural value (about 317 years)
 
 
@@ -86,12 +88,15 @@ def position_of(entries: Iterable[QueueEntry], entry_id: int) -> tuple[int, list
     raise KeyError(entry_id)
 
 
-def explain(entry: QueueEntry, ahead: Sequence[QueueEntry], tier_note: str = "") -> str:
+def explain(entry: QueueEntry, ahead: Sequence[QueueEntry], tier_note: str = "",
+            phrasing: Phrasing = ENGLISH) -> str:
     """'Tier 2; 3 applicants ahead: 1 of tier 1, 2 of tier 2 who joined earlier.' A
-    `tier_note` follows the tier ('Tier 1 since 29 Nov 2026 (changed by an admin: ...)')."""
-    head = f"Tier {entry.tier}{tier_note}"
+    `tier_note` follows the tier ('Tier 1 since 29 Nov 2026 (changed by an admin: ...)').
+    Worded by `phrasing` (English unless the caller passes the reader's language)."""
+    _ = phrasing
+    head = _("Tier %(tier)s%(note)s", tier=entry.tier, note=tier_note)
     if not ahead:
-        return f"{head}; no one ahead: you are first in line."
+        return _("%(head)s; no one ahead: you are first in line.", head=head)
     by_tier: dict[int, int] = {}
     same_earlier = 0
     moved = 0
@@ -102,17 +107,16 @@ def explain(entry: QueueEntry, ahead: Sequence[QueueEntry], tier_note: str = "")
             same_earlier += 1
         else:
             moved += 1
-    parts = [f"{n} of tier {t}" for t, n in sorted(by_tier.items())]
+    parts = [_("%(count)s of tier %(tier)s", count=n, tier=t) for t, n in sorted(by_tier.items())]
     if same_earlier:
-        parts.append(f"{same_earlier} of tier {entry.tier} who joined earlier")
+        parts.append(_("%(count)s of tier %(tier)s who joined earlier", count=same_earlier, tier=entry.tier))
     if moved:
-        parts.append(f"{moved} placed ahead by a manager")
-    count = len(ahead)
-    noun = "applicant" if count == 1 else "applicants"
-    text = f"{head}; {count} {noun} ahead: {', '.join(parts)}."
+        parts.append(_("%(count)s placed ahead by a manager", count=moved))
+    who = _.ngettext("%(head)s; %(num)s applicant ahead: %(parts)s", "%(head)s; %(num)s applicants ahead: %(parts)s",
+                     len(ahead), head=head, parts=_(", ").join(parts))
     if entry.manual_rank is not None:
-        text = text[:-1] + "; a manager set your place in the queue."
-    return text
+        return _("%(who)s; a manager set your place in the queue.", who=who)
+    return _("%(who)s.", who=who)
 
 
 def waiting_since(applied_at: datetime | None, now: datetime, earlier: datetime | None = None) -> datetime:

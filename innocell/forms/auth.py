@@ -6,6 +6,7 @@ from wtforms import BooleanField, EmailField, HiddenField, PasswordField, String
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from ..services.passwords import MIN_LENGTH, password_problem
+from ..services.phrasing import current
 
 
 class LoginForm(FlaskForm):
@@ -24,7 +25,7 @@ class StrongPassword:
     def __call__(self, form, field):
         if field.errors:  # too short: Length has said so already
             return
-        problem = password_problem(field.data, form[self.email_field].data)
+        problem = password_problem(field.data, form[self.email_field].data, current())
         if problem:
             raise ValidationError(problem)
 
@@ -35,8 +36,8 @@ class RegisterForm(FlaskForm):
     company = StringField("Company (if your email is not at your company's domain)",
                           validators=[Optional(), Length(max=200)])
     password = PasswordField("Password", validators=[
-        DataRequired(), Length(min=MIN_LENGTH, message=f"Use at least {MIN_LENGTH} characters."), StrongPassword()])
-    confirm = PasswordField("Repeat password", validators=[DataRequired(), EqualTo("password", message="The passwords differ.")])
+        DataRequired(), Length(min=MIN_LENGTH, message=lazy_gettext("Use at least %(min)d characters.")), StrongPassword()])
+    confirm = PasswordField("Repeat password", validators=[DataRequired(), EqualTo("password", message=lazy_gettext("The passwords differ."))])
 
 
 class LogoutForm(FlaskForm):

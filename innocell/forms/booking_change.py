@@ -1,6 +1,7 @@
 """Forms to change a booking: the booking form without the weekly repeat, plus the space."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext
 from wtforms import HiddenField, RadioField, SelectField
 from wtforms.validators import InputRequired
 
@@ -24,7 +25,7 @@ class ChangeBookingForm(BookingForm):
     """New space, day, start and end (or length), and title; prefilled with the booking's."""
 
     repeat_weeks = None  # a change moves this one booking
-    space_id = SelectField("Space", coerce=_int_or_none, validators=[InputRequired(message="Choose a space.")])
+    space_id = SelectField("Space", coerce=_int_or_none, validators=[InputRequired(message=lazy_gettext("Choose a space."))])
     # Shown for an occurrence of a series only: which occurrences take the same change.
     scope = RadioField("Change", choices=select_choices(SCOPE_CHOICES), default="one")
 

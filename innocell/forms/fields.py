@@ -3,6 +3,7 @@ app accepts (timeutil.EARLIEST_DATE to LATEST_DATE), so year 1 or 9999 is an inl
 never an overflow further in."""
 from __future__ import annotations
 
+from flask_babel import gettext
 from wtforms import fields
 
 from ..timeutil import RANGE_MESSAGE, date_in_range
@@ -13,7 +14,7 @@ class DateField(fields.DateField):
         super().process_formdata(valuelist)
         if self.data is not None and not date_in_range(self.data):
             self.data = None
-            raise ValueError(RANGE_MESSAGE)
+            raise ValueError(gettext(RANGE_MESSAGE))
 
 
 class DateTimeLocalField(fields.DateTimeLocalField):
@@ -21,4 +22,4 @@ class DateTimeLocalField(fields.DateTimeLocalField):
         super().process_formdata(valuelist)
         if self.data is not None and not date_in_range(self.data.date()):
             self.data = None
-            raise ValueError(RANGE_MESSAGE)
+            raise ValueError(gettext(RANGE_MESSAGE))

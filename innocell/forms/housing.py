@@ -4,6 +4,7 @@ terminations, waitlist reorders and round commits. Dates are local calendar days
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_babel import gettext, lazy_gettext
 from wtforms import (
     BooleanField,
     DecimalField,
@@ -51,16 +52,16 @@ def parse_unit_codes(text: str) -> list[str]:
 
 class ApplicationForm(FlaskForm):
     unit_type = SelectField("Unit type", choices=select_choices(unit_type_choices()), validators=[DataRequired()])
-    move_in = DateField("Move-in date", validators=[InputRequired(message="Choose the day you want to move in.")])
+    move_in = DateField("Move-in date", validators=[InputRequired(message=lazy_gettext("Choose the day you want to move in."))])
     term_kind = RadioField("Length of stay", choices=select_choices([("months", "A lease of 1 to 12 months"),
                                                        ("nights", "A short stay, counted in nights")]),
                            default="months", validators=[DataRequired()])
     term_months = IntegerField("Months", default=12, validators=[Optional(), NumberRange(
-        min=1, max=12, message="A lease runs from 1 to 12 months.")])
+        min=1, max=12, message=lazy_gettext("A lease runs from 1 to 12 months."))])
     term_nights = IntegerField("Nights", validators=[Optional(), NumberRange(
-        min=1, max=MAX_SHORT_STAY_NIGHTS, message=f"A short stay is 1 to {MAX_SHORT_STAY_NIGHTS} nights.")])
-    occupants = IntegerField("Occupants", default=1, validators=[InputRequired(message="Say how many will live there."),
-                                                                  NumberRange(min=1, max=8, message="Between 1 and 8 people.")])
+        min=1, max=MAX_SHORT_STAY_NIGHTS, message=lazy_gettext("A short stay is 1 to %(max)s nights."))])
+    occupants = IntegerField("Occupants", default=1, validators=[InputRequired(message=lazy_gettext("Say how many will live there.")),
+                                                                  NumberRange(min=1, max=8, message=lazy_gettext("Between 1 and 8 people."))])
     partner_email = EmailField("Sharing a twin unit? Your partner's email (optional)",
                                validators=[Optional(), Length(max=254)])
     # Preferences are picked from the list of units (choices set by the page), never typed.
@@ -119,10 +120,10 @@ class ChangeApplicationForm(ApplicationForm):
 class RoomChangeForm(FlaskForm):
     unit_type = SelectField("Move to a unit of type", choices=select_choices(unit_type_choices()),
                             validators=[DataRequired()])
-    move_on = DateField("Moving day", validators=[InputRequired(message="Choose the day you would like to move.")])
+    move_on = DateField("Moving day", validators=[InputRequired(message=lazy_gettext("Choose the day you would like to move."))])
     preferred_floor = SelectField("Floor", choices=select_choices([("", "Any floor")]), default="")
     reason = TextAreaField("Why would you like to move?",
-                           validators=[DataRequired(message="Say why you would like to move."), Length(max=500)])
+                           validators=[DataRequired(message=lazy_gettext("Say why you would like to move.")), Length(max=500)])
 
     def floor(self) -> int | None:
         return int(self.preferred_floor.data) if self.preferred_floor.data else None
@@ -130,7 +131,7 @@ class RoomChangeForm(FlaskForm):
 
 class AcceptForm(FlaskForm):
     agree = BooleanField("I have read the terms and the house rules above and agree to them",
-                         validators=[DataRequired(message="Tick the box to agree to the terms before accepting.")])
+                         validators=[DataRequired(message=lazy_gettext("Tick the box to agree to the terms before accepting."))])
 
 
 class UnitTypeInfoForm(FlaskForm):
@@ -139,7 +140,7 @@ class UnitTypeInfoForm(FlaskForm):
     photo_url = StringField("Photo link", validators=[Optional(), Length(max=500)])
     plan_url = StringField("Floor plan link", validators=[Optional(), Length(max=500)])
     nightly_rate = DecimalField("Short stays: rate a night (HK$)", places=2,
-                                validators=[Optional(), NumberRange(min=0.01, message="The rate must be above 0.")])
+                                validators=[Optional(), NumberRange(min=0.01, message=lazy_gettext("The rate must be above 0."))])
     stay_max_nights = IntegerField("Short stays: longest stay (nights)", validators=[Optional(), NumberRange(min=1, max=365)])
     stay_days_ahead = IntegerField("Short stays: bookable up to (days ahead)",
                                    validators=[Optional(), NumberRange(min=0, max=730)])
@@ -151,7 +152,7 @@ class ConfirmForm(FlaskForm):
 
 class CommitRoundForm(FlaskForm):
     confirm = BooleanField("I have read the preview: make these offers and waitlist the rest",
-                           validators=[DataRequired(message="Tick the box to confirm the round.")])
+                           validators=[DataRequired(message=lazy_gettext("Tick the box to confirm the round."))])
 
 
 class UnitForm(FlaskForm):
@@ -159,9 +160,9 @@ class UnitForm(FlaskForm):
     unit_type = SelectField("Type", choices=select_choices(unit_type_choices()), validators=[DataRequired()])
     floor = IntegerField("Floor", validators=[InputRequired(), NumberRange(min=0, max=200)])
     monthly_rent = DecimalField("Monthly rent (HK$)", places=2,
-                                validators=[InputRequired(), NumberRange(min=0, message="Rent cannot be negative.")])
+                                validators=[InputRequired(), NumberRange(min=0, message=lazy_gettext("Rent cannot be negative."))])
     occupancy = IntegerField("Occupancy (people)", default=1,
-                             validators=[InputRequired(), NumberRange(min=1, max=12, message="Between 1 and 12 people.")])
+                             validators=[InputRequired(), NumberRange(min=1, max=12, message=lazy_gettext("Between 1 and 12 people."))])
     status = SelectField("Status", choices=select_choices([("available", "Available"), ("out_of_service", "Out of service")]),
                          default="available")
     description = TextAreaField("Description", validators=[Optional(), Length(max=2000)])
@@ -177,30 +178,30 @@ class UnitForm(FlaskForm):
 class StayForm(FlaskForm):
     """A short stay's dates: the check-out day is the day one leaves (not a night)."""
 
-    check_in = DateField("Check in", validators=[InputRequired(message="Choose the check-in day.")])
-    check_out = DateField("Check out", validators=[InputRequired(message="Choose the check-out day.")])
+    check_in = DateField("Check in", validators=[InputRequired(message=lazy_gettext("Choose the check-in day."))])
+    check_out = DateField("Check out", validators=[InputRequired(message=lazy_gettext("Choose the check-out day."))])
 
 
 class _Period:
     def validate_end(self, field):
         if field.data and self.start.data and field.data <= self.start.data:
-            raise ValidationError("The end must be after the start (the end day is not included).")
+            raise ValidationError(gettext("The end must be after the start (the end day is not included)."))
 
 
 class OutageForm(_Period, FlaskForm):
-    start = DateField("From", validators=[InputRequired(message="Choose the first day out of service.")])
-    end = DateField("Until (back in service)", validators=[InputRequired(message="Choose the day it is back.")])
-    reason = StringField("Reason", validators=[DataRequired(message="Say why (residents and staff read it)."),
+    start = DateField("From", validators=[InputRequired(message=lazy_gettext("Choose the first day out of service."))])
+    end = DateField("Until (back in service)", validators=[InputRequired(message=lazy_gettext("Choose the day it is back."))])
+    reason = StringField("Reason", validators=[DataRequired(message=lazy_gettext("Say why (residents and staff read it).")),
                                                Length(max=300)])
 
 
 class LeaseForm(_Period, FlaskForm):
     unit_code = StringField("Unit code", validators=[DataRequired(), Length(max=20)])
     email = EmailField("Resident email", validators=[DataRequired(), Length(max=255)])
-    start = DateField("Start", validators=[InputRequired(message="Choose the first night.")])
-    end = DateField("End (move-out day)", validators=[InputRequired(message="Choose the move-out day.")])
+    start = DateField("Start", validators=[InputRequired(message=lazy_gettext("Choose the first night."))])
+    end = DateField("End (move-out day)", validators=[InputRequired(message=lazy_gettext("Choose the move-out day."))])
     monthly_rent = DecimalField("Monthly rent (HK$, empty: the unit's rent)", places=2,
-                                validators=[Optional(), NumberRange(min=0, message="Rent cannot be negative.")])
+                                validators=[Optional(), NumberRange(min=0, message=lazy_gettext("Rent cannot be negative."))])
     allow_overlap = BooleanField("Allow it to overlap the resident's other lease (e.g. a handover night when "
                                  "moving units)")
     overlap_reason = StringField("Reason for the overlap (recorded)", validators=[Optional(), Length(max=300)],
@@ -209,15 +210,15 @@ class LeaseForm(_Period, FlaskForm):
 
 class TerminateForm(FlaskForm):
     on = DateField("Terminate on (the unit is free from this day; on or before the start date the lease is called off before move-in)",
-                   validators=[InputRequired(message="Choose the termination date.")])
-    reason = StringField("Reason", validators=[DataRequired(message="Give the reason; it is recorded."),
+                   validators=[InputRequired(message=lazy_gettext("Choose the termination date."))])
+    reason = StringField("Reason", validators=[DataRequired(message=lazy_gettext("Give the reason; it is recorded.")),
                                                Length(max=300)])
     confirm = BooleanField("I confirm: end this lease early",
-                           validators=[DataRequired(message="Tick the box to confirm the termination.")])
+                           validators=[DataRequired(message=lazy_gettext("Tick the box to confirm the termination."))])
 
 
 class ReorderForm(FlaskForm):
-    new_position = IntegerField("New position", validators=[InputRequired(message="Give the new position."),
-                                                            NumberRange(min=1, message="Positions start at 1.")])
-    reason = StringField("Reason (recorded)", validators=[DataRequired(message="A reorder needs a recorded reason."),
+    new_position = IntegerField("New position", validators=[InputRequired(message=lazy_gettext("Give the new position.")),
+                                                            NumberRange(min=1, message=lazy_gettext("Positions start at 1."))])
+    reason = StringField("Reason (recorded)", validators=[DataRequired(message=lazy_gettext("A reorder needs a recorded reason.")),
                                                           Length(max=300)])

@@ -4,6 +4,7 @@ public holidays). The booking page renders these fields inside its own form; the
 read them with the booking's date, times and title."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext
 from wtforms import BooleanField, HiddenField, IntegerField, RadioField, SelectField
 from wtforms.validators import NumberRange, Optional
 
@@ -22,11 +23,11 @@ ENDS_CHOICES = [("count", "after a number of times"), ("until", "on a date")]
 class SeriesForm(BookingForm):
     freq = SelectField("Repeat", choices=select_choices(FREQ_CHOICES), default="none")
     interval = IntegerField("Every how many weeks", default=2, validators=[
-        Optional(), NumberRange(min=1, max=MAX_INTERVAL, message=f"Choose from 1 to {MAX_INTERVAL} weeks.")])
+        Optional(), NumberRange(min=1, max=MAX_INTERVAL, message=lazy_gettext("Choose from 1 to %(max)s weeks."))])
     monthly_by = SelectField("Monthly", choices=select_choices(BY_CHOICES), default="date")
     ends = RadioField("Ends", choices=select_choices(ENDS_CHOICES), default="count")
     count = IntegerField("Times", default=4, validators=[
-        Optional(), NumberRange(min=1, max=MAX_OCCURRENCES, message=f"Choose from 1 to {MAX_OCCURRENCES} times.")])
+        Optional(), NumberRange(min=1, max=MAX_OCCURRENCES, message=lazy_gettext("Choose from 1 to %(max)s times."))])
     until = DateField("Until (inclusive)", validators=[Optional()])
     skip_holidays = BooleanField("Skip public holidays")
     action = HiddenField(default="preview")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from datetime import date, time, timedelta
 
-from flask_babel import lazy_gettext
+from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -61,19 +61,20 @@ def parse_windows(text: str) -> list[list[str]]:
             continue
         bits = [b.strip() for b in re.split(r"\s*[-–]\s*", part)]
         if len(bits) != 2:
-            raise ValueError(f"'{part}' is not a window; write it as 08:00-12:00.")
+            raise ValueError(gettext("'%(part)s' is not a window; write it as 08:00-12:00.", part=part))
         start, end = (b if len(b) == 5 else b.zfill(5) for b in bits)
         if not _HHMM.match(start) or start == "24:00":
-            raise ValueError(f"'{bits[0]}' is not a time of day (HH:MM).")
+            raise ValueError(gettext("'%(text)s' is not a time of day (HH:MM).", text=bits[0]))
         if not _HHMM.match(end):
-            raise ValueError(f"'{bits[1]}' is not a time of day (HH:MM, 24:00 for midnight).")
+            raise ValueError(gettext("'%(text)s' is not a time of day (HH:MM, 24:00 for midnight).", text=bits[1]))
         if end <= start:
-            raise ValueError(f"In '{part}' the end must come after the start.")
+            raise ValueError(gettext("In '%(part)s' the end must come after the start.", part=part))
         windows.append([start, end])
     windows.sort()
     for before, after in zip(windows, windows[1:]):
         if after[0] < before[1]:
-            raise ValueError(f"The windows {before[0]}-{before[1]} and {after[0]}-{after[1]} overlap.")
+            raise ValueError(gettext("The windows %(first)s and %(second)s overlap.", first="-".join(before),
+                                     second="-".join(after)))
     return windows
 
 
@@ -87,7 +88,8 @@ def validate_hhmm(allow_24: bool):
         if len(value) == 4 and value[1] == ":":
             value = "0" + value
         if not _HHMM.match(value) or (value == "24:00" and not allow_24):
-            raise ValidationError("Enter a time of day as HH:MM" + (" (24:00 for midnight)." if allow_24 else "."))
+            raise ValidationError(gettext("Enter a time of day as HH:MM (24:00 for midnight).") if allow_24
+                                  else gettext("Enter a time of day as HH:MM."))
         field.data = value
 
     return _check
@@ -101,21 +103,21 @@ class FindSpaceForm(AttributeFilterFields, FlaskForm):
         csrf = False
 
     kind = SelectField(lazy_gettext("Kind of space"), validators=[DataRequired()])
-    date = DateField(lazy_gettext("Date"), validators=[InputRequired(message="Choose a date.")])
-    start = TimeField(lazy_gettext("Start time"), validators=[InputRequired(message="Choose a start time.")])
+    date = DateField(lazy_gettext("Date"), validators=[InputRequired(message=lazy_gettext("Choose a date."))])
+    start = TimeField(lazy_gettext("Start time"), validators=[InputRequired(message=lazy_gettext("Choose a start time."))])
     length = SelectField(lazy_gettext("Length"), coerce=int, choices=select_choices(LENGTH_CHOICES), default=60)
 
 
 class BookingForm(FlaskForm):
-    date = DateField(lazy_gettext("Date"), validators=[InputRequired(message="Choose a date.")])
-    start = TimeField(lazy_gettext("Start"), validators=[InputRequired(message="Choose a start time.")])
+    date = DateField(lazy_gettext("Date"), validators=[InputRequired(message=lazy_gettext("Choose a date."))])
+    start = TimeField(lazy_gettext("Start"), validators=[InputRequired(message=lazy_gettext("Choose a start time."))])
     end = TimeField(lazy_gettext("End"), validators=[Optional()])
     length = SelectField(lazy_gettext("or length"), coerce=lambda v: int(v) if v not in (None, "", "None") else None,
                          choices=select_choices([("", "use the end time")] + LENGTH_CHOICES), validators=[Optional()])
     title = StringField(lazy_gettext("Title"), validators=[Length(max=200)],
                         description=lazy_gettext("What it is for, shown to the managers (optional)."))
     repeat_weeks = IntegerField(lazy_gettext("Repeat weekly"), validators=[Optional(), NumberRange(min=1, max=26,
-                                message="Repeat between 1 and 26 weeks, or leave it empty.")],
+                                message=lazy_gettext("Repeat between 1 and 26 weeks, or leave it empty."))],
                                 description=lazy_gettext("Number of weeks in all, including the first; empty for a single booking."))
     # Managers only (the view fills the choices): book on behalf of this resident.
     for_user = SelectField("Book for", coerce=lambda v: int(v) if v not in (None, "", "None") else None,
@@ -162,13 +164,13 @@ class CancelForm(FlaskForm):
 
 
 class RejectForm(FlaskForm):
-    reason = StringField("Reason", validators=[DataRequired(message="Tell the resident why."), Length(max=300)])
+    reason = StringField("Reason", validators=[DataRequired(message=lazy_gettext("Tell the resident why.")), Length(max=300)])
 
 
 class SpaceForm(AttributeFields, FlaskForm):
     code = StringField("Code", validators=[DataRequired(), Length(max=40)], description="Short and unique, e.g. WL-04.")
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    kind = SelectField("Kind", validators=[DataRequired(message="Choose the kind of space.")],
+    kind = SelectField("Kind", validators=[DataRequired(message=lazy_gettext("Choose the kind of space."))],
                        description="One of the managed kinds; its quota and simultaneous limit apply.")
     description = TextAreaField("Description", validators=[Optional(), Length(max=4000)])
     capacity = IntegerField("Capacity", default=1, validators=[InputRequired(), NumberRange(min=1, max=1000)],
@@ -244,16 +246,16 @@ class SpaceForm(AttributeFields, FlaskForm):
 class SpaceKindForm(FlaskForm):
     """A managed kind of space; the key is set once, when the kind is added."""
 
-    key = StringField("Key", validators=[DataRequired(message="Give the key, e.g. wet_lab."), Length(max=40)],
+    key = StringField("Key", validators=[DataRequired(message=lazy_gettext("Give the key, e.g. wet_lab.")), Length(max=40)],
                       description="Lower-case letters, digits and underscores, e.g. wet_lab; it cannot change later.")
-    label = StringField("Label", validators=[DataRequired(message="Give the name people read, e.g. Wet labs."),
+    label = StringField("Label", validators=[DataRequired(message=lazy_gettext("Give the name people read, e.g. Wet labs.")),
                                              Length(max=100)])
     quota_hours = DecimalField("Weekly quota (hours)", places=2,
-                               validators=[InputRequired(message="Give the hours a resident may book a week."),
+                               validators=[InputRequired(message=lazy_gettext("Give the hours a resident may book a week.")),
                                            NumberRange(min=0, max=168)],
                                description="Hours a resident may book a week in spaces of this kind.")
     simultaneous = IntegerField("Bookings at the same time", validators=[
-        InputRequired(message="Say how many bookings one resident may hold at once."), NumberRange(min=1, max=100)],
+        InputRequired(message=lazy_gettext("Say how many bookings one resident may hold at once.")), NumberRange(min=1, max=100)],
         description="How many bookings of this kind one resident may hold at the same instant.")
 
     def to_data(self, *, with_key: bool) -> dict:
@@ -269,14 +271,14 @@ class EditSpaceKindForm(SpaceKindForm):
 
 
 class BlackoutForm(FlaskForm):
-    start = DateTimeLocalField("From", format="%Y-%m-%dT%H:%M", validators=[InputRequired(message="Give the start.")])
-    end = DateTimeLocalField("Until", format="%Y-%m-%dT%H:%M", validators=[InputRequired(message="Give the end.")])
-    reason = StringField("Reason", validators=[DataRequired(message="Say why (residents see it)."), Length(max=300)])
+    start = DateTimeLocalField("From", format="%Y-%m-%dT%H:%M", validators=[InputRequired(message=lazy_gettext("Give the start."))])
+    end = DateTimeLocalField("Until", format="%Y-%m-%dT%H:%M", validators=[InputRequired(message=lazy_gettext("Give the end."))])
+    reason = StringField("Reason", validators=[DataRequired(message=lazy_gettext("Say why (residents see it).")), Length(max=300)])
     confirm = HiddenField(default="")
 
     def validate_end(self, field):
         if self.start.data and field.data and field.data <= self.start.data:
-            raise ValidationError("The end must come after the start.")
+            raise ValidationError(gettext("The end must come after the start."))
 
 
 class RecurringBlackoutForm(FlaskForm):
@@ -285,15 +287,15 @@ class RecurringBlackoutForm(FlaskForm):
     end_time = StringField("Until (HH:MM)", validators=[DataRequired(), validate_hhmm(True)])
     valid_from = DateField("Starting on", validators=[Optional()])
     valid_until = DateField("Until (exclusive)", validators=[Optional()])
-    reason = StringField("Reason", validators=[DataRequired(message="Say why (residents see it)."), Length(max=300)])
+    reason = StringField("Reason", validators=[DataRequired(message=lazy_gettext("Say why (residents see it).")), Length(max=300)])
 
     def validate_end_time(self, field):
         if not self.start_time.errors and self.start_time.data and field.data and field.data <= self.start_time.data:
-            raise ValidationError("The end must come after the start.")
+            raise ValidationError(gettext("The end must come after the start."))
 
     def validate_valid_until(self, field):
         if self.valid_from.data and field.data and field.data <= self.valid_from.data:
-            raise ValidationError("The last day must come after the first.")
+            raise ValidationError(gettext("The last day must come after the first."))
 
 
 class AuthorisationForm(FlaskForm):
@@ -315,4 +317,4 @@ class BookingFilterForm(FlaskForm):
 
     def validate_date_to(self, field):
         if self.date_from.data and field.data and field.data < self.date_from.data:
-            raise ValidationError("The last day cannot come before the first.")
+            raise ValidationError(gettext("The last day cannot come before the first."))

@@ -32,12 +32,14 @@ from .notifications import notify
 from .settings import setting
 from .tx import transaction
 from .wording import Text, _
+from .phrasing import gettext
+from ..allocation.phrasing import N_
 
 LIFETIMES = {"password_reset": ("PASSWORD_RESET_MINUTES", "minutes"), "invitation": ("INVITATION_DAYS", "days"),
              "email_verification": ("EMAIL_VERIFICATION_DAYS", "days"), "contact_email": ("EMAIL_VERIFICATION_DAYS", "days")}
 PASSWORD_PURPOSES = ("password_reset", "invitation")
 CONFIRM_PURPOSES = ("email_verification", "contact_email")
-GONE = "This link has expired or has already been used. Ask for a new one."
+GONE = N_("This link has expired or has already been used. Ask for a new one.")
 
 
 def digest(plain: str) -> str:
@@ -112,19 +114,19 @@ def peek(session: Session, plain: str, purposes, now: datetime) -> AccountLink |
 def _take(session: Session, plain: str, purposes, now: datetime) -> tuple[AccountLink, User]:
     """Use the link (once, whoever races), and lock its person."""
     if not isinstance(plain, str) or not plain or len(plain) > 200:
-        raise NotFound(GONE)
+        raise NotFound(gettext(GONE))
     taken = session.execute(update(AccountLink).where(
         AccountLink.token_hash == digest(plain), AccountLink.purpose.in_(tuple(purposes)),
         AccountLink.used_at.is_(None), AccountLink.expires_at > now).values(used_at=now)
         .execution_options(synchronize_session=False))
     if taken.rowcount != 1:
-        raise NotFound(GONE)
+        raise NotFound(gettext(GONE))
     link = session.execute(select(AccountLink).where(AccountLink.token_hash == digest(plain))
                            .execution_options(populate_existing=True)).scalar_one()
     user = session.execute(select(User).where(User.id == link.user_id).with_for_update()
                            .execution_options(populate_existing=True)).scalar_one()
     if normalise_email(link.email) != user.email and link.purpose != "contact_email":
-        raise NotFound(GONE)  # the account's email changed since the link was sent
+        raise NotFound(gettext(GONE))  # the account's email changed since the link was sent
     return link, user
 
 
@@ -158,7 +160,7 @@ def set_password_with_link(session: Session, plain: str, new_password: str, *, n
     counts as confirmed, other sessions end and API tokens are revoked."""
     link, user = _take(session, plain, PASSWORD_PURPOSES, now)
     if not user.active:
-        raise Forbidden("This account is deactivated; ask the park office.")
+        raise Forbidden(gettext("This account is deactivated; ask the park office."))
     change_password(session, user, new_password, now=now)
     if user.email_verified_at is None:
         user.email_verified_at = now
@@ -199,11 +201,11 @@ def request_contact_email(session: Session, user: User, new_email, *, now: datet
         return None
     if "@" not in email or email.startswith("@") or email.endswith("@") or len(email) > EMAIL_MAX \
             or not email.isprintable() or " " in email:
-        raise RuleViolation("Enter a valid email address.", violations=[
-            {"rule": "contact_email", "message": "Enter a valid email address."}])
+        raise RuleViolation(gettext("Enter a valid email address."), violations=[
+            {"rule": "contact_email", "message": gettext("Enter a valid email address.")}])
     if not may_send(session, user.id, "contact_email", now):
-        raise RuleViolation("Too many confirmation links this hour; try again later.", violations=[
-            {"rule": "contact_email", "message": "Too many confirmation links this hour; try again later."}])
+        raise RuleViolation(gettext("Too many confirmation links this hour; try again later."), violations=[
+            {"rule": "contact_email", "message": gettext("Too many confirmation links this hour; try again later.")}])
     plain = issue(session, user, "contact_email", now=now, email=email)
     notify(session, user_id=user.id, kind="contact_email", now=now, to_email=email,
            subject=_("Confirm your contact email for InnoCell"), link=path_for("contact_email", plain),

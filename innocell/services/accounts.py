@@ -22,6 +22,7 @@ from .wording import _
 from .passwords import MIN_LENGTH as MIN_PASSWORD  # noqa: F401
 from .passwords import password_problem
 from .tx import transaction
+from .phrasing import current, gettext
 
 _hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
 _DUMMY: dict = {}
@@ -50,15 +51,15 @@ def _violations(*, email: str, password: str | None, role: str, priority_tier, i
     violations = []
     if "@" not in email or email.startswith("@") or email.endswith("@") or len(email) > EMAIL_MAX \
             or not email.isprintable():
-        violations.append({"rule": "email", "message": "Enter a valid email address."})
+        violations.append({"rule": "email", "message": gettext("Enter a valid email address.")})
     if role not in ROLES:
-        violations.append({"rule": "role", "message": f"Role must be one of {', '.join(ROLES)}."})
-    problem = None if invited else password_problem(password, email)
+        violations.append({"rule": "role", "message": gettext("Role must be one of %(join)s.", join=', '.join(ROLES))})
+    problem = None if invited else password_problem(password, email, current())
     if problem:
         violations.append({"rule": "password", "message": problem})
     if isinstance(priority_tier, bool) or not isinstance(priority_tier, int) or not 1 <= priority_tier <= MAX_TIER:
         violations.append({"rule": "priority_tier",
-                           "message": f"Priority tier is a whole number from 1 (first) to {MAX_TIER}."})
+                           "message": gettext("Priority tier is a whole number from 1 (first) to %(max_tier)s.", max_tier=MAX_TIER)})
     return violations
 
 
@@ -85,7 +86,7 @@ def create_user(session: Session, *, email: str, password: str | None, role: str
     if violations:
         raise RuleViolation(violations[0]["message"], violations=violations)
     if session.execute(select(User.id).where(User.email == email)).first():
-        raise Conflict(f"An account with the email {email} already exists.")
+        raise Conflict(gettext("An account with the email %(email)s already exists.", email=email))
     user = User(email=email, name=(name or email.split("@")[0]).strip(), role=role,
                 company_id=company.id if company is not None else None, priority_tier=priority_tier,
                 password_hash=NO_PASSWORD if invited else hash_password(password), active=not pending_approval,
@@ -207,7 +208,7 @@ def change_password(session: Session, user: User, new_password: str, *, now: dat
     every API token is revoked and every browser session ends (session token rotated); a page
     that calls this signs the current browser in again with `login_user`. Re-authenticating
     the person first (current password, fresh login) is the caller's job. Returns tokens revoked."""
-    problem = password_problem(new_password, user.email)
+    problem = password_problem(new_password, user.email, current())
     if problem:
         raise RuleViolation(problem, violations=[{"rule": "password", "message": problem}])
     user.password_hash = hash_password(new_password)
@@ -266,7 +267,7 @@ def revoke_own_token(session: Session, user: User, token_id: int, *, now: dateti
     """Revoke one of the user's tokens by its id (another's id is 'not found')."""
     row = session.get(ApiToken, token_id) if isinstance(token_id, int) else None
     if row is None or row.user_id != user.id:
-        raise NotFound("You have no such API token.")
+        raise NotFound(gettext("You have no such API token."))
     if row.revoked_at is None:
         row.revoked_at = now
     return row
@@ -281,8 +282,8 @@ def change_own_password(session: Session, user: User, *, current: str, new_passw
     login_throttle.check(session, email=key, ip=address, now=now, policy=policy)
     if not _verify(user.password_hash, current or ""):
         _record_attempt(session, key=key, address=address, now=now, user=None, password="", policy=policy)
-        raise RuleViolation("The current password is not right.",
-                            violations=[{"rule": "current", "message": "The current password is not right."}])
+        raise RuleViolation(gettext("The current password is not right."),
+                            violations=[{"rule": "current", "message": gettext("The current password is not right.")}])
     return change_password(session, user, new_password, now=now)
 
 
@@ -290,7 +291,7 @@ def change_own_password(session: Session, user: User, *, current: str, new_passw
 def rename(session: Session, user: User, name: str) -> User:
     name = " ".join((name or "").split())
     if not name or len(name) > 200:
-        raise RuleViolation("Give your name (at most 200 characters).",
-                            violations=[{"rule": "name", "message": "Give your name (at most 200 characters)."}])
+        raise RuleViolation(gettext("Give your name (at most 200 characters)."),
+                            violations=[{"rule": "name", "message": gettext("Give your name (at most 200 characters).")}])
     user.name = name
     return user

@@ -14,6 +14,7 @@ from .audit import record
 from .roles import MANAGER_ROLES
 from .spaces import get_space
 from .tx import transaction
+from .phrasing import gettext
 
 
 def usable_spaces(session: Session, user: User, spaces: list[Space], now: datetime) -> set[int]:
@@ -36,11 +37,11 @@ def grant_authorisation(session: Session, *, user_id: int, space_id: int, expire
                         now: datetime, note: str = "") -> Authorisation:
     user = session.get(User, user_id) if isinstance(user_id, int) else None
     if user is None:
-        raise NotFound("There is no such person.")
+        raise NotFound(gettext("There is no such person."))
     get_space(session, space_id)
     if expires_at is not None and expires_at <= now:
-        raise RuleViolation("The authorisation must expire in the future.",
-                            violations=[{"rule": "expires_at", "message": "The expiry must be in the future."}])
+        raise RuleViolation(gettext("The authorisation must expire in the future."),
+                            violations=[{"rule": "expires_at", "message": gettext("The expiry must be in the future.")}])
     note = (note or "").strip()[:300]
     auth = Authorisation(user_id=user_id, space_id=space_id, granted_by_id=actor.id, granted_at=now,
                          expires_at=expires_at, note=note)
@@ -57,7 +58,7 @@ def revoke_authorisation(session: Session, authorisation_id: int, *, actor: User
     """Revoking twice changes nothing."""
     auth = session.get(Authorisation, authorisation_id, populate_existing=True)
     if auth is None:
-        raise NotFound(f"There is no authorisation {authorisation_id}.")
+        raise NotFound(gettext("There is no authorisation %(authorisation_id)s.", authorisation_id=authorisation_id))
     if auth.revoked_at is None:
         auth.revoked_at = now
         record(session, actor_id=actor.id, action="authorisation.revoke", target_type="authorisation",

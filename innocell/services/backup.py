@@ -18,6 +18,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine, make_url
 
 from . import BadRequest, Conflict
+from .phrasing import gettext
 
 
 class BackupError(BadRequest):
@@ -46,7 +47,7 @@ def backup(engine: Engine, target: Path) -> Path:
     """Write a consistent copy of the database to `target` (which must not exist)."""
     target = Path(target)
     if target.exists():
-        raise Conflict(f"{target} exists already; choose a new file name.")
+        raise Conflict(gettext("%(target)s exists already; choose a new file name.", target=target))
     target.parent.mkdir(parents=True, exist_ok=True)
     if engine.dialect.name == "sqlite":
         source = sqlite3.connect(_sqlite_path(engine))
@@ -81,7 +82,7 @@ def restore(engine: Engine, source: Path, *, expected_revision: str) -> str:
     if not source.is_file():
         raise BackupError(f"{source} is not a backup file.")
     if not _is_empty(engine):
-        raise Conflict("The database is not empty; restore into a new, empty database (DATABASE_URL).")
+        raise Conflict(gettext("The database is not empty; restore into a new, empty database (DATABASE_URL)."))
     engine.dispose()
     if engine.dialect.name == "sqlite":
         try:

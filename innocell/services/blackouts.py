@@ -19,11 +19,12 @@ from .roles import MANAGER_ROLES
 from .settings import zone
 from .spaces import locked_space
 from .tx import transaction
+from .phrasing import gettext
 
 
 def _clean_reason(reason) -> str:
     if reason is not None and not isinstance(reason, str):
-        raise BadRequest("The reason must be text.")
+        raise BadRequest(gettext("The reason must be text."))
     return (reason or "").strip()
 
 
@@ -33,13 +34,13 @@ def add_blackout(session: Session, space_id: int, *, start: datetime, end: datet
     """Close the space over [start, end); returns the blackout and the bookings it cancelled."""
     bookings.validate_times(start, end)
     if actor.role not in MANAGER_ROLES:
-        raise Forbidden("Only managers set blackouts.")
+        raise Forbidden(gettext("Only managers set blackouts."))
     reason = _clean_reason(reason)
     if len(reason) > 300:
-        raise BadRequest("The reason can be at most 300 characters.")
+        raise BadRequest(gettext("The reason can be at most 300 characters."))
     if end <= now:
-        raise RuleViolation("A blackout must end in the future.",
-                            violations=[{"rule": "past", "message": "A blackout must end in the future."}])
+        raise RuleViolation(gettext("A blackout must end in the future."),
+                            violations=[{"rule": "past", "message": gettext("A blackout must end in the future.")}])
     space = locked_space(session, space_id)
     blackout = Blackout(space_id=space.id, start_at=start, end_at=end, reason=reason, created_by_id=actor.id,
                         created_at=now)
@@ -85,7 +86,7 @@ def add_recurring_blackout(session: Session, space_id: int, *, weekday: int, sta
     reason = (reason or "").strip()
     violations = _recurring_violations(weekday, start_time, end_time, valid_from, valid_until, reason)
     if violations:
-        raise RuleViolation("The weekly blackout was not saved.", violations=violations)
+        raise RuleViolation(gettext("The weekly blackout was not saved."), violations=violations)
     tz = zone()
     space = locked_space(session, space_id)
     rule = RecurringBlackout(space_id=space.id, weekday=weekday, start_time=start_time, end_time=end_time,
@@ -118,7 +119,7 @@ def _lift(session: Session, model, row_id: int, *, label: str, action: str, targ
     """Lift a one-off or weekly blackout under the space's lock; lifting twice changes nothing."""
     row = session.get(model, row_id)
     if row is None:
-        raise NotFound(f"There is no {label} {row_id}.")
+        raise NotFound(gettext("There is no %(label)s %(row_id)s.", label=label, row_id=row_id))
     lock_resource(session, Space, row.space_id)
     row = session.get(model, row_id, populate_existing=True)
     if row.lifted_at is None:

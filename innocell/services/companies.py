@@ -16,6 +16,7 @@ from ..models import COMPANY_STATUSES, Company, User
 from . import Conflict, NotFound, RuleViolation
 from .audit import record
 from .tx import transaction
+from .phrasing import gettext
 
 MAX_TIER = 99
 FIELDS = ("name", "status", "default_priority_tier", "email_domain", "billing_contact_name", "billing_contact_email")
@@ -93,12 +94,12 @@ def _check_unique(session: Session, values: dict, company_id: int | None) -> Non
     if "name" in values:
         other = session.execute(select(Company).where(Company.name_key == fold(values["name"]))).scalar_one_or_none()
         if other is not None and other.id != company_id:
-            raise Conflict(f"There is already a company called {other.name}.")
+            raise Conflict(gettext("There is already a company called %(name)s.", name=other.name))
     if values.get("email_domain"):
         other = session.execute(select(Company).where(Company.email_domain == values["email_domain"])) \
             .scalar_one_or_none()
         if other is not None and other.id != company_id:
-            raise Conflict(f"The domain {values['email_domain']} belongs to {other.name} already.")
+            raise Conflict(gettext("The domain %(email_domain)s belongs to %(name)s already.", email_domain=values['email_domain'], name=other.name))
 
 
 @transaction
@@ -130,7 +131,7 @@ def update_company(session: Session, company_id, data: dict, *, actor: User | No
                               .execution_options(populate_existing=True)).scalar_one_or_none() \
         if isinstance(company_id, int) else None
     if company is None:
-        raise NotFound(f"There is no company {company_id}.")
+        raise NotFound(gettext("There is no company %(company_id)s.", company_id=company_id))
     values, problems = _clean(data, partial=True)
     if problems:
         raise RuleViolation(problems[0]["message"], violations=problems)
@@ -153,7 +154,7 @@ def update_company(session: Session, company_id, data: dict, *, actor: User | No
 def get_company(session: Session, company_id) -> Company:
     company = session.get(Company, company_id) if isinstance(company_id, int) else None
     if company is None:
-        raise NotFound(f"There is no company {company_id}.")
+        raise NotFound(gettext("There is no company %(company_id)s.", company_id=company_id))
     return company
 
 

@@ -20,6 +20,7 @@ from ..models import IdempotencyKey
 from . import BadRequest, Conflict
 from .tx import release as end_read
 from .tx import transaction
+from .phrasing import gettext
 
 MAX_KEY_LENGTH = 200
 KEEP = timedelta(hours=24)
@@ -42,7 +43,7 @@ def request_hash(method: str, path: str, query: bytes, body: bytes) -> str:
 def check_key(key: str) -> str:
     key = key.strip()
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise BadRequest(f"The Idempotency-Key header must be 1 to {MAX_KEY_LENGTH} printable characters.")
+        raise BadRequest(gettext("The Idempotency-Key header must be 1 to %(max_key_length)s printable characters.", max_key_length=MAX_KEY_LENGTH))
     return key
 
 
@@ -73,7 +74,7 @@ def claim(session: Session, *, user_id: int, key: str, digest: str, now: datetim
     if row is None:  # pruned between our insert and our read: try once more
         return _insert(session, user_id, key, digest, now)
     if row.request_hash != digest:
-        raise Conflict("This Idempotency-Key was already used for a different request; use a new key.")
+        raise Conflict(gettext("This Idempotency-Key was already used for a different request; use a new key."))
     if row.status_code is None:
         return None
     return Stored(row.status_code, row.content_type, row.body or "")

@@ -17,6 +17,7 @@ from .people import company_named, lock_person
 from .standing import state_of
 from .tx import transaction
 from .wording import Text, _, sentences
+from .phrasing import gettext
 
 
 def _send(session: Session, user: User, *, inviter: str, now: datetime) -> str:
@@ -41,10 +42,10 @@ def invite(session: Session, *, email, name, role: str = "resident", company=Non
     existing company's name (or `company_id` its id); the tier defaults to the company's.
     Returns the person and the link's secret (shown to the admin when no email is set up)."""
     if actor.role != "admin":
-        raise Forbidden("Only an admin invites people.")
+        raise Forbidden(gettext("Only an admin invites people."))
     if not isinstance(email, str) or (name is not None and not isinstance(name, str)):
-        raise RuleViolation("Give the person's email and name as text.",
-                            violations=[{"rule": "email", "message": "Give the person's email and name as text."}])
+        raise RuleViolation(gettext("Give the person's email and name as text."),
+                            violations=[{"rule": "email", "message": gettext("Give the person's email and name as text.")}])
     chosen: Company | None = None
     if company_id not in (None, "") or company not in (None, ""):
         chosen = company_named(session, {"company_id": company_id} if company_id not in (None, "")
@@ -62,10 +63,10 @@ def resend_invitation(session: Session, user_id, *, actor: User, now: datetime) 
     """A new invitation link (the earlier one stops working) for a person who has not chosen
     a password yet."""
     if actor.role != "admin":
-        raise Forbidden("Only an admin invites people.")
+        raise Forbidden(gettext("Only an admin invites people."))
     user = lock_person(session, user_id)
     if user.invited_at is None or user.email_verified_at is not None or not user.active:
-        raise Conflict(f"{user.name} is not waiting for an invitation (the account is {state_of(user)}).")
+        raise Conflict(gettext("%(name)s is not waiting for an invitation (the account is %(state_of)s).", name=user.name, state_of=state_of(user)))
     plain = _send(session, user, inviter=actor.name, now=now)
     record(session, actor_id=actor.id, action="user.invite_again", target_type="user", target_id=user.id, now=now)
     return plain
@@ -77,10 +78,10 @@ def decide_registration(session: Session, user_id, *, approve: bool, reason: str
     """A manager approves a waiting registration (the account becomes active; the person
     still confirms their email before booking) or refuses it (it stays deactivated)."""
     if actor.role not in ("manager", "admin"):
-        raise Forbidden("Only a manager or an admin decides on registrations.")
+        raise Forbidden(gettext("Only a manager or an admin decides on registrations."))
     user = lock_person(session, user_id)
     if not user.pending_approval:
-        raise Conflict(f"{user.name}'s account is not waiting for approval.")
+        raise Conflict(gettext("%(name)s's account is not waiting for approval.", name=user.name))
     reason = reason.strip()[:500] if isinstance(reason, str) and reason.strip() else None
     user.pending_approval = False
     if approve:

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 from ..models import User
 from . import BadRequest
 from .tx import transaction
+from .phrasing import gettext
 
 ENGLISH = "en"
 CHINESE_HK = "zh_Hant_HK"
@@ -24,6 +25,6 @@ def known(code: str | None) -> str | None:
 def set_language(session: Session, user: User, code: str) -> User:
     """Save the language a signed-in person reads the pages in."""
     if known(code) is None:
-        raise BadRequest(f"Unknown language {code!r}; one of {', '.join(LANGUAGES)}.")
+        raise BadRequest(gettext("Unknown language %(code)s; one of %(join)s.", code=repr(code), join=', '.join(LANGUAGES)))
     user.language = code
     return user

@@ -25,6 +25,7 @@ from .roles import MANAGER_ROLES
 from .settings import setting
 from .tx import transaction
 from .wording import When, _
+from .phrasing import gettext
 
 CHECKIN_EARLY_MINUTES = 15
 NO_SHOW_REASON = "no-show"
@@ -62,23 +63,23 @@ def check_in(session: Session, booking_id: int, *, user, now: datetime,
     """The holder (or a manager) checks in. Checking in twice is harmless."""
     booking = session.get(Booking, booking_id, populate_existing=True)
     if booking is None or (booking.user_id != user.id and user.role not in MANAGER_ROLES):
-        raise NotFound("There is no such booking of yours.")
+        raise NotFound(gettext("There is no such booking of yours."))
     if booking.status == "cancelled":
         if booking.cancel_reason == NO_SHOW_REASON:
-            raise Conflict("This booking was released because nobody checked in within the grace period.")
-        raise Conflict("This booking is cancelled.")
+            raise Conflict(gettext("This booking was released because nobody checked in within the grace period."))
+        raise Conflict(gettext("This booking is cancelled."))
     if booking.status != "confirmed":
-        raise Conflict("This booking is not confirmed yet; you can check in once a manager approves it.")
+        raise Conflict(gettext("This booking is not confirmed yet; you can check in once a manager approves it."))
     if booking.checked_in_at is not None:
         return booking
     if booking.ended_early_at is not None:
         if booking.end_reason == NO_SHOW_REASON:
-            raise Conflict("This booking was released because nobody checked in within the grace period.")
-        raise Conflict("This booking was ended early; check-in is closed.")
+            raise Conflict(gettext("This booking was released because nobody checked in within the grace period."))
+        raise Conflict(gettext("This booking was ended early; check-in is closed."))
     if now < booking.start_at - timedelta(minutes=early_minutes):
-        raise Conflict(f"Check-in opens {early_minutes} minutes before the booking starts.")
+        raise Conflict(gettext("Check-in opens %(early_minutes)s minutes before the booking starts.", early_minutes=early_minutes))
     if now >= booking.end_at:
-        raise Conflict("This booking is over; check-in is closed.")
+        raise Conflict(gettext("This booking is over; check-in is closed."))
     # Conditional: a no-show release racing this check-in wins or loses as a whole.
     result = session.execute(
         update(Booking)
@@ -89,7 +90,7 @@ def check_in(session: Session, booking_id: int, *, user, now: datetime,
     )
     session.refresh(booking)
     if result.rowcount != 1 and booking.end_reason == NO_SHOW_REASON:
-        raise Conflict("This booking was released because nobody checked in within the grace period.")
+        raise Conflict(gettext("This booking was released because nobody checked in within the grace period."))
     return booking
 
 

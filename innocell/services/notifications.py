@@ -22,6 +22,7 @@ from .languages import known
 from .stored_text import fit
 from .tx import transaction
 from .wording import written
+from .phrasing import gettext
 
 # Kinds a resident may choose not to receive by email (the inbox still shows them).
 REMINDER_KINDS = ("reminder",)
@@ -135,7 +136,7 @@ def mark_read(session: Session, notification_id: int, *, user_id: int, now: date
     """Mark one of the user's notices read (another user's id is 'not found')."""
     note = session.get(Notification, notification_id, populate_existing=True)
     if note is None or note.user_id != user_id:
-        raise NotFound("There is no such notice in your inbox.")
+        raise NotFound(gettext("There is no such notice in your inbox."))
     if note.read_at is None:
         note.read_at = now
     return note
@@ -157,6 +158,6 @@ def set_email_reminders(session: Session, *, user_id: int, on: bool) -> User:
     """Whether reminders are also emailed to the user (the inbox shows them either way)."""
     user = session.get(User, user_id, populate_existing=True)
     if user is None:
-        raise NotFound("There is no such person.")
+        raise NotFound(gettext("There is no such person."))
     user.email_reminders = bool(on)
     return user

@@ -4,7 +4,8 @@ Length alone let `12345678` and `password` through. A password is refused when i
 one of the 20,000 most common passwords (data/common-passwords.txt.gz, the list Django ships,
 see data/NOTICE), such a password with digits or symbols stuck on its ends (`Sunshine2026!`),
 a run or repeat of characters (`abcdefgh`, `qwertyui`, `abababab`), or contains the name part
-of the account's email address. Pure: no database, no Flask.
+of the account's email address. Pure: no database, no Flask; the reason is worded by the
+`phrasing` the caller passes (English by default).
 """
 from __future__ import annotations
 
@@ -13,12 +14,14 @@ import gzip
 import string
 from pathlib import Path
 
+from ..allocation.phrasing import ENGLISH, N_, Phrasing
+
 MIN_LENGTH = 8
 MAX_LENGTH = 1024  # argon2 takes any length, but nobody types a novel; keeps hashing cheap
 COMMON_FILE = Path(__file__).resolve().parent / "data" / "common-passwords.txt.gz"
 _PADDING = string.digits + string.punctuation + string.whitespace
 _ROWS = ("1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm", "abcdefghijklmnopqrstuvwxyz")
-ADVICE = "Try a few unrelated words with spaces or dashes between them."
+ADVICE = N_("Try a few unrelated words with spaces or dashes between them.")
 
 
 @functools.cache
@@ -43,24 +46,30 @@ def _email_name(email: str | None) -> str:
     return local if len(local) >= 3 else ""
 
 
-def password_problem(password: str | None, email: str | None = None) -> str | None:
+def password_problem(password: str | None, email: str | None = None,
+                     phrasing: Phrasing = ENGLISH) -> str | None:
     """None when the password is acceptable, else the reason to show next to the field."""
+    _ = phrasing
     password = password or ""
     if len(password) < MIN_LENGTH:
-        return f"Use at least {MIN_LENGTH} characters."
+        return _("Use at least %(min)d characters.", min=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
-        return f"Use at most {MAX_LENGTH} characters."
+        return _("Use at most %(max)s characters.", max=MAX_LENGTH)
     lowered = password.lower()
     common = common_passwords()
+    advice = _(ADVICE)
     if lowered in common:
-        return f"This is one of the most common passwords, among the first an attacker tries. {ADVICE}"
+        return _("This is one of the most common passwords, among the first an attacker tries. %(advice)s",
+                 advice=advice)
     core = lowered.strip(_PADDING)
     if core and core in common:
-        return (f"This is a common password with digits or symbols added at its ends, a pattern attackers "
-                f"try early. {ADVICE}")
+        return _("This is a common password with digits or symbols added at its ends, a pattern attackers try "
+                 "early. %(advice)s", advice=advice)
     if _is_run_or_repeat(lowered):
-        return f"This password is a simple run or repeat of characters (like 12345678 or abababab). {ADVICE}"
+        return _("This password is a simple run or repeat of characters (like 12345678 or abababab). %(advice)s",
+                 advice=advice)
     name = _email_name(email)
     if name and (name in lowered or lowered in name):
-        return f"The password must not contain your email address's name ('{name}'). {ADVICE}"
+        return _("The password must not contain your email address's name ('%(name)s'). %(advice)s", name=name,
+                 advice=advice)
     return None

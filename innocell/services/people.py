@@ -38,6 +38,7 @@ from .notifications import notify
 from .standing import STATES, state_of
 from .tx import transaction
 from .wording import When, _
+from .phrasing import gettext
 
 CHANGEABLE = ("role", "company", "company_id", "priority_tier", "active")
 OPEN_APPLICATIONS = ("submitted", "offered", "waitlisted")
@@ -85,7 +86,7 @@ def search(session: Session, *, q: str | None = None, role: str | None = None, s
 def get_person(session: Session, user_id) -> User:
     user = session.get(User, user_id) if isinstance(user_id, int) and not isinstance(user_id, bool) else None
     if user is None:
-        raise NotFound(f"There is no person {user_id}.")
+        raise NotFound(gettext("There is no person %(user_id)s.", user_id=user_id))
     return user
 
 
@@ -158,7 +159,7 @@ def lock_person(session: Session, user_id: int, *, with_admins: bool = False) ->
                              .execution_options(populate_existing=True)).scalars().all()
     user = next((u for u in locked if u.id == user_id), None)
     if user is None:
-        raise NotFound(f"There is no person {user_id}.")
+        raise NotFound(gettext("There is no person %(user_id)s.", user_id=user_id))
     return user
 
 
@@ -264,13 +265,13 @@ def change_person(session: Session, user_id, changes: dict, *, reason: str | Non
     company_id, priority_tier, active. A change of role or tier needs a reason; the audit row
     records each change with it. Changing nothing changes nothing and records nothing."""
     if actor is not None and actor.role != "admin":
-        raise Forbidden("Only an admin changes people's accounts.")
+        raise Forbidden(gettext("Only an admin changes people's accounts."))
     reason = reason.strip()[:500] if isinstance(reason, str) else None
     user = lock_person(session, user_id, with_admins=True)
     if actor is not None:
         current = session.get(User, actor.id, populate_existing=True)  # locked with the admins, if still one
         if current is None or current.role != "admin" or not current.active:
-            raise Forbidden("You are no longer an admin; nothing was changed.")
+            raise Forbidden(gettext("You are no longer an admin; nothing was changed."))
     wanted = _wanted(session, user, changes)
     if ("role" in wanted or "priority_tier" in wanted) and not reason:
         changed = " and ".join(k.replace("priority_", "") for k in ("role", "priority_tier") if k in wanted)

@@ -20,6 +20,7 @@ from .audit import record
 from .notifications import notify
 from .wording import _
 from .tx import transaction
+from .phrasing import gettext
 
 SECRETS = {"password_hash", "session_token", "token_hash", "request_hash", "salt"}
 PROFILE = ("id", "email", "name", "role", "company", "priority_tier", "active", "created_at", "email_reminders")
@@ -54,7 +55,7 @@ def export(session: Session, user_id: int) -> dict:
     """Everything held about the person, as JSON-ready data."""
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound("There is no such person.")
+        raise NotFound(gettext("There is no such person."))
     data: dict = {"profile": {key: _value(getattr(user, key, None)) for key in PROFILE if hasattr(user, key)}}
     for table in db.metadata.sorted_tables:
         if table.name == "users" or "user_id" not in table.columns:
@@ -83,9 +84,9 @@ def request_correction(session: Session, *, user: User, what: str, now: datetime
     the request is audited; staff make the change on the person's page."""
     what = (what or "").strip()
     if not what:
-        raise BadRequest("Say what is wrong and what it should be.")
+        raise BadRequest(gettext("Say what is wrong and what it should be."))
     if len(what) > 2000:
-        raise BadRequest("Keep the request under 2,000 characters.")
+        raise BadRequest(gettext("Keep the request under 2,000 characters."))
     staff = session.execute(select(User.id).where(User.role.in_(("manager", "admin")), User.active.is_(True))).scalars()
     for staff_id in staff:
         notify(session, user_id=staff_id, kind="correction_request", now=now,

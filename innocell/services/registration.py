@@ -26,6 +26,7 @@ from .audit import record
 from .notifications import notify
 from .wording import _
 from .tx import transaction
+from .phrasing import gettext
 
 POLICIES = ("invitation", "company_domains", "approval")
 DEFAULT_POLICY = "company_domains"
@@ -46,8 +47,8 @@ def policy(session: Session) -> str:
 @transaction
 def set_policy(session: Session, value, *, actor: User, now: datetime) -> str:
     if value not in POLICIES:
-        raise RuleViolation(f"The registration policy must be one of {', '.join(POLICIES)}.",
-                            violations=[{"rule": "policy", "message": "Choose one of the policies listed."}])
+        raise RuleViolation(gettext("The registration policy must be one of %(join)s.", join=', '.join(POLICIES)),
+                            violations=[{"rule": "policy", "message": gettext("Choose one of the policies listed.")}])
     row = session.execute(select(SiteSetting).where(SiteSetting.key == KEY).with_for_update()).scalar_one_or_none()
     old = policy(session)
     if row is None:
@@ -72,17 +73,17 @@ def admission(session: Session, email: str) -> Admission:
     Decided by the address alone, never by whether it has an account."""
     rule = policy(session)
     if rule == "invitation":
-        raise RuleViolation("Registration is by invitation only. Ask the park office to invite you.",
+        raise RuleViolation(gettext("Registration is by invitation only. Ask the park office to invite you."),
                             violations=[{"rule": "registration_closed",
-                                         "message": "Registration is by invitation only. Ask the park office "
-                                                    "to invite you."}])
+                                         "message": gettext("Registration is by invitation only. Ask the park office "
+                                                    "to invite you.")}])
     company = company_service.by_email(session, email)
     if company is not None:
         return Admission(company, needs_approval=False)
     if rule == "approval":
         return Admission(None, needs_approval=True)
-    message = ("Registration is open to the email addresses of park companies only. Use your company address, "
-               "or ask the park office to invite you.")
+    message = gettext("Registration is open to the email addresses of park companies only. Use your company "
+                      "address, or ask the park office to invite you.")
     raise RuleViolation(message, violations=[{"rule": "email", "message": message}])
 
 

@@ -28,6 +28,7 @@ from .roles import BOOKER_ROLES, MANAGER_ROLES, STAFF_ROLES
 from .standing import require_good_standing
 from .tx import transaction
 from .wording import _, sentences, span
+from .phrasing import gettext
 
 STALE_CLAIM = timedelta(minutes=10)
 
@@ -37,28 +38,29 @@ def join_slot_waitlist(session: Session, *, user, space_id: int, start: datetime
                        now: datetime) -> SlotRequest:
     """Queue a request for a taken slot."""
     if user.role not in BOOKER_ROLES:
-        raise Forbidden("Your role can look at bookings but not make them.")
+        raise Forbidden(gettext("Your role can look at bookings but not make them."))
     require_good_standing(user, "book")
     bookings.validate_times(start, end)
     title = clean_title(title)
     if not isinstance(space_id, int) or isinstance(space_id, bool) or session.get(Space, space_id) is None:
-        raise NotFound("There is no such space.")
+        raise NotFound(gettext("There is no such space."))
     if start <= now:
-        raise RuleViolation("This slot has already started.", violations=[
-            {"rule": "past", "message": "The slot has already started; you can only wait for a future slot."}])
+        raise RuleViolation(gettext("This slot has already started."), violations=[
+            {"rule": "past", "message": gettext("The slot has already started; you can only wait for a future slot.")}])
     result = bookings.check(session, user=user, space_id=space_id, start=start, end=end, now=now)
     if result.violations:
-        raise RuleViolation("This slot breaks the booking rules: " + " ".join(v["message"] for v in result.violations),
+        raise RuleViolation(gettext("This slot breaks the booking rules: %(problems)s",
+                                    problems=" ".join(v["message"] for v in result.violations)),
                             violations=result.violations)
     if not result.conflicts:
-        raise Conflict("This slot is free right now: book it directly instead of waiting.", free=True)
+        raise Conflict(gettext("This slot is free right now: book it directly instead of waiting."), free=True)
     duplicate = session.execute(
         select(SlotRequest.id).where(SlotRequest.user_id == user.id, SlotRequest.space_id == space_id,
                                      SlotRequest.status == "waiting", SlotRequest.start_at < end,
                                      SlotRequest.end_at > start)
     ).first()
     if duplicate is not None:
-        raise Conflict("You are already waiting for this time on this space.")
+        raise Conflict(gettext("You are already waiting for this time on this space."))
     request = SlotRequest(user_id=user.id, space_id=space_id, start_at=start, end_at=end, title=title,
                           status="waiting", created_at=now)
     session.add(request)
@@ -71,9 +73,9 @@ def cancel_request(session: Session, request_id: int, *, user, now: datetime) ->
     """The requester (or a manager) withdraws a waiting request."""
     request = session.get(SlotRequest, request_id, populate_existing=True) if isinstance(request_id, int) else None
     if request is None or (request.user_id != user.id and user.role not in MANAGER_ROLES):
-        raise NotFound("There is no such slot request of yours.")
+        raise NotFound(gettext("There is no such slot request of yours."))
     if request.status != "waiting":
-        raise Conflict(f"This request is already {request.status}.")
+        raise Conflict(gettext("This request is already %(status)s.", status=gettext(request.status)))
     request.status = "cancelled"
     request.resolved_at = now
     request.reason = "Withdrawn by the requester" if request.user_id == user.id else "Withdrawn by a manager"

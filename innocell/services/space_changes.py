@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from ..allocation.hours import public_holidays
 from ..allocation.rules import SpaceSpec
+from ..allocation.phrasing import ENGLISH, Phrasing
 from ..allocation.space_change import Held, broken_by_change
 from ..models import Booking, Space, SpaceActivePeriod, User
 from ..timeutil import iso_local
@@ -58,7 +59,7 @@ def live_bookings(session: Session, space: Space, now: datetime, buffer_minutes:
 
 
 def broken_bookings(session: Session, space: Space, values: dict, now: datetime,
-                    tz: ZoneInfo) -> list[tuple[Booking, list[dict]]]:
+                    tz: ZoneInfo, phrasing: Phrasing = ENGLISH) -> list[tuple[Booking, list[dict]]]:
     """(booking, reasons) for each live booking the new settings `values` would break; none
     when no rule a booking depends on changes."""
     if all(values[f] == getattr(space, f) for f in RULE_FIELDS):
@@ -73,7 +74,7 @@ def broken_bookings(session: Session, space: Space, values: dict, now: datetime,
                       max(b.end_at for b in live).astimezone(tz).year + 1)
         holidays = list(public_holidays(years))
     broken = broken_by_change(spec, [Held(b.id, b.start_at, b.end_at, b.start_at < now) for b in live], tz,
-                              holidays=holidays)
+                              holidays=holidays, phrasing=phrasing)
     return [(b, broken[b.id]) for b in live if b.id in broken]
 
 

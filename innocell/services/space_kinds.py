@@ -23,6 +23,7 @@ from .audit import record
 from .roles import MANAGER_ROLES
 from .settings import setting
 from .tx import transaction
+from .phrasing import gettext
 
 DEFAULT_LABELS = {
     "wet_lab": "Wet labs",
@@ -47,7 +48,7 @@ def list_kinds(session: Session) -> list[SpaceKind]:
 def get_kind(session: Session, kind_id) -> SpaceKind:
     kind = session.get(SpaceKind, kind_id) if isinstance(kind_id, int) and not isinstance(kind_id, bool) else None
     if kind is None:
-        raise NotFound(f"There is no space kind {kind_id}.")
+        raise NotFound(gettext("There is no space kind %(kind_id)s.", kind_id=kind_id))
     return kind
 
 
@@ -90,8 +91,7 @@ def unknown_kind_violation(session: Session, key) -> dict | None:
     if isinstance(key, str) and kind_by_key(session, key.strip()) is not None:
         return None
     known = ", ".join(k.key for k in list_kinds(session)) or "none yet"
-    return {"rule": "kind", "message": f"The kind must be one of the managed space kinds ({known}); a manager "
-                                       "can add a kind on the space kinds page."}
+    return {"rule": "kind", "message": gettext("The kind must be one of the managed space kinds (%(known)s); a manager can add a kind on the space kinds page.", known=known)}
 
 
 # ---------------------------------------------------------------------------- validation
@@ -162,7 +162,8 @@ def _label_taken(session: Session, label: str, except_id: int | None) -> SpaceKi
 
 def _refuse(violations: list[dict]) -> None:
     if violations:
-        raise RuleViolation("The space kind was not saved: " + " ".join(v["message"] for v in violations),
+        raise RuleViolation(gettext("The space kind was not saved: %(problems)s",
+                                    problems=" ".join(v["message"] for v in violations)),
                             violations=violations)
 
 
@@ -172,16 +173,16 @@ def _refuse(violations: list[dict]) -> None:
 def create_kind(session: Session, data: dict, *, actor: User, now: datetime) -> SpaceKind:
     """Add a kind; a key that exists answers 409 (the unique index settles a race)."""
     if actor.role not in MANAGER_ROLES:
-        raise Forbidden("Only managers and admins keep the list of space kinds.")
+        raise Forbidden(gettext("Only managers and admins keep the list of space kinds."))
     if not isinstance(data, dict):
-        raise BadRequest("Send the kind as a JSON object such as {\"key\": \"wet_lab\", \"label\": \"Wet labs\"}.")
+        raise BadRequest(gettext("Send the kind as a JSON object such as {\"key\": \"wet_lab\", \"label\": \"Wet labs\"}."))
     values, violations = _clean(data, creating=True)
     _refuse(violations)
     if kind_by_key(session, values["key"]) is not None:
-        raise Conflict(f"A space kind with the key '{values['key']}' already exists.")
+        raise Conflict(gettext("A space kind with the key '%(key)s' already exists.", key=values['key']))
     other = _label_taken(session, values["label"], None)
     if other is not None:
-        _refuse([{"rule": "label", "message": f"The kind {other.key} already has the label '{other.label}'."}])
+        _refuse([{"rule": "label", "message": gettext("The kind %(key)s already has the label '%(label)s'.", key=other.key, label=other.label)}])
     kind = SpaceKind(key=values["key"], label=values["label"],
                      quota_hours=values.get("quota_hours", default_quota_hours(values["key"])),
                      simultaneous=values.get("simultaneous", default_simultaneous(values["key"])), created_at=now)
@@ -189,7 +190,7 @@ def create_kind(session: Session, data: dict, *, actor: User, now: datetime) -> 
     try:
         session.flush()
     except IntegrityError:
-        raise Conflict(f"A space kind with the key '{values['key']}' already exists.") from None
+        raise Conflict(gettext("A space kind with the key '%(key)s' already exists.", key=values['key'])) from None
     record(session, actor_id=actor.id, action="space_kind.create", target_type="space_kind", target_id=kind.id,
            now=now, key=kind.key, label=kind.label, quota_hours=str(kind.quota_hours),
            simultaneous=kind.simultaneous)
@@ -200,17 +201,16 @@ def create_kind(session: Session, data: dict, *, actor: User, now: datetime) -> 
 def update_kind(session: Session, kind_id: int, data: dict, *, actor: User, now: datetime) -> SpaceKind:
     """Change a kind's label or limits (its key stays); audited with the old and new values."""
     if actor.role not in MANAGER_ROLES:
-        raise Forbidden("Only managers and admins keep the list of space kinds.")
+        raise Forbidden(gettext("Only managers and admins keep the list of space kinds."))
     if not isinstance(data, dict):
-        raise BadRequest("Send the changes as a JSON object.")
+        raise BadRequest(gettext("Send the changes as a JSON object."))
     kind = get_kind(session, kind_id)
     data = {k: v for k, v in data.items() if not (k == "key" and v == kind.key)}
     values, violations = _clean(data, creating=False)
     if "label" in values:
         other = _label_taken(session, values["label"], kind.id)
         if other is not None:
-            violations.append({"rule": "label", "message": f"The kind {other.key} already has the label "
-                                                           f"'{other.label}'."})
+            violations.append({"rule": "label", "message": gettext("The kind %(key)s already has the label '%(label)s'.", key=other.key, label=other.label)})
     _refuse(violations)
     changes = {}
     for name, value in values.items():

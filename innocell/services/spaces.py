@@ -24,6 +24,8 @@ from .settings import setting, zone
 from .tx import transaction
 from . import fields
 from . import space_attributes as attributes
+from .phrasing import current, gettext, ngettext
+from ..allocation.phrasing import ENGLISH
 
 
 def list_spaces(session: Session, *, kind: str | None = None, include_inactive: bool = False) -> list[Space]:
@@ -37,10 +39,10 @@ def list_spaces(session: Session, *, kind: str | None = None, include_inactive: 
 
 def get_space(session: Session, space_id) -> Space:
     if not isinstance(space_id, int) or isinstance(space_id, bool):
-        raise NotFound("There is no such space.")
+        raise NotFound(gettext("There is no such space."))
     space = session.get(Space, space_id)
     if space is None:
-        raise NotFound(f"There is no space {space_id}.")
+        raise NotFound(gettext("There is no space %(space_id)s.", space_id=space_id))
     return space
 
 
@@ -48,10 +50,10 @@ def locked_space(session: Session, space_id) -> Space:
     """The space, locked for the rest of the caller's transaction (writers of one space
     serialise here); NotFound when there is none."""
     if not isinstance(space_id, int) or isinstance(space_id, bool):
-        raise NotFound("There is no such space.")
+        raise NotFound(gettext("There is no such space."))
     space = lock_resource(session, Space, space_id)
     if space is None:
-        raise NotFound(f"There is no space {space_id}.")
+        raise NotFound(gettext("There is no space %(space_id)s.", space_id=space_id))
     return space
 
 
@@ -60,7 +62,7 @@ def _flush_unique_code(session: Session, code: str) -> None:
     try:
         session.flush()
     except IntegrityError:
-        raise Conflict(f"A space with the code '{code}' already exists.") from None
+        raise Conflict(gettext("A space with the code '%(code)s' already exists.", code=code)) from None
 
 
 # ---------------------------------------------------------------------------- validation
@@ -192,17 +194,17 @@ def _current(space: Space) -> dict:
 @transaction
 def create_space(session: Session, data: dict, *, actor: User, now: datetime) -> Space:
     if not isinstance(data, dict):
-        raise BadRequest("Send the space as a JSON object.")
+        raise BadRequest(gettext("Send the space as a JSON object."))
     values, violations = _clean(data, _defaults())
     for field in ("code", "name", "kind"):
         if field not in data:
-            violations.append({"rule": field, "message": f"'{field}' is required."})
+            violations.append({"rule": field, "message": gettext("'%(field)s' is required.", field=field)})
     _check_kind(session, data, values, violations)
     if violations:
-        raise RuleViolation("The space was not saved: " + " ".join(v["message"] for v in violations),
+        raise RuleViolation(gettext("The space was not saved: %(problems)s", problems=" ".join(v["message"] for v in violations)),
                             violations=violations)
     if session.execute(select(Space.id).where(Space.code == values["code"])).first():
-        raise Conflict(f"A space with the code '{values['code']}' already exists.")
+        raise Conflict(gettext("A space with the code '%(code)s' already exists.", code=values['code']))
     space = Space(created_at=now, **values)
     session.add(space)
     _flush_unique_code(session, values["code"])
@@ -218,8 +220,8 @@ def _confirmed(data: dict) -> tuple[dict, bool]:
     data = dict(data)
     confirm = data.pop("confirm", False)
     if not isinstance(confirm, bool):
-        raise RuleViolation("'confirm' must be true or false.",
-                            violations=[{"rule": "confirm", "message": "'confirm' must be true or false."}])
+        raise RuleViolation(gettext("'confirm' must be true or false."),
+                            violations=[{"rule": "confirm", "message": gettext("'confirm' must be true or false.")}])
     return data, confirm
 
 
@@ -234,24 +236,23 @@ def change_space(session: Session, space_id: int, data: dict, *, actor: User,
     `"confirm": true` is sent: then they are cancelled and their holders notified, as a
     blackout does. The bookings kept take the new buffer and capacity."""
     if not isinstance(data, dict):
-        raise BadRequest("Send the changes as a JSON object.")
+        raise BadRequest(gettext("Send the changes as a JSON object."))
     data, confirm = _confirmed(data)
     space = locked_space(session, space_id)
     values, violations = _clean(data, _current(space))
     _check_kind(session, data, values, violations)
     if violations:
-        raise RuleViolation("The space was not saved: " + " ".join(v["message"] for v in violations),
+        raise RuleViolation(gettext("The space was not saved: %(problems)s", problems=" ".join(v["message"] for v in violations)),
                             violations=violations)
     if values["code"] != space.code and session.execute(
             select(Space.id).where(Space.code == values["code"], Space.id != space.id)).first():
-        raise Conflict(f"A space with the code '{values['code']}' already exists.")
+        raise Conflict(gettext("A space with the code '%(code)s' already exists.", code=values['code']))
     tz = zone()
     broken = changes.broken_bookings(session, space, values, now, tz)
     if broken and not confirm:
-        many = len(broken) != 1
-        raise Conflict(f"This change would cancel {len(broken)} upcoming booking{'s' if many else ''} of {space.name} "
-                       f"that the new rules refuse; send it again with \"confirm\": true to cancel "
-                       f"{'them' if many else 'it'} and notify the holders.",
+        if current() is not ENGLISH:  # the reasons in the reader's language (the holders' notices stay English)
+            broken = changes.broken_bookings(session, space, values, now, tz, current())
+        raise Conflict(ngettext('This change would cancel %(num)s upcoming booking of %(name)s that the new rules refuse; send it again with "confirm": true to cancel it and notify the holders.', 'This change would cancel %(num)s upcoming bookings of %(name)s that the new rules refuse; send it again with "confirm": true to cancel them and notify the holders.', len(broken), name=space.name),
                        affected_bookings=changes.broken_json(broken, tz))
     cancelled = changes.cancel_broken(session, space, broken, actor=actor, now=now, tz=tz)
     changed = {}

@@ -9,6 +9,7 @@ from sqlalchemy import String, event, inspect
 from sqlalchemy.orm import Session
 
 from . import BadRequest
+from .phrasing import gettext
 
 ELLIPSIS = "…"
 
@@ -35,5 +36,5 @@ def _check_lengths(session: Session, flush_context, instances) -> None:
         found = _too_long(obj)
         if found is not None:
             field, length, limit = found
-            raise BadRequest(f"The {field.replace('_', ' ')} is too long to keep ({length} characters; "
-                             f"at most {limit}).", field=field)
+            raise BadRequest(gettext("The %(field)s is too long to keep (%(length)s characters; at most %(limit)s).",
+                                     field=field.replace('_', ' '), length=length, limit=limit), field=field)

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from ..models import WEBHOOK_EVENTS, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from . import NotFound, RuleViolation
 from .tx import release, transaction
+from .phrasing import gettext
 
 MAX_ATTEMPTS = 6
 BACKOFF_SECONDS = 60  # 1, 2, 4, 8, 16 minutes between the attempts
@@ -106,8 +107,8 @@ def _check(data: dict, *, partial: bool) -> dict:
         url = data.get("url")
         parts = urlsplit(url) if isinstance(url, str) else None
         if not isinstance(url, str) or len(url) > 500 or parts.scheme not in ("http", "https") or not parts.hostname:
-            violations.append({"rule": "url", "message": "The URL must be an http:// or https:// address "
-                                                         "of at most 500 characters."})
+            violations.append({"rule": "url", "message": gettext("The URL must be an http:// or https:// address "
+                                                         "of at most 500 characters.")})
         else:
             clean["url"] = url
     if "events" in data or not partial:
@@ -121,23 +122,23 @@ def _check(data: dict, *, partial: bool) -> dict:
     if "description" in data:
         text = data.get("description")
         if text is not None and (not isinstance(text, str) or len(text) > 200 or "\x00" in text):
-            violations.append({"rule": "description", "message": "The description is at most 200 characters."})
+            violations.append({"rule": "description", "message": gettext("The description is at most 200 characters.")})
         else:
             clean["description"] = (text or "").strip()
     if "active" in data:
         if not isinstance(data["active"], bool):
-            violations.append({"rule": "active", "message": "active is true or false."})
+            violations.append({"rule": "active", "message": gettext("active is true or false.")})
         else:
             clean["active"] = data["active"]
     if data.get("secret") is not None:
         value = data["secret"]
         if not isinstance(value, str) or not 16 <= len(value) <= 128 or not value.isprintable():
-            violations.append({"rule": "secret", "message": "A secret is 16 to 128 printable characters "
-                                                            "(leave it out to have one generated)."})
+            violations.append({"rule": "secret", "message": gettext("A secret is 16 to 128 printable characters "
+                                                            "(leave it out to have one generated).")})
         else:
             clean["secret"] = value
     if violations:
-        raise RuleViolation("The webhook endpoint is not valid.", violations=violations)
+        raise RuleViolation(gettext("The webhook endpoint is not valid."), violations=violations)
     return clean
 
 
@@ -157,7 +158,7 @@ def _live(session: Session, endpoint_id: int, lock: bool = False) -> WebhookEndp
     stmt = select(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id, WebhookEndpoint.deleted_at.is_(None))
     endpoint = session.execute(stmt.with_for_update() if lock else stmt).scalar_one_or_none()
     if endpoint is None:
-        raise NotFound("No such webhook endpoint.")
+        raise NotFound(gettext("No such webhook endpoint."))
     return endpoint
 
 

@@ -186,7 +186,7 @@ def choose_password(token: str):
     now = utcnow()
     link = link_service.peek(db.session, token, link_service.PASSWORD_PURPOSES, now)
     if link is None:
-        return render_template("account/link_gone.html", message=link_service.GONE), 404
+        return render_template("account/link_gone.html", message=gettext(link_service.GONE)), 404
     form = NewPasswordForm()
     status = 200
     if form.validate_on_submit():
@@ -213,7 +213,7 @@ def confirm_email(token: str):
     now = utcnow()
     link = link_service.peek(db.session, token, link_service.CONFIRM_PURPOSES, now)
     if link is None:
-        return render_template("account/link_gone.html", message=link_service.GONE), 404
+        return render_template("account/link_gone.html", message=gettext(link_service.GONE)), 404
     form = BareForm()
     if form.validate_on_submit():
         try:

@@ -7,6 +7,7 @@ the check and the guarded write."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from ..extensions import db
 from ..forms import select_choices
@@ -107,7 +108,7 @@ def change(booking_id: int):
     day, start_t, end_day, end_t = form.interval_local()
     start, end = local_instant(day, start_t), local_instant(end_day, end_t)
     if end <= start:
-        form.end.errors = list(form.end.errors) + ["The end must come after the start."]
+        form.end.errors = list(form.end.errors) + [gettext("The end must come after the start.")]
         return _render(booking, form, None, None, 422)
     done, violations, conflict = _attempt(booking, user=user, space_id=form.space_id.data, start=start, end=end,
                                           title=(form.title.data or "").strip(),

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from ..extensions import db
 from ..forms.housing import AcceptForm, ApplicationForm, ConfirmForm
@@ -164,7 +165,7 @@ def apply():
     if form.validate_on_submit():
         ok = True
         if form.move_in.data < today:
-            form.move_in.errors.append("The move-in date has passed; choose today or later.")
+            form.move_in.errors.append(gettext("The move-in date has passed; choose today or later."))
             ok = False
         if ok:
             months, nights = form.term()

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from ..allocation.dates import add_months, date_in_range
 from ..extensions import db
@@ -113,7 +114,7 @@ def change(application_id: int):
         form.fill_preferences(application.preferred_unit_ids, application.preferred_floor)
     elif form.validate_on_submit():
         if form.move_in.data < today_local(now):
-            form.move_in.errors.append("The move-in date has passed; choose today or later.")
+            form.move_in.errors.append(gettext("The move-in date has passed; choose today or later."))
         else:
             months, nights = form.term()
             data = {"unit_type": form.unit_type.data, "move_in": form.move_in.data, "term_months": months,

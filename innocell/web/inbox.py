@@ -88,12 +88,12 @@ def join_slot_waitlist():
         try:
             space_id = int(form.get("space_id", ""))
         except ValueError:
-            raise ServiceError("Choose a space.") from None
+            raise ServiceError(gettext("Choose a space.")) from None
         try:
             start = parse_instant(form.get("start", ""), tz)
             end = parse_instant(form.get("end", ""), tz)
         except ValueError as exc:
-            raise ServiceError(f"The slot's time is not valid: {exc}.") from None
+            raise ServiceError(gettext("The slot's time is not valid: %(problem)s.", problem=exc)) from None
         item = slot_service.join_slot_waitlist(db.session, user=user, space_id=space_id, start=start, end=end,
                                                title=form.get("title", ""), now=utcnow())
     except ServiceError as exc:

@@ -1,8 +1,9 @@
 """Which language a page is written in (issue 17): Flask-Babel with a locale selector, the
 catalogue compiled from its .po at start, and the footer's switch (a POST form, no script).
 
-The choice, in order: the signed-in person's saved language; else the `lang` cookie an
-anonymous visitor set with the switch; else the browser's Accept-Language; else English."""
+The choice, in order: the signed-in person's saved language (a bearer token's person for the
+API); else the `lang` cookie an anonymous visitor set with the switch; else the browser's
+Accept-Language; else English."""
 from __future__ import annotations
 
 import logging
@@ -10,7 +11,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from flask import Blueprint, Flask, abort, redirect, request, url_for
+from flask import Blueprint, Flask, abort, g, redirect, request, url_for
 from flask_babel import Babel, get_locale
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
@@ -31,8 +32,10 @@ def select_locale() -> str:
     if not request:
         return ENGLISH
     try:
-        if current_user.is_authenticated and language_service.known(current_user.language):
-            return current_user.language
+        # The API's bearer-token user (web/access.principal, once it has asked), else the session's.
+        person = g.get("principal") or (current_user if current_user.is_authenticated else None)
+        if person is not None and language_service.known(person.language):
+            return person.language
     except SQLAlchemyError:  # the database is down: the error page still renders
         pass
     chosen = language_service.known(request.cookies.get(COOKIE))

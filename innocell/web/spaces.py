@@ -234,7 +234,7 @@ def book(space_id: int):
         start, end = local_instant(day, start_t), local_instant(end_day, end_t)
         window = (start, end)
         if end <= start:
-            form.end.errors = list(form.end.errors) + ["The end must come after the start."]
+            form.end.errors = list(form.end.errors) + [gettext("The end must come after the start.")]
             status = 422
         else:
             made, violations, conflict = _book(user, item, start, end, (form.title.data or "").strip(),

@@ -36,6 +36,7 @@ from .queries import get_booking
 from .series import book_recurring, book_series
 from ..wording import _, span
 from .write import _insert, _suggestions_json, book, bump
+from ..phrasing import gettext
 
 _KEEP = object()
 _MAX_ID = 2**31 - 1  # PostgreSQL `integer`: a larger id names no row (and must not reach the query)
@@ -68,7 +69,7 @@ def _lock(session: Session, holder_id: int, space_ids: set[int], new_space_id: i
     lock_person(session, holder_id)
     locked = {sid: lock_resource(session, Space, sid) for sid in sorted(space_ids)}
     if locked[new_space_id] is None:
-        raise NotFound(f"There is no space {new_space_id}.")
+        raise NotFound(gettext("There is no space %(new_space_id)s.", new_space_id=new_space_id))
     return locked[new_space_id]
 
 
@@ -83,28 +84,28 @@ def change(session: Session, booking_id, *, actor: User, now: datetime, start: d
     nothing changed."""
     booking = get_booking(session, booking_id, viewer=actor)
     if booking.user_id != actor.id and actor.role not in MANAGER_ROLES:
-        raise Forbidden("Only the holder or a manager can change this booking.")
+        raise Forbidden(gettext("Only the holder or a manager can change this booking."))
     if start is not None or end is not None:
         new_start, new_end = _new_interval(booking, start, end)
         validate_times(new_start, new_end)
     new_title = booking.title if title is _KEEP or title is None else clean_title(title)
     new_space_id = booking.space_id if space_id is None else space_id
     if not _is_id(new_space_id):
-        raise NotFound("There is no such space.")
+        raise NotFound(gettext("There is no such space."))
     holder = session.get(User, booking.user_id)
     space = _lock(session, holder.id, {booking.space_id, new_space_id}, new_space_id)
     booking = session.get(Booking, booking.id, populate_existing=True)
     tz = zone()
     if booking.status == "cancelled":
-        raise Conflict("This booking is cancelled; book a new time instead.")
+        raise Conflict(gettext("This booking is cancelled; book a new time instead."))
     if booking.start_at <= now:
-        raise Conflict("This booking has already begun, so it cannot be changed; you can end it early instead.")
+        raise Conflict(gettext("This booking has already begun, so it cannot be changed; you can end it early instead."))
     new_start, new_end = _new_interval(booking, start, end)
     before = _snapshot(booking, tz)
     moved = (new_start, new_end, space.id) != (booking.start_at, booking.end_at, booking.space_id)
     if moved:
         if holder.role not in BOOKER_ROLES:
-            raise Forbidden("This booking's holder can no longer make bookings.")
+            raise Forbidden(gettext("This booking's holder can no longer make bookings."))
         require_good_standing(holder, "book")
         _move(session, booking, holder, space, new_start, new_end, now, tz)
     booking.title = new_title
@@ -157,13 +158,14 @@ def _move(session: Session, booking: Booking, holder: User, space: Space, start:
     session.flush()
     violations, found = evaluate(session, holder, space, start, end, now, tz)
     if violations:
-        raise RuleViolation("This change breaks the rules of " + space.name + ": "
-                            + " ".join(v["message"] for v in violations) + " The booking is unchanged.",
+        raise RuleViolation(gettext("This change breaks the rules of %(name)s: %(problems)s The booking is unchanged.",
+                                    name=space.name, problems=" ".join(v["message"] for v in violations)),
                             violations=violations)
     if found:
         suggestions = suggestions_for(session, user=holder, space=space, start=start, end=end, now=now, tz=tz)
         why, conflicts = explained(session, space, start, end, found, tz)
-        raise Conflict(why + " The booking is unchanged." + (" Here are the nearest free times." if suggestions else ""),
+        raise Conflict(why + gettext(" The booking is unchanged.")
+                       + (gettext(" Here are the nearest free times.") if suggestions else ""),
                        conflicts=conflicts, suggestions=_suggestions_json(suggestions, tz))
     place(booking, space, start, end)
     _insert(session, [booking])
@@ -196,9 +198,9 @@ def resident_to_book_for(session: Session, user_id) -> User:
     """The active resident a manager books for; a RuleViolation naming `for_user_id` otherwise."""
     person = session.get(User, user_id) if _is_id(user_id) else None
     if person is None or not person.active or person.role != "resident":
-        raise RuleViolation("'for_user_id' must be the id of an active resident.",
+        raise RuleViolation(gettext("'for_user_id' must be the id of an active resident."),
                             violations=[{"rule": "for_user_id", "field": "for_user_id",
-                                         "message": "'for_user_id' must be the id of an active resident."}])
+                                         "message": gettext("'for_user_id' must be the id of an active resident.")}])
     return person
 
 
@@ -211,7 +213,7 @@ def book_for(session: Session, *, actor: User, for_user_id, space_id: int, start
     booking (book / book_recurring / book_series, joined into this transaction). Answers the
     bookings made, or with a `rule` the series result (its bookings, id and skipped dates)."""
     if actor.role not in MANAGER_ROLES:
-        raise Forbidden("Only managers can book on behalf of someone else.")
+        raise Forbidden(gettext("Only managers can book on behalf of someone else."))
     holder = resident_to_book_for(session, for_user_id)
     result = None
     if rule is not None:

@@ -24,6 +24,7 @@ from ...allocation.suggestions import suggest
 from ...models import Booking, Space, SpaceKind, User
 from ..authorisations import usable_spaces
 from ..guard import key_of
+from ..phrasing import current
 from .. import space_kinds
 from ..settings import setting, zone
 from ..spaces import get_space
@@ -122,7 +123,8 @@ def judge(state: SpaceState, ctx: UserContext, start: datetime, end: datetime, n
     """The pure core's verdict on one request, once the space's state and the person's context
     are read: every rule a booking must pass lives here, so the week calendar (week.py), which
     judges each cell with this function, offers exactly what the booking will accept."""
-    violations = rule_violations(state.spec, start, end, now, tz, user=ctx, holidays=state.holidays)
+    violations = rule_violations(state.spec, start, end, now, tz, user=ctx, holidays=state.holidays,
+                                 phrasing=current())
     return violations, core_conflicts(state.spec, start, end, state.holds, state.blackouts)
 
 

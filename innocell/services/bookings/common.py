@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 from .. import BadRequest
 from ..settings import setting
 from ...allocation.dates import EARLIEST, LATEST, RANGE_MESSAGE
+from ...allocation.phrasing import ENGLISH, Phrasing
+from ..phrasing import gettext
 
 UTC = timezone.utc
 
@@ -21,13 +23,13 @@ def scan_bound() -> timedelta:
 
 def validate_times(start, end) -> None:
     if not isinstance(start, datetime) or not isinstance(end, datetime):
-        raise BadRequest("Give the start and the end as dates with times.")
+        raise BadRequest(gettext("Give the start and the end as dates with times."))
     if start.tzinfo is None or end.tzinfo is None:
-        raise BadRequest("Times must carry a time zone.")
+        raise BadRequest(gettext("Times must carry a time zone."))
     if not start < end:
-        raise BadRequest("The end must be after the start.")
+        raise BadRequest(gettext("The end must be after the start."))
     if not (EARLIEST <= start and end <= LATEST):
-        raise BadRequest(RANGE_MESSAGE)
+        raise BadRequest(gettext(RANGE_MESSAGE))
 
 
 def clean_title(title) -> str:
@@ -35,16 +37,17 @@ def clean_title(title) -> str:
     if title is None:
         return ""
     if not isinstance(title, str):
-        raise BadRequest("The title must be text.")
+        raise BadRequest(gettext("The title must be text."))
     title = title.strip()
     if len(title) > 200:
-        raise BadRequest("The title can be at most 200 characters.")
+        raise BadRequest(gettext("The title can be at most 200 characters."))
     return title
 
 
-def fmt_span(start: datetime, end: datetime, tz: ZoneInfo) -> str:
-    """'Tue 08 Dec 2026 14:00-16:00', or both ends in full when the span crosses midnight."""
+def fmt_span(start: datetime, end: datetime, tz: ZoneInfo, phrasing: Phrasing = ENGLISH) -> str:
+    """'Tue 08 Dec 2026 14:00-16:00', or both ends in full when the span crosses midnight
+    (in English unless `phrasing` is the reader's language)."""
     s, e = start.astimezone(tz), end.astimezone(tz)
     if s.date() == e.date():
-        return f"{s.strftime('%a %d %b %Y %H:%M')}-{e.strftime('%H:%M')}"
-    return f"{s.strftime('%a %d %b %Y %H:%M')} to {e.strftime('%a %d %b %Y %H:%M')}"
+        return f"{phrasing.moment(s)}-{phrasing.clock(e)}"
+    return phrasing("%(start)s to %(end)s", start=phrasing.moment(s), end=phrasing.moment(e))

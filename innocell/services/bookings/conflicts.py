@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from ...allocation import conflict_reasons
 from ...models import Space
 from ...timeutil import iso_local
+from ..phrasing import current
 from .common import fmt_span
 from .reads import space_state
 
@@ -24,7 +25,8 @@ def explained(session: Session, space: Space, start: datetime, end: datetime,
     ("buffer": the request's own buffer runs into the next booking; "buffer_before": an
     earlier booking's buffer) and "message"."""
     state = space_state(session, space, start, end, tz)
-    reasons = conflict_reasons.explain(state.spec, start, end, state.holds, state.blackouts, tz)
+    phrasing = current()
+    reasons = conflict_reasons.explain(state.spec, start, end, state.holds, state.blackouts, tz, phrasing)
     out = []
     for s, e in found:
         item = {"start": iso_local(s, tz), "end": iso_local(e, tz)}
@@ -33,4 +35,4 @@ def explained(session: Session, space: Space, start: datetime, end: datetime,
             text = same[0]["message"]
             item.update(reason=same[0]["reason"], message=text[0].upper() + text[1:] + ".")
         out.append(item)
-    return conflict_reasons.sentence(state.spec, fmt_span(start, end, tz), reasons), out
+    return conflict_reasons.sentence(state.spec, fmt_span(start, end, tz, phrasing), reasons, phrasing), out

@@ -24,6 +24,7 @@ from ..roles import MANAGER_ROLES
 from ..tx import transaction
 from .common import UTC
 from .write import approve, reject
+from ..phrasing import gettext, ngettext
 
 MAX_BATCH = 200
 HISTORY = 10  # the holder's last bookings that a request's row sums up
@@ -33,13 +34,13 @@ NO_SHOW = "no-show"
 def clean_ids(raw) -> list[int]:
     """The ids of a batch: a non-empty list of whole numbers (duplicates dropped, order kept)."""
     if not isinstance(raw, list) or not raw:
-        raise BadRequest("Send 'ids' as a non-empty list of booking ids.")
+        raise BadRequest(gettext("Send 'ids' as a non-empty list of booking ids."))
     if len(raw) > MAX_BATCH:
-        raise BadRequest(f"At most {MAX_BATCH} bookings can be decided at once.")
+        raise BadRequest(gettext("At most %(max_batch)s bookings can be decided at once.", max_batch=MAX_BATCH))
     ids: list[int] = []
     for value in raw:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise BadRequest("Each booking id must be a whole number.")
+            raise BadRequest(gettext("Each booking id must be a whole number."))
         if value not in ids:
             ids.append(value)
     return ids
@@ -51,10 +52,10 @@ def decide_many(session: Session, booking_ids, *, approve_them: bool, actor: Use
     """Approve (or decline, with one optional reason for all) every listed pending request, or
     none: a Conflict with `refused` [{"id", "message"}] when any cannot be decided."""
     if actor.role not in MANAGER_ROLES:
-        raise Forbidden("Only managers decide on bookings.")
+        raise Forbidden(gettext("Only managers decide on bookings."))
     ids = clean_ids(booking_ids)
     if reason is not None and not isinstance(reason, str):
-        raise BadRequest("'reason' must be text.")
+        raise BadRequest(gettext("'reason' must be text."))
     found = {b.id: b for b in session.execute(select(Booking).where(Booking.id.in_(ids))).scalars()}
     for space_id in sorted({b.space_id for b in found.values()}):
         lock_resource(session, Space, space_id)
@@ -62,17 +63,20 @@ def decide_many(session: Session, booking_ids, *, approve_them: bool, actor: Use
     for booking_id in ids:
         booking = found.get(booking_id)
         if booking is None:
-            refused.append({"id": booking_id, "message": f"There is no booking {booking_id}."})
+            refused.append({"id": booking_id, "message": gettext("There is no booking %(booking_id)s.", booking_id=booking_id)})
             continue
         session.refresh(booking)
         if booking.status != "pending":
-            refused.append({"id": booking_id, "message": f"Booking {booking_id} is already {booking.status}; "
-                                                         f"it was decided or withdrawn meanwhile."})
+            refused.append({"id": booking_id, "message": gettext("Booking %(booking_id)s is already %(status)s; it was decided or withdrawn meanwhile.", booking_id=booking_id, status=gettext(booking.status))})
     if refused:
-        verb = "approved" if approve_them else "declined"
-        raise Conflict(f"Nothing was {verb}: {len(refused)} of the {len(ids)} selected request"
-                       f"{'s' if len(ids) != 1 else ''} can no longer be decided. " +
-                       " ".join(r["message"] for r in refused), refused=refused)
+        facts = {"refused": len(refused), "problems": " ".join(r["message"] for r in refused)}
+        message = ngettext("Nothing was approved: %(refused)s of the %(num)s selected request can no longer be "
+                           "decided. %(problems)s", "Nothing was approved: %(refused)s of the %(num)s selected "
+                           "requests can no longer be decided. %(problems)s", len(ids), **facts) if approve_them \
+            else ngettext("Nothing was declined: %(refused)s of the %(num)s selected request can no longer be "
+                          "decided. %(problems)s", "Nothing was declined: %(refused)s of the %(num)s selected "
+                          "requests can no longer be decided. %(problems)s", len(ids), **facts)
+        raise Conflict(message, refused=refused)
     decided = []
     for booking_id in sorted(ids, key=lambda i: (found[i].space_id, i)):
         if approve_them:

@@ -10,6 +10,7 @@ from ...models import Booking, User
 from .. import NotFound
 from ..roles import STAFF_ROLES
 from .common import scan_bound
+from ..phrasing import gettext
 
 
 def get_booking(session: Session, booking_id, *, viewer: User) -> Booking:
@@ -17,7 +18,7 @@ def get_booking(session: Session, booking_id, *, viewer: User) -> Booking:
     valid_id = isinstance(booking_id, int) and not isinstance(booking_id, bool)
     booking = session.get(Booking, booking_id) if valid_id else None
     if booking is None or (viewer.role not in STAFF_ROLES and booking.user_id != viewer.id):
-        raise NotFound("There is no such booking.")
+        raise NotFound(gettext("There is no such booking."))
     return booking
 
 

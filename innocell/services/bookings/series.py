@@ -36,6 +36,7 @@ from .common import clean_title, validate_times
 from .conflicts import explained
 from .queries import get_booking
 from .write import _insert, _new_booking, _prepare, _suggestions_json, cancel, cancelled_notice, made_notice
+from ..phrasing import gettext
 
 ON_CONFLICT = ("fail", "skip")
 SCOPES = ("one", "following", "series")
@@ -80,7 +81,7 @@ def expand_rule(rule: Rule, start: datetime, end: datetime, tz: ZoneInfo):
     try:
         return expand(rule, start, end, tz, holidays=_holiday_lookup())
     except RecurrenceError as exc:
-        raise BadRequest(str(exc)) from None
+        raise BadRequest(gettext(exc.msgid, **exc.params)) from None
 
 
 def skipped_json(item: Skipped, tz: ZoneInfo) -> dict:
@@ -119,11 +120,10 @@ def _refuse(session: Session, user: User, space: Space, judged: list[Occurrence]
     """The all-or-nothing refusal naming every occurrence with a problem: rules first (422),
     then conflicts (409), as one booking is refused (a series change says `outcome`)."""
     total = len(judged)
-    violations = [{"rule": v["rule"], "message": f"{_label(o.start, tz)}: {v['message']}",
+    violations = [{"rule": v["rule"], "message": gettext("%(label)s: %(message)s", label=_label(o.start, tz), message=v['message']),
                    "start": iso_local(o.start, tz)} for o in judged for v in o.violations]
     if violations:
-        raise RuleViolation(f"{len({v['start'] for v in violations})} of the {total} {unit} break the rules "
-                            f"of {space.name}; {outcome}.", violations=violations)
+        raise RuleViolation(gettext("%(count)s of the %(total)s %(unit)s break the rules of %(name)s; %(outcome)s.", count=len({v['start'] for v in violations}), total=total, unit=unit, name=space.name, outcome=outcome), violations=violations)
     taken = [o for o in judged if o.conflicts]
     if taken:
         names = ", ".join(_label(o.start, tz) for o in taken)
@@ -131,7 +131,7 @@ def _refuse(session: Session, user: User, space: Space, judged: list[Occurrence]
         suggestions = suggestions_for(session, user=user, space=space, start=first.start, end=first.end, now=now,
                                       tz=tz)
         raise Conflict(
-            f"{space.name} is already taken in {len(taken)} of the {total} {unit} ({names}); {outcome}.",
+            gettext("%(name)s is already taken in %(taken_count)s of the %(total)s %(unit)s (%(names)s); %(outcome)s.", name=space.name, taken_count=len(taken), total=total, unit=unit, names=names, outcome=outcome),
             conflicts=[{"start": iso_local(c[0], tz), "end": iso_local(c[1], tz),
                         "week": o.start.astimezone(tz).date().isoformat(), "occurrence": iso_local(o.start, tz)}
                        for o in taken for c in o.conflicts],
@@ -148,7 +148,7 @@ def _skip_reason(session: Session, space: Space, occurrence: Occurrence, tz: Zon
 def _book(session: Session, *, user: User, space_id, start: datetime, end: datetime, title: str, rule: Rule,
           on_conflict: str, now: datetime, unit: str = "occurrences", notice: bool = True) -> SeriesResult:
     if on_conflict not in ON_CONFLICT:
-        raise BadRequest("'on_conflict' must be 'fail' (book all or nothing) or 'skip' (book only the free ones).")
+        raise BadRequest(gettext("'on_conflict' must be 'fail' (book all or nothing) or 'skip' (book only the free ones)."))
     space, title, tz = _prepare(session, user, space_id, start, end, title)
     expansion = expand_rule(rule, start, end, tz)
     judged = _judge_all(session, user, space, expansion.occurrences, now, tz)
@@ -157,7 +157,7 @@ def _book(session: Session, *, user: User, space_id, start: datetime, end: datet
         _refuse(session, user, space, judged, now, tz, unit)
     free = [o for o in judged if o.status == "free"]
     if not free:
-        raise Conflict(f"None of the {len(judged)} {unit} is free at {space.name}; nothing was booked.",
+        raise Conflict(gettext("None of the %(judged_count)s %(unit)s is free at %(name)s; nothing was booked.", judged_count=len(judged), unit=unit, name=space.name),
                        conflicts=[{"start": iso_local(o.start, tz), "end": iso_local(o.end, tz),
                                    "reason": _skip_reason(session, space, o, tz)} for o in judged],
                        suggestions=[])
@@ -189,7 +189,7 @@ def book_recurring(session: Session, *, user: User, space_id: int, start: dateti
     """The booking and the same local time on the following weeks: `repeat_weeks` bookings in
     all, all or nothing. Every week with a problem is named."""
     if isinstance(repeat_weeks, bool) or not isinstance(repeat_weeks, int) or not 1 <= repeat_weeks <= 52:
-        raise BadRequest("'repeat_weeks' must be a whole number from 1 to 52.")
+        raise BadRequest(gettext("'repeat_weeks' must be a whole number from 1 to 52."))
     return _book(session, user=user, space_id=space_id, start=start, end=end, title=title,
                  rule=Rule("weekly", count=repeat_weeks), on_conflict="fail", now=now, unit="weeks",
                  notice=notice).bookings
@@ -202,7 +202,7 @@ def scope_members(session: Session, booking: Booking, scope: str, now: datetime)
     """The bookings `scope` covers from `booking`, oldest first: only live ones that have not
     ended (a cancelled or finished occurrence stays as it is)."""
     if scope not in SCOPES:
-        raise BadRequest("'scope' must be one of one, following, series.")
+        raise BadRequest(gettext("'scope' must be one of one, following, series."))
     if scope == "one" or not booking.series_id:
         return [booking]
     query = select(Booking).where(Booking.series_id == booking.series_id, Booking.status != "cancelled",
@@ -218,12 +218,12 @@ def cancel_series(session: Session, booking_id: int, *, actor: User, scope: str,
     """Cancel (or end early, when under way) every booking of `scope`, in one transaction."""
     booking = get_booking(session, booking_id, viewer=actor)
     if booking.user_id != actor.id and actor.role not in MANAGER_ROLES:
-        raise Forbidden("Only the holder or a manager can cancel this booking.")
+        raise Forbidden(gettext("Only the holder or a manager can cancel this booking."))
     members = scope_members(session, booking, scope, now)
     if scope == "one" or not booking.series_id:
         return [cancel(session, booking.id, actor=actor, now=now, reason=reason)]
     if not members:
-        raise Conflict("Nothing left to cancel in this series: every occurrence is cancelled or over.")
+        raise Conflict(gettext("Nothing left to cancel in this series: every occurrence is cancelled or over."))
     done = [cancel(session, member.id, actor=actor, now=now, reason=reason, notice=False) for member in members]
     gone = [b for b in done if b.status == "cancelled"]
     if gone:  # one notice for all of it (an occurrence under way was ended early, not cancelled)

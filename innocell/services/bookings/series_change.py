@@ -35,6 +35,7 @@ from .common import clean_title, validate_times
 from .queries import get_booking
 from .series import Occurrence, _refuse, scope_members
 from .write import _insert, bump
+from ..phrasing import gettext
 
 
 def shifted(instant: datetime, shift, tz: ZoneInfo) -> datetime:
@@ -67,7 +68,7 @@ def _locked(session: Session, holder_id: int, space_ids: set[int], new_space_id:
     lock_person(session, holder_id)
     locked = {sid: lock_resource(session, Space, sid) for sid in sorted(space_ids | {new_space_id})}
     if locked[new_space_id] is None:
-        raise NotFound(f"There is no space {new_space_id}.")
+        raise NotFound(gettext("There is no space %(new_space_id)s.", new_space_id=new_space_id))
     return locked[new_space_id]
 
 
@@ -81,33 +82,33 @@ def change_series(session: Session, booking_id, *, actor: User, scope: str, now:
     changed. Owner or manager only; the holder's rules apply, whoever asks."""
     anchor = get_booking(session, booking_id, viewer=actor)
     if anchor.user_id != actor.id and actor.role not in MANAGER_ROLES:
-        raise Forbidden("Only the holder or a manager can change this booking.")
+        raise Forbidden(gettext("Only the holder or a manager can change this booking."))
     if scope not in ("following", "series"):
-        raise BadRequest("'scope' must be one of one, following, series.")
+        raise BadRequest(gettext("'scope' must be one of one, following, series."))
     if not anchor.series_id:  # a booking on its own is its whole series (as a scoped cancel treats it)
         return [change(session, anchor.id, actor=actor, now=now, start=start, end=end, space_id=space_id,
                        title=title)]
     tz = zone()
     new_space_id = anchor.space_id if space_id is None else space_id
     if not _is_id(new_space_id):
-        raise NotFound("There is no such space.")
+        raise NotFound(gettext("There is no such space."))
     members = _members(session, anchor, scope, now)
     holder = session.get(User, anchor.user_id)
     space = _locked(session, holder.id, {m.space_id for m in members}, new_space_id)
     anchor = session.get(Booking, anchor.id, populate_existing=True)
     fresh = _members(session, anchor, scope, now)
     if {m.space_id for m in fresh} - {m.space_id for m in members} - {new_space_id}:
-        raise Conflict("This series changed while the change was being made; please try again.")
+        raise Conflict(gettext("This series changed while the change was being made; please try again."))
     members = [session.get(Booking, m.id, populate_existing=True) for m in fresh]
     if not members:
-        raise Conflict("Nothing left to change in this series: every occurrence has begun, ended or is cancelled.")
+        raise Conflict(gettext("Nothing left to change in this series: every occurrence has begun, ended or is cancelled."))
     intervals = plan(anchor, members, start, end, tz)
     new_title = None if title is _KEEP or title is None else clean_title(title)
     before = {m.id: _snapshot(m, tz) for m in members}
     moving = [m for m in members if (*intervals[m.id], space.id) != (m.start_at, m.end_at, m.space_id)]
     if moving:
         if holder.role not in BOOKER_ROLES:
-            raise Forbidden("This booking's holder can no longer make bookings.")
+            raise Forbidden(gettext("This booking's holder can no longer make bookings."))
         require_good_standing(holder, "book")
         _move_all(session, holder, space, moving, intervals, now, tz)
     changed = []

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..phrasing import current, gettext
 from ...allocation import conflict_reasons
 from ...allocation.availability import availability as core_availability
 from ...allocation.hours import WEEKDAYS, open_windows, parse_hhmm
@@ -21,6 +22,7 @@ from ..spaces import get_space
 from .check import evaluate, judge, user_context
 from .common import UTC, scan_bound, validate_times
 from .reads import blackout_windows, holds, holidays_for, space_state, spec_of
+from ..phrasing import gettext
 
 
 def _claims(session: Session, space: Space, start: datetime, end: datetime, tz: ZoneInfo) -> tuple[list, list, dict]:
@@ -37,7 +39,7 @@ def availability(session: Session, space_id: int, *, start: datetime, end: datet
     """Free intervals of the space over [start, end) with the capacity left in each."""
     validate_times(start, end)
     if end - start > timedelta(days=62):
-        raise BadRequest("Ask for availability over at most 62 days at a time.")
+        raise BadRequest(gettext("Ask for availability over at most 62 days at a time."))
     tz = zone()
     space = get_space(session, space_id)
     spec = spec_of(space)
@@ -77,8 +79,9 @@ def _cell_state(cell: tuple[datetime, datetime], verdict, state: SpaceState, tz:
     full = bool(capacity_conflicts(state.holds, state.spec.capacity, s, e))
     if violations:
         return ("busy" if full else "unavailable"), violations[0]["message"]
-    reasons = conflict_reasons.explain(state.spec, s, s + state.spec.grid_length, state.holds, state.blackouts, tz)
-    why = reasons[0]["message"] if reasons else "it is taken"
+    reasons = conflict_reasons.explain(state.spec, s, s + state.spec.grid_length, state.holds, state.blackouts, tz,
+                                       current())
+    why = reasons[0]["message"] if reasons else gettext("it is taken")
     return ("busy" if full else "unavailable"), why[0].upper() + why[1:] + "."
 
 

@@ -37,6 +37,7 @@ from .conflicts import explained
 from .queries import get_booking
 from ..stored_text import fit
 from ..wording import When, _, span
+from ..phrasing import gettext
 
 
 def _suggestions_json(suggestions: list[dict], tz: ZoneInfo) -> list[dict]:
@@ -51,7 +52,7 @@ def _insert(session: Session, bookings: list[Booking]) -> None:
         session.flush()
     except IntegrityError as exc:
         if is_overlap_violation(exc):
-            raise Conflict("Someone else has just booked this time.", conflicts=[], suggestions=[]) from None
+            raise Conflict(gettext("Someone else has just booked this time."), conflicts=[], suggestions=[]) from None
         raise
 
 
@@ -64,7 +65,7 @@ def _prepare(session: Session, user: User, space_id, start: datetime, end: datet
     # trip, so the checks below never load it again.
     lock_person(session, key_of(user))
     if user.role not in BOOKER_ROLES:
-        raise Forbidden("Your role can look at bookings but not make them.")
+        raise Forbidden(gettext("Your role can look at bookings but not make them."))
     require_good_standing(user, "book")
     title = clean_title(title)
     return locked_space(session, space_id), title, zone()
@@ -124,8 +125,8 @@ def _book_locked(session: Session, *, user: User, space_id: int, start: datetime
     space, title, tz = _prepare(session, user, space_id, start, end, title)
     violations, found = evaluate(session, user, space, start, end, now, tz)
     if violations:
-        raise RuleViolation("This booking breaks the rules of " + space.name + ": "
-                            + " ".join(v["message"] for v in violations), violations=violations)
+        raise RuleViolation(gettext("This booking breaks the rules of %(name)s: %(problems)s", name=space.name,
+                                    problems=" ".join(v["message"] for v in violations)), violations=violations)
     if found:
         raise _Taken(*explained(session, space, start, end, found, tz))
     booking = _new_booking(space, user, start, end, title, now)
@@ -149,7 +150,7 @@ def book(session: Session, *, user: User, space_id: int, start: datetime, end: d
         tz = zone()
         space = get_space(session, space_id)
         suggestions = suggestions_for(session, user=user, space=space, start=start, end=end, now=now, tz=tz)
-        raise Conflict(taken.why + (" Here are the nearest free times." if suggestions else ""),
+        raise Conflict(taken.why + (gettext(" Here are the nearest free times.") if suggestions else ""),
                        conflicts=taken.conflicts, suggestions=_suggestions_json(suggestions, tz)) from None
 
 
@@ -204,13 +205,13 @@ def cancel(session: Session, booking_id: int, *, actor: User, now: datetime, rea
     writes one notice for all of it)."""
     booking = get_booking(session, booking_id, viewer=actor)
     if booking.user_id != actor.id and actor.role not in MANAGER_ROLES:
-        raise Forbidden("Only the holder or a manager can cancel this booking.")
+        raise Forbidden(gettext("Only the holder or a manager can cancel this booking."))
     booking, space = _locked_booking(session, booking_id, actor)
     tz = zone()
     if booking.status == "cancelled":
-        raise Conflict("This booking is already cancelled.")
+        raise Conflict(gettext("This booking is already cancelled."))
     if booking.end_at <= now:
-        raise Conflict("This booking has already ended; it stays in the records.")
+        raise Conflict(gettext("This booking has already ended; it stays in the records."))
     reason = (reason or "").strip()[:300] or None
     by_holder = actor.id == booking.user_id
     new_end = end_early_at(booking.start_at, booking.end_at, now, space.slot_minutes, tz)
@@ -274,12 +275,11 @@ def cancelled_notice(session: Session, rows: list[Booking], *, by_holder: bool, 
 def _decide(session: Session, booking_id: int, *, actor: User, now: datetime, approve_it: bool,
             reason: str | None) -> Booking:
     if actor.role not in MANAGER_ROLES:
-        raise Forbidden("Only managers decide on bookings.")
+        raise Forbidden(gettext("Only managers decide on bookings."))
     booking, space = _locked_booking(session, booking_id, actor)
     tz = zone()
     if booking.status != "pending":
-        raise Conflict(f"Only a pending booking can be {'approved' if approve_it else 'rejected'}; this one is "
-                       f"{booking.status}.")
+        raise Conflict((gettext("Only a pending booking can be approved; this one is %(status)s.", status=gettext(booking.status)) if approve_it else gettext("Only a pending booking can be rejected; this one is %(status)s.", status=gettext(booking.status))))
     reason = (reason or "").strip()[:300] or None
     booking.decided_at = now
     booking.decided_by_id = actor.id

@@ -30,6 +30,7 @@ from ..tx import transaction
 from ..wording import Day, _
 from .common import MAX_OCCUPANTS, OPEN_APPLICATIONS, Violations, as_date, as_int, is_staff, local_day, stay_end
 from .leases import homes_of
+from ..phrasing import day_text, gettext, ngettext
 
 MAX_PREFERENCES = 5
 MAX_TERM_MONTHS = 12
@@ -42,24 +43,24 @@ def _preferences(session: Session, unit_type, preferred_unit_ids, v: Violations)
     if preferred_unit_ids is None:
         preferred_unit_ids = ()
     if not isinstance(preferred_unit_ids, (list, tuple)):
-        v.add("preferred_unit_ids", "preferred_unit_ids must be a list of unit ids, first choice first.")
+        v.add("preferred_unit_ids", gettext("preferred_unit_ids must be a list of unit ids, first choice first."))
         return prefs
     for raw in preferred_unit_ids:
         if isinstance(raw, bool) or not isinstance(raw, int):
-            v.add("preferred_unit_ids", "preferred_unit_ids must be a list of unit ids, first choice first.")
+            v.add("preferred_unit_ids", gettext("preferred_unit_ids must be a list of unit ids, first choice first."))
             prefs = []
             break
         if raw not in prefs:
             prefs.append(raw)
     if len(prefs) > MAX_PREFERENCES:
-        v.add("preferred_unit_ids", f"Name at most {MAX_PREFERENCES} preferred units.")
+        v.add("preferred_unit_ids", gettext("Name at most %(max_preferences)s preferred units.", max_preferences=MAX_PREFERENCES))
     if prefs and unit_type in UNIT_TYPES:
         found = {u.id: u for u in session.execute(select(Unit).where(Unit.id.in_(prefs))).scalars()}
         for uid in prefs:
             if uid not in found:
-                v.add("preferred_unit_ids", f"There is no unit {uid}.")
+                v.add("preferred_unit_ids", gettext("There is no unit %(uid)s.", uid=uid))
             elif found[uid].unit_type != unit_type:
-                v.add("preferred_unit_ids", f"Unit {found[uid].code} is a {found[uid].unit_type}, not a {unit_type}.")
+                v.add("preferred_unit_ids", gettext("Unit %(code)s is a %(unit_type)s, not a %(unit_type2)s.", code=found[uid].code, unit_type=found[uid].unit_type, unit_type2=unit_type))
     return prefs
 
 
@@ -71,7 +72,7 @@ def check_floor(session: Session, unit_type: str, floor, v: Violations) -> int |
     if number is None or unit_type not in UNIT_TYPES:
         return None
     if session.execute(select(Unit.id).where(Unit.unit_type == unit_type, Unit.floor == number)).first() is None:
-        v.add("preferred_floor", f"There is no {unit_type} unit on floor {number}.")
+        v.add("preferred_floor", gettext("There is no %(unit_type)s unit on floor %(number)s.", unit_type=unit_type, number=number))
         return None
     return number
 
@@ -102,7 +103,7 @@ def _partner(session: Session, user: User, email, unit_type, v: Violations) -> U
         if unit_type in UNIT_TYPES else None
     problem = joint_core.partner_problem(user.id, partner.id if partner else None, biggest)
     if problem:
-        v.add("partner_email", problem)
+        v.add("partner_email", gettext(problem))
         return None
     return partner
 
@@ -116,19 +117,19 @@ def submit_application(session: Session, *, user: User, unit_type, move_in, term
     require_good_standing(user, "apply for housing")
     v = Violations()
     if unit_type not in UNIT_TYPES:
-        v.add("unit_type", f"The unit type must be one of {', '.join(UNIT_TYPES)}.")
+        v.add("unit_type", gettext("The unit type must be one of %(join)s.", join=', '.join(UNIT_TYPES)))
     move_in = as_date(move_in, "move_in", v, "move-in date")
     today = local_day(now)
     if move_in is not None and move_in < today:
-        v.add("move_in", "The move-in date cannot be in the past.")
+        v.add("move_in", gettext("The move-in date cannot be in the past."))
     elif move_in is not None and move_in > add_months(today, 24):
-        v.add("move_in", "The move-in date must be within the next two years.")
+        v.add("move_in", gettext("The move-in date must be within the next two years."))
     months = as_int(term_months if term_months is not None else 0, "term_months", v, minimum=0,
                     maximum=MAX_TERM_MONTHS, label="term in months")
     nights = as_int(term_nights if term_nights is not None else 0, "term_nights", v, minimum=0,
                     maximum=MAX_TERM_NIGHTS, label="term in nights")
     if months == 0 and nights == 0:
-        v.add("term_months", "Give a term: months for a lease, or nights for a short stay.")
+        v.add("term_months", gettext("Give a term: months for a lease, or nights for a short stay."))
     people = as_int(occupants if occupants is not None else 1, "occupants", v, minimum=1, maximum=MAX_OCCUPANTS,
                     label="number of occupants")
     prefs = _preferences(session, unit_type, preferred_unit_ids, v)
@@ -139,17 +140,15 @@ def submit_application(session: Session, *, user: User, unit_type, move_in, term
     if unit_type in UNIT_TYPES and people is not None:
         biggest = session.execute(select(func.max(Unit.occupancy)).where(Unit.unit_type == unit_type)).scalar()
         if biggest is None:
-            v.add("unit_type", f"There are no {unit_type} units in the building.")
+            v.add("unit_type", gettext("There are no %(unit_type)s units in the building.", unit_type=unit_type))
         elif people > biggest:
-            v.add("occupants", f"A {unit_type} unit takes at most {biggest} occupant{'s' if biggest != 1 else ''}.")
+            v.add("occupants", ngettext("A %(unit_type)s unit takes at most %(num)s occupant.", "A %(unit_type)s unit takes at most %(num)s occupants.", biggest, unit_type=unit_type))
     v.raise_if_any()
     existing = open_application_of(session, user.id)
     if existing is not None:
-        raise Conflict(f"You already have an open application ({existing.unit_type}, moving in "
-                       f"{human_date(existing.move_in)}, {existing.status}); withdraw it before applying again.")
+        raise Conflict(gettext("You already have an open application (%(unit_type)s, moving in %(day)s, %(status)s); withdraw it before applying again.", unit_type=existing.unit_type, day=day_text(existing.move_in), status=gettext(existing.status)))
     if partner is not None and open_application_of(session, partner.id) is not None:
-        raise Conflict(f"{partner.name or partner.email} already has an open housing application; a person is in "
-                       "one application at a time.")
+        raise Conflict(gettext("%(name)s already has an open housing application; a person is in one application at a time.", name=partner.name or partner.email))
     app = HousingApplication(user_id=user.id, unit_type=unit_type, move_in=move_in, term_months=months,
                              term_nights=nights, occupants=people, preferred_unit_ids=prefs, preferred_floor=floor,
                              status="submitted",
@@ -176,14 +175,14 @@ def answer_joint(session: Session, application_id, *, user: User, confirm: bool,
     it (it ends)."""
     app = session.get(HousingApplication, application_id) if isinstance(application_id, int) else None
     if app is None or app.partner_id != user.id:
-        raise NotFound(f"There is no joint application {application_id} naming you.")
+        raise NotFound(gettext("There is no joint application %(application_id)s naming you.", application_id=application_id))
     lock_person(session, app.user_id)
     app = session.get(HousingApplication, app.id, populate_existing=True)
     if app.status not in OPEN_APPLICATIONS or app.partner_status != "pending":
-        raise Conflict(f"This joint application is already {app.partner_status if app.status in OPEN_APPLICATIONS else app.status}.")
+        raise Conflict(gettext("This joint application is already %(status)s.", status=gettext(app.partner_status if app.status in OPEN_APPLICATIONS else app.status)))
     if not isinstance(confirm, bool):
-        raise RuleViolation("confirm must be true or false.",
-                            violations=[{"rule": "confirm", "message": "confirm must be true or false."}])
+        raise RuleViolation(gettext("confirm must be true or false."),
+                            violations=[{"rule": "confirm", "message": gettext("confirm must be true or false.")}])
     app.partner_status = "confirmed" if confirm else "declined"
     app.partner_answered_at = now
     app.updated_at = now
@@ -204,7 +203,7 @@ def answer_joint(session: Session, application_id, *, user: User, confirm: bool,
 def get_application(session: Session, application_id, *, viewer: User) -> HousingApplication:
     app = session.get(HousingApplication, application_id) if isinstance(application_id, int) else None
     if app is None or (not is_staff(viewer) and viewer.id not in (app.user_id, app.partner_id)):
-        raise NotFound(f"There is no application {application_id}.")
+        raise NotFound(gettext("There is no application %(application_id)s.", application_id=application_id))
     return app
 
 
@@ -213,12 +212,12 @@ def withdraw_application(session: Session, application_id: int, *, user: User, n
     """The applicant withdraws: its waitlist place and open offers go too (freeing the units)."""
     app = session.get(HousingApplication, application_id) if isinstance(application_id, int) else None
     if app is None or (user.id not in (app.user_id, app.partner_id) and not is_staff(user)):
-        raise NotFound(f"There is no application {application_id}.")
+        raise NotFound(gettext("There is no application %(application_id)s.", application_id=application_id))
     if user.id not in (app.user_id, app.partner_id):
-        raise Forbidden("Only the applicant (or the partner of a joint application) can withdraw an application.")
+        raise Forbidden(gettext("Only the applicant (or the partner of a joint application) can withdraw an application."))
     app = session.get(HousingApplication, application_id, populate_existing=True)
     if app.status not in OPEN_APPLICATIONS:
-        raise Conflict(f"This application is already {app.status}.")
+        raise Conflict(gettext("This application is already %(status)s.", status=gettext(app.status)))
     other = app.partner_id if user.id == app.user_id else app.user_id
     _end(session, app, reason=f"{user.name or user.email} withdrew it." if app.partner_id else None, now=now)
     if app.partner_id and other is not None:

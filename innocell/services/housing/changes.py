@@ -19,6 +19,7 @@ from ..tx import transaction
 from .applications import MAX_TERM_MONTHS, MAX_TERM_NIGHTS, _preferences, check_floor, transfer_from
 from .common import MAX_OCCUPANTS, Violations, as_date, as_int, is_staff, local_day, stay_end
 from .waitlists import queue_entry, waiting
+from ..phrasing import gettext, ngettext
 
 CHANGEABLE = ("submitted", "waitlisted")
 FIELDS = ("unit_type", "move_in", "term_months", "term_nights", "occupants", "preferred_unit_ids", "preferred_floor")
@@ -28,9 +29,9 @@ NEW_ENTRY_ID = 10**15  # stands for the entry the change would make, in a queue 
 def _own_application(session: Session, application_id, user: User) -> HousingApplication:
     app = session.get(HousingApplication, application_id) if isinstance(application_id, int) else None
     if app is None or (app.user_id != user.id and not is_staff(user)):
-        raise NotFound(f"There is no application {application_id}.")
+        raise NotFound(gettext("There is no application %(application_id)s.", application_id=application_id))
     if app.user_id != user.id:
-        raise Forbidden("Only the applicant can change an application.")
+        raise Forbidden(gettext("Only the applicant can change an application."))
     return app
 
 
@@ -67,21 +68,21 @@ def type_change_cost(session: Session, app: HousingApplication, new_type: str, *
         gives = "the waiting time since you applied is given up"
     return {"from_type": app.unit_type, "to_type": new_type, "old_position": old_position,
             "new_position": new_position, "ahead": len(ahead),
-            "message": f"Changing to {new_type}: {joins}; {gives}."}
+            "message": gettext("Changing to %(new_type)s: %(joins)s; %(gives)s.", new_type=new_type, joins=joins, gives=gives)}
 
 
 def _clean(session: Session, app: HousingApplication, data: dict, now: datetime, v: Violations) -> dict:
     unit_type = data.get("unit_type", app.unit_type)
     if unit_type not in UNIT_TYPES:
-        v.add("unit_type", f"The unit type must be one of {', '.join(UNIT_TYPES)}.")
+        v.add("unit_type", gettext("The unit type must be one of %(join)s.", join=', '.join(UNIT_TYPES)))
     out = {"unit_type": unit_type}
     if "move_in" in data:
         move_in = as_date(data["move_in"], "move_in", v, "move-in date")
         today = local_day(now)
         if move_in is not None and move_in < today:
-            v.add("move_in", "The move-in date cannot be in the past.")
+            v.add("move_in", gettext("The move-in date cannot be in the past."))
         elif move_in is not None and move_in > add_months(today, 24):
-            v.add("move_in", "The move-in date must be within the next two years.")
+            v.add("move_in", gettext("The move-in date must be within the next two years."))
         out["move_in"] = move_in
     if "term_months" in data or "term_nights" in data:
         months = as_int(data.get("term_months", app.term_months) or 0, "term_months", v, minimum=0,
@@ -89,7 +90,7 @@ def _clean(session: Session, app: HousingApplication, data: dict, now: datetime,
         nights = as_int(data.get("term_nights", app.term_nights) or 0, "term_nights", v, minimum=0,
                         maximum=MAX_TERM_NIGHTS, label="term in nights")
         if months == 0 and nights == 0:
-            v.add("term_months", "Give a term: months for a lease, or nights for a short stay.")
+            v.add("term_months", gettext("Give a term: months for a lease, or nights for a short stay."))
         out["term_months"], out["term_nights"] = months, nights
     if "occupants" in data:
         out["occupants"] = as_int(data["occupants"], "occupants", v, minimum=1, maximum=MAX_OCCUPANTS,
@@ -106,9 +107,9 @@ def _clean(session: Session, app: HousingApplication, data: dict, now: datetime,
     if unit_type in UNIT_TYPES and people is not None:
         biggest = session.execute(select(func.max(Unit.occupancy)).where(Unit.unit_type == unit_type)).scalar()
         if biggest is None:
-            v.add("unit_type", f"There are no {unit_type} units in the building.")
+            v.add("unit_type", gettext("There are no %(unit_type)s units in the building.", unit_type=unit_type))
         elif people > biggest:
-            v.add("occupants", f"A {unit_type} unit takes at most {biggest} occupant{'s' if biggest != 1 else ''}.")
+            v.add("occupants", ngettext("A %(unit_type)s unit takes at most %(num)s occupant.", "A %(unit_type)s unit takes at most %(num)s occupants.", biggest, unit_type=unit_type))
     return out
 
 
@@ -120,28 +121,28 @@ def change_application(session: Session, application_id, data: dict, *, user: Us
     confirm_type_change, saying what it costs) unless confirmed; then the old place is given up
     and, if it was waitlisted, it joins the new type's queue from `now`."""
     if not isinstance(data, dict):
-        raise RuleViolation("Send the changes as a JSON object.", violations=[
-            {"rule": "body", "message": "Send the changes as a JSON object."}])
+        raise RuleViolation(gettext("Send the changes as a JSON object."), violations=[
+            {"rule": "body", "message": gettext("Send the changes as a JSON object.")}])
     unknown = sorted(set(data) - set(FIELDS) - {"confirm_type_change"})
     if unknown:
-        raise RuleViolation(f"These fields cannot be changed: {', '.join(unknown)}.",
-                            violations=[{"rule": unknown[0], "message": f"Unknown field {unknown[0]}."}])
+        raise RuleViolation(gettext("These fields cannot be changed: %(join)s.", join=', '.join(unknown)),
+                            violations=[{"rule": unknown[0], "message": gettext("Unknown field %(unknown)s.", unknown=unknown[0])}])
     app = _own_application(session, application_id, user)
     lock_person(session, app.user_id)
     app = session.get(HousingApplication, app.id, populate_existing=True)
     if app.status not in CHANGEABLE:
         if app.status == "offered":
-            raise Conflict("A unit has been offered for this application: accept or decline the offer first.")
-        raise Conflict(f"This application is {app.status}; only an open one can be changed.")
+            raise Conflict(gettext("A unit has been offered for this application: accept or decline the offer first."))
+        raise Conflict(gettext("This application is %(status)s; only an open one can be changed.", status=gettext(app.status)))
     if session.execute(select(Offer.id).where(Offer.application_id == app.id, Offer.status == "open")).first():
-        raise Conflict("A unit has been offered for this application: accept or decline the offer first.")
+        raise Conflict(gettext("A unit has been offered for this application: accept or decline the offer first."))
     v = Violations()
     fields = _clean(session, app, data, now, v)
     v.raise_if_any()
     new_type = fields["unit_type"]
     cost = type_change_cost(session, app, new_type, now=now)
     if cost is not None and not confirm_type_change:
-        raise RuleViolation(cost["message"] + " Confirm the change to go ahead.", cost=cost,
+        raise RuleViolation(cost["message"] + gettext(" Confirm the change to go ahead."), cost=cost,
                             violations=[{"rule": "confirm_type_change", "message": cost["message"]}])
     if cost is not None:
         # Lock both queues (id order) against a concurrent reorder while the place moves.

@@ -12,6 +12,7 @@ from .. import RuleViolation
 from ..settings import zone
 from ...allocation.dates import RANGE_MESSAGE, date_in_range
 from .. import fields
+from ..phrasing import gettext
 
 OCCUPYING = ("active", "ending", "ended", "terminated")  # leases that hold their unit's nights
 LIVE_LEASES = ("active", "ending")
@@ -62,7 +63,7 @@ class Violations:
     def raise_if_any(self):
         if self.items:
             raise RuleViolation(self.items[0]["message"] if len(self.items) == 1
-                                else "Some fields need attention: " + " ".join(v["message"] for v in self.items),
+                                else gettext("Some fields need attention: %(problems)s", problems=" ".join(v["message"] for v in self.items)),
                                 violations=self.items)
 
 
@@ -70,27 +71,27 @@ def as_int(value, field: str, v: Violations, *, minimum: int | None = None, maxi
            label: str | None = None) -> int | None:
     label = label or field.replace("_", " ")
     if isinstance(value, bool) or value is None or value == "":
-        v.add(field, f"The {label} must be a whole number.")
+        v.add(field, gettext("The %(label)s must be a whole number.", label=label))
         return None
     if isinstance(value, str):
         try:
             value = int(value.strip())
         except ValueError:
-            v.add(field, f"The {label} must be a whole number.")
+            v.add(field, gettext("The %(label)s must be a whole number.", label=label))
             return None
     if isinstance(value, float):
         if not value.is_integer():
-            v.add(field, f"The {label} must be a whole number.")
+            v.add(field, gettext("The %(label)s must be a whole number.", label=label))
             return None
         value = int(value)
     if not isinstance(value, int):
-        v.add(field, f"The {label} must be a whole number.")
+        v.add(field, gettext("The %(label)s must be a whole number.", label=label))
         return None
     if minimum is not None and value < minimum:
-        v.add(field, f"The {label} must be at least {minimum}.")
+        v.add(field, gettext("The %(label)s must be at least %(minimum)s.", label=label, minimum=minimum))
         return None
     if maximum is not None and value > maximum:
-        v.add(field, f"The {label} must be at most {maximum}.")
+        v.add(field, gettext("The %(label)s must be at most %(maximum)s.", label=label, maximum=maximum))
         return None
     return value
 
@@ -113,9 +114,9 @@ def as_date(value, field: str, v: Violations, label: str) -> date | None:
         except ValueError:
             pass
     if day is None:
-        v.add(field, f"The {label} must be a date (YYYY-MM-DD).")
+        v.add(field, gettext("The %(label)s must be a date (YYYY-MM-DD).", label=label))
         return None
     if not date_in_range(day):
-        v.add(field, f"The {label}: {RANGE_MESSAGE}")
+        v.add(field, gettext("The %(label)s: %(range_message)s", label=label, range_message=gettext(RANGE_MESSAGE)))
         return None
     return day

@@ -38,6 +38,7 @@ from ..roles import MANAGER_ROLES
 from ..tx import transaction
 from ..wording import Day, _
 from .common import LIVE_LEASES, OCCUPYING, Violations, as_date, as_money, is_staff
+from ..phrasing import current, day_text, gettext
 
 FOREVER = (date(1, 1, 1), date(9999, 12, 31))
 
@@ -64,7 +65,8 @@ def claims(session: Session, unit_ids: Iterable[int] | None, start: date, end: d
     """Claims on the given units (None: all units, or those `unit_filter` selects) that
     overlap [start, end). Reads only overlapping rows (indexed by unit and start). With
     `joint_application_id`, the pair's own leases and offers of that joint application do not
-    count (the two of a pair share their twin unit)."""
+    count (the two of a pair share their twin unit). Labels are in the reader's language."""
+    _ = current()
     ids = None if unit_ids is None else sorted(set(unit_ids))
     out: dict[int, list[Claim]] = {}
     if ids is not None and not ids:
@@ -87,7 +89,8 @@ def claims(session: Session, unit_ids: Iterable[int] | None, start: date, end: d
     for lease in leases:
         out.setdefault(lease.unit_id, []).append(Claim(
             lease.unit_id, lease.start_date, lease.end_date, "lease", lease.id,
-            f"let from {human_date(lease.start_date)} to {human_date(lease.end_date)} (lease {lease.id})"))
+            _("let from %(start)s to %(end)s (lease %(id)s)", start=_.date(lease.start_date), end=_.date(lease.end_date),
+              id=lease.id)))
     offer_q = select(Offer).where(unit_cond(Offer.unit_id), Offer.status == "open",
                                   Offer.start_date < end, Offer.end_date > start)
     if now is not None:
@@ -99,8 +102,8 @@ def claims(session: Session, unit_ids: Iterable[int] | None, start: date, end: d
     for offer in session.execute(offer_q.order_by(Offer.unit_id, Offer.start_date, Offer.id)).scalars():
         out.setdefault(offer.unit_id, []).append(Claim(
             offer.unit_id, offer.start_date, offer.end_date, "offer", offer.id,
-            f"held by an open offer from {human_date(offer.start_date)} to {human_date(offer.end_date)} "
-            f"(offer {offer.id}, awaiting an answer)"))
+            _("held by an open offer from %(start)s to %(end)s (offer %(id)s, awaiting an answer)",
+              start=_.date(offer.start_date), end=_.date(offer.end_date), id=offer.id)))
     outages = session.execute(
         select(UnitOutage).where(unit_cond(UnitOutage.unit_id), UnitOutage.start_date < end,
                                  UnitOutage.end_date > start)
@@ -110,19 +113,20 @@ def claims(session: Session, unit_ids: Iterable[int] | None, start: date, end: d
         why = f": {outage.reason}" if outage.reason else ""
         out.setdefault(outage.unit_id, []).append(Claim(
             outage.unit_id, outage.start_date, outage.end_date, "outage", outage.id,
-            f"out of service from {human_date(outage.start_date)} to {human_date(outage.end_date)}{why}"))
+            _("out of service from %(start)s to %(end)s", start=_.date(outage.start_date),
+              end=_.date(outage.end_date)) + why))
     down = select(Unit.id).where(Unit.status == "out_of_service", unit_cond(Unit.id))
     for unit_id in session.execute(down).scalars():
         out.setdefault(unit_id, []).append(Claim(unit_id, FOREVER[0], FOREVER[1], "out_of_service", None,
-                                                 "out of service until a manager makes it available"))
+                                                 _("out of service until a manager makes it available")))
     return out
 
 
 def conflict_message(unit: Unit, start: date, end: date, found: list[Claim]) -> str:
-    first = found[0]
-    more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
-    return (f"Unit {unit.code} is not free from {human_date(start)} to {human_date(end)}: it is "
-            f"{first.label}{more}.")
+    _ = current()
+    more = _(" (and %(more)s more)", more=len(found) - 1) if len(found) > 1 else ""
+    return _("Unit %(code)s is not free from %(start)s to %(end)s: it is %(claim)s%(more)s.", code=unit.code,
+             start=_.date(start), end=_.date(end), claim=found[0].label, more=more)
 
 
 def check_free(session: Session, unit: Unit, start: date, end: date, *, now: datetime,
@@ -167,9 +171,9 @@ def check_one_home(session: Session, user_id: int, start: date, end: date, *, wh
     Reads only, so a caller may catch the refusal and go on in the same transaction."""
     found = homes_core.clashes(homes_of(session, user_id, start, end), start, end)
     if found:
-        raise Conflict(homes_core.clash_message(found, start, end, whose=whose),
+        raise Conflict(homes_core.clash_message(found, start, end, whose=whose, phrasing=current()),
                        conflicts=[{"kind": "lease", "id": h.lease_id, "start": h.start.isoformat(),
-                                   "end": h.end.isoformat(), "message": f"holds {h.describe()}"} for h in found])
+                                   "end": h.end.isoformat(), "message": gettext("holds %(describe)s", describe=h.describe(current()))} for h in found])
 
 
 # --- leases -----------------------------------------------------------------------------------
@@ -197,11 +201,8 @@ def insert_lease(session: Session, unit: Unit, *, user_id: int, start: date, end
     except IntegrityError as exc:
         if is_overlap_violation(exc):
             if violated_constraint(exc) == "ex_leases_person_no_overlap":
-                raise Conflict(f"{whose} already {'hold' if whose == 'You' else 'holds'} a lease over some of "
-                               f"{human_date(start)} to {human_date(end)}, made by another request a moment "
-                               "ago. One person holds one home a night.") from None
-            raise Conflict(f"Unit {code} was let over some of {human_date(start)} to {human_date(end)} "
-                           "by another request a moment ago.") from None
+                raise Conflict(gettext("You already hold a lease over some of %(start)s to %(end)s, made by another request a moment ago. One person holds one home a night.", start=day_text(start), end=day_text(end)) if whose == "You" else gettext("%(whose)s already holds a lease over some of %(start)s to %(end)s, made by another request a moment ago. One person holds one home a night.", whose=whose, start=day_text(start), end=day_text(end))) from None
+            raise Conflict(gettext("Unit %(code)s was let over some of %(start)s to %(end)s by another request a moment ago.", code=code, start=day_text(start), end=day_text(end))) from None
         raise
     return lease
 
@@ -211,14 +212,14 @@ def _overlap_reason(allow_overlap, overlap_reason, v: Violations) -> str | None:
     if allow_overlap in (None, False):
         return None
     if allow_overlap is not True:
-        v.add("allow_overlap", "allow_overlap must be true or false.")
+        v.add("allow_overlap", gettext("allow_overlap must be true or false."))
         return None
     if not isinstance(overlap_reason, str) or not overlap_reason.strip():
-        v.add("overlap_reason", "Say why this lease may overlap the resident's other lease (e.g. a handover "
-                                "night when moving units); the reason is recorded.")
+        v.add("overlap_reason", gettext("Say why this lease may overlap the resident's other lease (e.g. a handover "
+                                "night when moving units); the reason is recorded."))
         return None
     if len(overlap_reason.strip()) > 300:
-        v.add("overlap_reason", "The reason can be at most 300 characters.")
+        v.add("overlap_reason", gettext("The reason can be at most 300 characters."))
         return None
     return overlap_reason.strip()
 
@@ -232,27 +233,27 @@ def create_lease(session: Session, *, unit_id, user_id, start, end, monthly_rent
     reason, e.g. a handover night), recorded on the lease and audited."""
     v = Violations()
     if isinstance(unit_id, bool) or not isinstance(unit_id, int):
-        v.add("unit_id", "unit_id must be the id of a unit.")
+        v.add("unit_id", gettext("unit_id must be the id of a unit."))
     if isinstance(user_id, bool) or not isinstance(user_id, int):
-        v.add("user_id", "user_id must be the id of a resident.")
+        v.add("user_id", gettext("user_id must be the id of a resident."))
     start = as_date(start, "start", v, "start date")
     end = as_date(end, "end", v, "end date")
     if start and end and end <= start:
-        v.add("end", "The end date must be after the start date (the end is the move-out day).")
+        v.add("end", gettext("The end date must be after the start date (the end is the move-out day)."))
     rent = None
     if monthly_rent is not None:
         rent = as_money(monthly_rent, "monthly_rent", v)
     reason = _overlap_reason(allow_overlap, overlap_reason, v)
     v.raise_if_any()
     if reason is not None and actor.role not in MANAGER_ROLES:
-        raise Forbidden("Only a manager can let a lease overlap the resident's other lease.")
+        raise Forbidden(gettext("Only a manager can let a lease overlap the resident's other lease."))
     user = lock_person(session, user_id)
     if user is None or not user.active:
-        raise RuleViolation(f"There is no active account {user_id}.",
-                            violations=[{"rule": "user_id", "message": f"There is no active account {user_id}."}])
+        raise RuleViolation(gettext("There is no active account %(user_id)s.", user_id=user_id),
+                            violations=[{"rule": "user_id", "message": gettext("There is no active account %(user_id)s.", user_id=user_id)}])
     unit = lock_resource(session, Unit, unit_id)
     if unit is None:
-        raise NotFound(f"There is no unit {unit_id}.")
+        raise NotFound(gettext("There is no unit %(unit_id)s.", unit_id=unit_id))
     overlapped = homes_core.clashes(homes_of(session, user.id, start, end), start, end) if reason else []
     lease = insert_lease(session, unit, user_id=user.id, start=start, end=end,
                          monthly_rent=rent if rent is not None else unit.monthly_rent, now=now,
@@ -275,7 +276,7 @@ def create_lease(session: Session, *, unit_id, user_id, start, end, monthly_rent
 def get_lease(session: Session, lease_id, *, viewer: User) -> Lease:
     lease = session.get(Lease, lease_id) if isinstance(lease_id, int) else None
     if lease is None or (not is_staff(viewer) and lease.user_id != viewer.id):
-        raise NotFound(f"There is no lease {lease_id}.")
+        raise NotFound(gettext("There is no lease %(lease_id)s.", lease_id=lease_id))
     return lease
 
 
@@ -304,21 +305,21 @@ def terminate_lease(session: Session, lease_id: int, *, on, reason: str, actor: 
     v = Violations()
     on = as_date(on, "on", v, "termination date")
     if not isinstance(reason, str) or not reason.strip():
-        v.add("reason", "Give a reason for ending the lease early.")
+        v.add("reason", gettext("Give a reason for ending the lease early."))
     v.raise_if_any()
     lease = session.get(Lease, lease_id) if isinstance(lease_id, int) else None
     if lease is None:
-        raise NotFound(f"There is no lease {lease_id}.")
+        raise NotFound(gettext("There is no lease %(lease_id)s.", lease_id=lease_id))
     unit = lock_resource(session, Unit, lease.unit_id)
     lease = session.get(Lease, lease_id, populate_existing=True)
     if lease.status not in LIVE_LEASES:
-        raise Conflict(f"Lease {lease.id} is already {lease.status}; only an active lease can be terminated.")
+        raise Conflict(gettext("Lease %(id)s is already %(status)s; only an active lease can be terminated.", id=lease.id, status=gettext(lease.status)))
     # On or before the start date the lease is called off before move-in: it keeps no night.
     on = max(on, lease.start_date)
     if on >= lease.end_date:
         raise RuleViolation(
-            f"Lease {lease.id} ends on {human_date(lease.end_date)} anyway; choose an earlier date.",
-            violations=[{"rule": "on", "message": "The termination date must be before the lease's end."}])
+            gettext("Lease %(id)s ends on %(day)s anyway; choose an earlier date.", id=lease.id, day=day_text(lease.end_date)),
+            violations=[{"rule": "on", "message": gettext("The termination date must be before the lease's end.")}])
     old_end = end_lease(session, lease, on, reason=reason, now=now)
     record(session, actor_id=actor.id, action="lease.terminate", target_type="lease", target_id=lease.id, now=now,
            reason=lease.termination_reason, unit=unit.code, old_end=old_end.isoformat(), new_end=on.isoformat())

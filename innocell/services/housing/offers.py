@@ -36,6 +36,7 @@ from ..tx import transaction
 from ..wording import FULL, N_, Day, Money, Text, When, _, sentences
 from .common import LIVE_LEASES, OPEN_APPLICATIONS, is_staff, term_label
 from .leases import check_free, check_one_home, end_lease, homes_of, insert_lease
+from ..phrasing import current, gettext
 
 OFFER_SUBJECTS = {
     "allocation": N_("You have been offered unit %(code)s"),
@@ -112,14 +113,14 @@ def make_offer(session: Session, *, kind: str, user_id: int, unit_id: int, start
     already holds a lease over the dates (unless the offer is a transfer: see the module
     docstring); every refusal comes before anything is written. Notifies the resident."""
     if kind not in OFFER_SUBJECTS:
-        raise BadRequest(f"Unknown offer kind {kind!r}.")
+        raise BadRequest(gettext("Unknown offer kind %(kind)s.", kind=repr(kind)))
     if not (isinstance(start, date) and isinstance(end, date)) or end <= start:
-        raise BadRequest("An offer needs dates with the end after the start.")
+        raise BadRequest(gettext("An offer needs dates with the end after the start."))
     if min(expires_at, answer_by_limit(start)) <= now:
-        raise BadRequest("An offer must expire in the future, and before its move-in day begins.")
+        raise BadRequest(gettext("An offer must expire in the future, and before its move-in day begins."))
     unit = lock_resource(session, Unit, unit_id)
     if unit is None:
-        raise NotFound(f"There is no unit {unit_id}.")
+        raise NotFound(gettext("There is no unit %(unit_id)s.", unit_id=unit_id))
     check_free(session, unit, start, end, now=now)
     application = session.get(HousingApplication, application_id) if application_id else None
     entry = session.get(WaitlistEntry, waitlist_entry_id) if waitlist_entry_id else None
@@ -135,7 +136,7 @@ def make_offer(session: Session, *, kind: str, user_id: int, unit_id: int, start
 def get_offer(session: Session, offer_id, *, viewer: User) -> Offer:
     offer = session.get(Offer, offer_id) if isinstance(offer_id, int) else None
     if offer is None or (not is_staff(viewer) and offer.user_id != viewer.id):
-        raise NotFound(f"There is no offer {offer_id}.")
+        raise NotFound(gettext("There is no offer %(offer_id)s.", offer_id=offer_id))
     return offer
 
 
@@ -159,9 +160,9 @@ def _answerable(session: Session, offer_id, user: User, now: datetime, *,
     answer it; otherwise raise."""
     offer = session.get(Offer, offer_id) if isinstance(offer_id, int) else None
     if offer is None or (offer.user_id != user.id and not is_staff(user)):
-        raise NotFound(f"There is no offer {offer_id}.")
+        raise NotFound(gettext("There is no offer %(offer_id)s.", offer_id=offer_id))
     if offer.user_id != user.id:
-        raise Forbidden("Only the resident it was made to can answer an offer.")
+        raise Forbidden(gettext("Only the resident it was made to can answer an offer."))
     lock_person(session, offer.user_id)
     unit_ids = {offer.unit_id}
     if for_accept:
@@ -173,11 +174,12 @@ def _answerable(session: Session, offer_id, user: User, now: datetime, *,
                             .execution_options(populate_existing=True)).scalar_one()
     tz = zone()
     if offer.status != "open":
-        when = f" on {offer.responded_at.astimezone(tz).strftime('%d %b %Y %H:%M')}" if offer.responded_at else ""
-        raise Conflict(f"This offer was already {offer.status}{when}; it cannot be answered again.")
+        when = gettext(" on %(moment)s", moment=current().stamp(offer.responded_at.astimezone(tz))) \
+            if offer.responded_at else ""
+        raise Conflict(gettext("This offer was already %(status)s%(when)s; it cannot be answered again.", status=gettext(offer.status), when=when))
     if offer.expires_at <= now:
-        deadline = offer.expires_at.astimezone(tz).strftime("%d %b %Y %H:%M")
-        raise Conflict(f"This offer expired on {deadline}; it cannot be answered any more.")
+        deadline = current().stamp(offer.expires_at.astimezone(tz))
+        raise Conflict(gettext("This offer expired on %(deadline)s; it cannot be answered any more.", deadline=deadline))
     return offer, units[offer.unit_id]
 
 
@@ -222,7 +224,7 @@ def accept_offer(session: Session, offer_id: int, *, user: User, now: datetime) 
         previous = session.get(Lease, offer.lease_id) if offer.lease_id else None
         if previous is None or previous.status not in LIVE_LEASES:
             state = previous.status if previous is not None else "gone"
-            raise Conflict(f"The lease this renewal was for is {state}; the renewal can no longer be accepted.")
+            raise Conflict(gettext("The lease this renewal was for is %(state)s; the renewal can no longer be accepted.", state=state))
     ended = []
     for home, on in transfer_ends(session, offer):
         old = session.get(Lease, home.lease_id, populate_existing=True)
@@ -238,7 +240,7 @@ def accept_offer(session: Session, offer_id: int, *, user: User, now: datetime) 
                              monthly_rent=offer.monthly_rent, now=now, exclude_offer_id=offer.id,
                              previous_lease_id=previous.id if previous else None, joint_application_id=joint)
     except Conflict as exc:
-        raise Conflict(f"This offer can no longer be accepted: {exc.message}", **exc.extra) from None
+        raise Conflict(gettext("This offer can no longer be accepted: %(message)s", message=exc.message), **exc.extra) from None
     offer.status = "accepted"
     offer.responded_at = now
     offer.agreed_at = now  # agreement to the terms shown (the page asks for it; the API call is it)

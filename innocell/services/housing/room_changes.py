@@ -18,6 +18,7 @@ from ..guard import lock_person
 from ..tx import transaction
 from .applications import submit_application
 from .common import LIVE_LEASES, Violations, as_date, local_day
+from ..phrasing import day_text, gettext
 
 
 def remaining_term(start: date, end: date) -> tuple[int, int]:
@@ -35,31 +36,30 @@ def request_room_change(session: Session, *, user: User, lease_id, unit_type, mo
     `move_on` until that lease ends. A reason is required. One open application per resident."""
     lease = session.get(Lease, lease_id) if isinstance(lease_id, int) else None
     if lease is None or lease.user_id != user.id:
-        raise NotFound(f"There is no lease {lease_id}.")
+        raise NotFound(gettext("There is no lease %(lease_id)s.", lease_id=lease_id))
     lock_person(session, user.id)
     lease = session.get(Lease, lease.id, populate_existing=True)
     v = Violations()
     day = as_date(move_on, "move_on", v, "moving day")
     if not isinstance(reason, str) or not reason.strip():
-        v.add("reason", "Say why you would like to move (the housing team reads it).")
+        v.add("reason", gettext("Say why you would like to move (the housing team reads it)."))
     elif len(reason.strip()) > 500:
-        v.add("reason", "Say why in at most 500 characters.")
+        v.add("reason", gettext("Say why in at most 500 characters."))
     today = local_day(now)
     if lease.status not in LIVE_LEASES or lease.end_date <= today:
-        v.add("lease_id", "Only a current lease can be changed for another unit.")
+        v.add("lease_id", gettext("Only a current lease can be changed for another unit."))
     elif lease.kind != "home":
-        v.add("lease_id", "A short stay is not a home to move from; cancel it or book other dates instead.")
+        v.add("lease_id", gettext("A short stay is not a home to move from; cancel it or book other dates instead."))
     elif day is not None and not (max(today, lease.start_date) < day < lease.end_date):
-        v.add("move_on", f"The moving day must be after today and before your lease ends "
-                         f"({human_date(lease.end_date)}).")
+        v.add("move_on", gettext("The moving day must be after today and before your lease ends (%(day)s).", day=day_text(lease.end_date)))
     v.raise_if_any()
     months, nights = remaining_term(day, lease.end_date)
     app = submit_application(session, user=user, unit_type=unit_type, move_in=day, term_months=months,
                              term_nights=nights, preferred_unit_ids=preferred_unit_ids,
                              preferred_floor=preferred_floor, now=now)
     if app.transfer_from_lease_id != lease.id:  # cannot happen while the dates lie inside the lease
-        raise RuleViolation("The move must fall inside your current lease.",
-                            violations=[{"rule": "move_on", "message": "The move must fall inside your lease."}])
+        raise RuleViolation(gettext("The move must fall inside your current lease."),
+                            violations=[{"rule": "move_on", "message": gettext("The move must fall inside your lease.")}])
     app.kind = "room_change"
     app.change_reason = reason.strip()
     session.flush()

@@ -31,6 +31,7 @@ from ..tx import transaction
 from ..wording import Day, Money, _
 from .common import LIVE_LEASES, Violations, as_date, is_staff, local_day, money
 from .leases import check_free, check_one_home, claims, end_lease, homes_of, insert_lease
+from ..phrasing import current, day_text, gettext
 
 SEARCH_DAYS = 28
 
@@ -71,9 +72,9 @@ def stay_options(session: Session, check_in, check_out, *, now: datetime) -> lis
     out = []
     for unit in units:
         limits = limits_for(session, unit)
-        broken = core.violations(start, end, today, limits)
+        broken = core.violations(start, end, today, limits, current())
         why = " ".join(m for _, m in broken) if broken else \
-            (f"Taken: {taken[unit.id][0].label}." if taken.get(unit.id) else None)
+            (gettext("Taken: %(claim)s.", claim=taken[unit.id][0].label) if taken.get(unit.id) else None)
         out.append({"unit": unit, "check_in": start, "check_out": end, "nights": max(0, core.nights(start, end)),
                     "nightly_rate": limits.nightly_rate, "total": core.total(limits.nightly_rate, start, end),
                     "why": why})
@@ -112,7 +113,7 @@ def _suggestion(unit: Unit, price: Decimal, start: date, end: date) -> dict:
 
 def _refuse(session: Session, exc: Conflict, unit: Unit, user_id: int, start: date, end: date, now: datetime):
     found = suggestions(session, unit, user_id, start, end, now=now)
-    message = exc.message + (" Here are the nearest free dates." if found else "")
+    message = exc.message + (gettext(" Here are the nearest free dates.") if found else "")
     return Conflict(message, conflicts=exc.extra.get("conflicts", []), suggestions=found)
 
 
@@ -121,15 +122,15 @@ def book_short_stay(session: Session, *, user: User, unit_id, check_in, check_ou
     """Book unit `unit_id` for the nights [check_in, check_out): 422 when the dates break a
     limit, 409 (with suggestions) when the unit or the person is taken over them."""
     if isinstance(unit_id, bool) or not isinstance(unit_id, int):
-        raise RuleViolation("unit_id must be the id of a short-stay unit.",
-                            violations=[{"rule": "unit_id", "message": "unit_id must be the id of a short-stay unit."}])
+        raise RuleViolation(gettext("unit_id must be the id of a short-stay unit."),
+                            violations=[{"rule": "unit_id", "message": gettext("unit_id must be the id of a short-stay unit.")}])
     start, end = _dates(check_in, check_out)
     lock_person(session, user.id)
     unit = lock_resource(session, Unit, unit_id)
     if unit is None or not unit.short_stay:
-        raise NotFound(f"There is no short-stay unit {unit_id}.")
+        raise NotFound(gettext("There is no short-stay unit %(unit_id)s.", unit_id=unit_id))
     limits = limits_for(session, unit)
-    broken = core.violations(start, end, local_day(now), limits)
+    broken = core.violations(start, end, local_day(now), limits, current())
     if broken:
         raise RuleViolation(broken[0][1] if len(broken) == 1 else " ".join(m for _, m in broken),
                             violations=[{"rule": f, "message": m, "field": f} for f, m in broken])
@@ -156,7 +157,7 @@ def book_short_stay(session: Session, *, user: User, unit_id, check_in, check_ou
 def get_stay(session: Session, stay_id, *, viewer: User) -> Lease:
     stay = session.get(Lease, stay_id) if isinstance(stay_id, int) else None
     if stay is None or stay.kind != "short_stay" or (not is_staff(viewer) and stay.user_id != viewer.id):
-        raise NotFound(f"There is no short stay {stay_id}.")
+        raise NotFound(gettext("There is no short stay %(stay_id)s.", stay_id=stay_id))
     return stay
 
 
@@ -184,14 +185,13 @@ def cancel_short_stay(session: Session, stay_id, *, user: User, now: datetime) -
     """Call off a stay that has not started: its nights free at once and nothing is charged."""
     stay = get_stay(session, stay_id, viewer=user)
     if stay.user_id != user.id and user.role not in MANAGER_ROLES:
-        raise Forbidden("Only the guest or a manager can cancel a short stay.")
+        raise Forbidden(gettext("Only the guest or a manager can cancel a short stay."))
     unit = lock_resource(session, Unit, stay.unit_id)
     stay = session.get(Lease, stay.id, populate_existing=True)
     if stay.status not in LIVE_LEASES:
-        raise Conflict(f"This stay is already {stay.status}.")
+        raise Conflict(gettext("This stay is already %(status)s.", status=gettext(stay.status)))
     if not local_day(now) < stay.start_date:
-        raise Conflict(f"This stay began on {human_date(stay.start_date)}; only a stay that has not started can be "
-                       "cancelled. Ask the housing team to end it early.")
+        raise Conflict(gettext("This stay began on %(day)s; only a stay that has not started can be cancelled. Ask the housing team to end it early.", day=day_text(stay.start_date)))
     end_lease(session, stay, stay.start_date, reason="Short stay cancelled before check-in", now=now)
     record(session, actor_id=user.id, action="short_stay.cancel", target_type="lease", target_id=stay.id, now=now,
            unit=unit.code, check_in=stay.start_date.isoformat())

@@ -17,6 +17,7 @@ from ..settings import setting
 from ..tx import transaction
 from ..fields import money as money_field
 from .common import Violations, as_int
+from ..phrasing import gettext
 
 EDITABLE = ("size_sqm", "furnishings", "photo_url", "plan_url", "nightly_rate", "stay_max_nights", "stay_days_ahead")
 STAY_LIMITS = {"stay_max_nights": ("longest short stay in nights", 1, 365),
@@ -31,13 +32,13 @@ def _url(value, field: str, v: Violations) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if not isinstance(value, str):
-        v.add(field, "The link must be text.")
+        v.add(field, gettext("The link must be text."))
         return None
     value = value.strip()
     parsed = urlparse(value)
     if len(value) > 500 or (parsed.scheme not in ("http", "https") and not value.startswith("/")) or \
             (parsed.scheme and not parsed.netloc) or value.startswith("//"):
-        v.add(field, "The link must be an http(s) address or a path on this site (at most 500 characters).")
+        v.add(field, gettext("The link must be an http(s) address or a path on this site (at most 500 characters)."))
         return None
     return value
 
@@ -46,9 +47,9 @@ def _url(value, field: str, v: Violations) -> str | None:
 def update_type_info(session: Session, unit_type, data: dict, *, actor: User, now: datetime) -> UnitTypeInfo:
     """Set what a unit type offers; only the fields given change."""
     if unit_type not in UNIT_TYPES:
-        raise NotFound(f"There is no unit type {unit_type}.")
+        raise NotFound(gettext("There is no unit type %(unit_type)s.", unit_type=unit_type))
     if not isinstance(data, dict):
-        raise BadRequest("Send the changes as a JSON object.")
+        raise BadRequest(gettext("Send the changes as a JSON object."))
     v = Violations()
     fields = {}
     if "size_sqm" in data:
@@ -58,9 +59,9 @@ def update_type_info(session: Session, unit_type, data: dict, *, actor: User, no
     if "furnishings" in data:
         text = data["furnishings"]
         if text is not None and not isinstance(text, str):
-            v.add("furnishings", "The furnishings must be text.")
+            v.add("furnishings", gettext("The furnishings must be text."))
         elif text and len(text.strip()) > 1000:
-            v.add("furnishings", "Describe the furnishings in at most 1000 characters.")
+            v.add("furnishings", gettext("Describe the furnishings in at most 1000 characters."))
         else:
             fields["furnishings"] = (text or "").strip() or None
     for name in ("photo_url", "plan_url"):

@@ -18,12 +18,13 @@ from ..guard import lock_resource
 from ..tx import transaction
 from .common import MAX_OCCUPANTS, OCCUPYING, Violations, as_date, as_int, as_money, local_day
 from .leases import claims, conflict_message
+from ..phrasing import day_text, gettext
 
 
 def get_unit(session: Session, unit_id) -> Unit:
     unit = session.get(Unit, unit_id) if isinstance(unit_id, int) else None
     if unit is None:
-        raise NotFound(f"There is no unit {unit_id}.")
+        raise NotFound(gettext("There is no unit %(unit_id)s.", unit_id=unit_id))
     return unit
 
 
@@ -32,7 +33,7 @@ def list_units(session: Session, *, unit_type: str | None = None, available_from
     """Units by floor and code; with `available_from` (and `available_to`, exclusive; default
     the next day) only those free over those dates."""
     if available_to is not None and available_from is None:
-        raise BadRequest("Give available_from together with available_to.")
+        raise BadRequest(gettext("Give available_from together with available_to."))
     q = select(Unit)
     if unit_type:
         q = q.where(Unit.unit_type == unit_type)
@@ -42,7 +43,7 @@ def list_units(session: Session, *, unit_type: str | None = None, available_from
     if available_from is not None:
         end = available_to or available_from + timedelta(days=1)
         if end <= available_from:
-            raise BadRequest("available_to must be after available_from.")
+            raise BadRequest(gettext("available_to must be after available_from."))
         taken = claims(session, [u.id for u in units] if len(units) < 1000 else None, available_from, end, now=now)
         units = [u for u in units if not taken.get(u.id)]
     return units
@@ -122,15 +123,15 @@ def _clean_unit(data: dict, base: dict, v: Violations) -> dict:
     if "code" in data or "code" not in base:
         code = data.get("code")
         if not isinstance(code, str) or not code.strip():
-            v.add("code", "The unit code is required (e.g. 12-07).")
+            v.add("code", gettext("The unit code is required (e.g. 12-07)."))
         elif len(code.strip()) > 20:
-            v.add("code", "The unit code has at most 20 characters.")
+            v.add("code", gettext("The unit code has at most 20 characters."))
         else:
             out["code"] = code.strip()
     if "unit_type" in data or "unit_type" not in base:
         unit_type = data.get("unit_type")
         if unit_type not in UNIT_TYPES:
-            v.add("unit_type", f"The unit type must be one of {', '.join(UNIT_TYPES)}.")
+            v.add("unit_type", gettext("The unit type must be one of %(join)s.", join=', '.join(UNIT_TYPES)))
         else:
             out["unit_type"] = unit_type
     if "floor" in data or "floor" not in base:
@@ -147,18 +148,18 @@ def _clean_unit(data: dict, base: dict, v: Violations) -> dict:
             out["occupancy"] = occ
     if "status" in data:
         if data.get("status") not in ("available", "out_of_service"):
-            v.add("status", "The status must be available or out_of_service.")
+            v.add("status", gettext("The status must be available or out_of_service."))
         else:
             out["status"] = data["status"]
     if "short_stay" in data:
         if not isinstance(data.get("short_stay"), bool):
-            v.add("short_stay", "short_stay must be true or false.")
+            v.add("short_stay", gettext("short_stay must be true or false."))
         else:
             out["short_stay"] = data["short_stay"]
     if "description" in data:
         desc = data.get("description")
         if desc is not None and not isinstance(desc, str):
-            v.add("description", "The description must be text.")
+            v.add("description", gettext("The description must be text."))
         else:
             out["description"] = (desc or "").strip()[:2000] or None
     return out
@@ -167,12 +168,12 @@ def _clean_unit(data: dict, base: dict, v: Violations) -> dict:
 @transaction
 def create_unit(session: Session, data: dict, *, actor: User, now: datetime) -> Unit:
     if not isinstance(data, dict):
-        raise BadRequest("Send the unit as a JSON object.")
+        raise BadRequest(gettext("Send the unit as a JSON object."))
     v = Violations()
     fields = _clean_unit(data, {}, v)
     v.raise_if_any()
     if session.execute(select(Unit.id).where(Unit.code == fields["code"])).first():
-        raise Conflict(f"A unit with the code {fields['code']} already exists.")
+        raise Conflict(gettext("A unit with the code %(code)s already exists.", code=fields['code']))
     unit = Unit(code=fields["code"], unit_type=fields["unit_type"], floor=fields["floor"],
                 monthly_rent=fields["monthly_rent"], occupancy=fields.get("occupancy", 1),
                 status=fields.get("status", "available"), description=fields.get("description"),
@@ -181,7 +182,7 @@ def create_unit(session: Session, data: dict, *, actor: User, now: datetime) -> 
     try:
         session.flush()
     except IntegrityError:
-        raise Conflict(f"A unit with the code {fields['code']} already exists.") from None
+        raise Conflict(gettext("A unit with the code %(code)s already exists.", code=fields['code'])) from None
     record(session, actor_id=actor.id, action="unit.create", target_type="unit", target_id=unit.id, now=now,
            code=unit.code, unit_type=unit.unit_type, floor=unit.floor, monthly_rent=str(unit.monthly_rent))
     return unit
@@ -190,16 +191,16 @@ def create_unit(session: Session, data: dict, *, actor: User, now: datetime) -> 
 @transaction
 def update_unit(session: Session, unit_id: int, data: dict, *, actor: User, now: datetime) -> Unit:
     if not isinstance(data, dict):
-        raise BadRequest("Send the changes as a JSON object.")
+        raise BadRequest(gettext("Send the changes as a JSON object."))
     v = Violations()
     unit = lock_resource(session, Unit, unit_id) if isinstance(unit_id, int) else None
     if unit is None:
-        raise NotFound(f"There is no unit {unit_id}.")
+        raise NotFound(gettext("There is no unit %(unit_id)s.", unit_id=unit_id))
     fields = _clean_unit(data, {k: True for k in ("code", "unit_type", "floor", "monthly_rent")}, v)
     v.raise_if_any()
     if "code" in fields and fields["code"] != unit.code:
         if session.execute(select(Unit.id).where(Unit.code == fields["code"], Unit.id != unit.id)).first():
-            raise Conflict(f"A unit with the code {fields['code']} already exists.")
+            raise Conflict(gettext("A unit with the code %(code)s already exists.", code=fields['code']))
     if fields.get("status") == "out_of_service" and unit.status != "out_of_service":
         today = local_day(now)
         current = session.execute(
@@ -207,8 +208,7 @@ def update_unit(session: Session, unit_id: int, data: dict, *, actor: User, now:
                                 Lease.end_date > Lease.start_date)
             .order_by(Lease.start_date)).scalars().first()
         if current is not None:
-            raise Conflict(f"Unit {unit.code} is let until {human_date(current.end_date)} (lease {current.id}); "
-                           "terminate that lease first, or add an outage for dates when it is empty.")
+            raise Conflict(gettext("Unit %(code)s is let until %(day)s (lease %(id)s); terminate that lease first, or add an outage for dates when it is empty.", code=unit.code, day=day_text(current.end_date), id=current.id))
     changes = {}
     for key, value in fields.items():
         old = getattr(unit, key)
@@ -232,13 +232,13 @@ def add_outage(session: Session, unit_id: int, *, start: date, end: date, reason
     start = as_date(start, "start", v, "start date")
     end = as_date(end, "end", v, "end date")
     if start and end and end <= start:
-        v.add("end", "The end date must be after the start date.")
+        v.add("end", gettext("The end date must be after the start date."))
     if not isinstance(reason, str) or not reason.strip():
-        v.add("reason", "Give a reason (e.g. 'bathroom renovation').")
+        v.add("reason", gettext("Give a reason (e.g. 'bathroom renovation')."))
     v.raise_if_any()
     unit = lock_resource(session, Unit, unit_id) if isinstance(unit_id, int) else None
     if unit is None:
-        raise NotFound(f"There is no unit {unit_id}.")
+        raise NotFound(gettext("There is no unit %(unit_id)s.", unit_id=unit_id))
     found = [c for c in claims(session, [unit.id], start, end, now=now).get(unit.id, [])
              if c.kind in ("lease", "offer")]
     if found:

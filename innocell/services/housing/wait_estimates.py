@@ -17,6 +17,7 @@ from ...models import UNIT_TYPES, Lease, Offer, Unit, WaitlistEntry
 from .common import OCCUPYING, local_day
 from .units import list_units
 from .waitlists import waiting
+from ..phrasing import current
 
 HISTORY_DAYS = 365
 
@@ -60,7 +61,7 @@ def estimate_for(session: Session, entry: WaitlistEntry, ahead: int | None, *, n
     move_in = entry.application.move_in if entry.application is not None else None
     return core.estimate(today=local_day(now), unit_type=entry.unit_type, ahead=ahead, free_now=inputs["free_now"],
                          ends=inputs["ends"], rate=rate, offered=inputs["offered"], accepted=inputs["accepted"],
-                         move_in=move_in)
+                         move_in=move_in, phrasing=current())
 
 
 def forecast(session: Session, *, now: datetime) -> list[dict]:

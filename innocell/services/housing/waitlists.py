@@ -15,6 +15,7 @@ from ..audit import record
 from ..standing import tier_note
 from ..tx import transaction
 from .common import Violations, as_int, is_staff
+from ..phrasing import current, gettext
 
 CLOSED_EXPLANATIONS = {
     "offered": "A unit has been offered to you; answer the offer on your housing page.",
@@ -50,7 +51,8 @@ def _explain(entry: WaitlistEntry, queue: list[waitlist_core.QueueEntry]) -> tup
     if not any(q.id == entry.id for q in queue):
         return None, None, "The account is deactivated: this entry keeps its place but gets no offer until it is reactivated."
     position, ahead = waitlist_core.position_of(queue, entry.id)
-    return position, len(ahead), waitlist_core.explain(queue_entry(entry), ahead, tier_note=tier_note(entry.user))
+    return position, len(ahead), waitlist_core.explain(queue_entry(entry), ahead, phrasing=current(),
+                                                        tier_note=tier_note(entry.user, current()))
 
 
 def waitlist_position(session: Session, entry: WaitlistEntry) -> tuple[int | None, int | None, str]:
@@ -152,19 +154,19 @@ def reorder_waitlist(session: Session, entry_id: int, *, new_position, reason: s
     v = Violations()
     position = as_int(new_position, "position", v, minimum=1, label="new position")
     if not isinstance(reason, str) or not reason.strip():
-        v.add("reason", "Give the reason for moving this entry; it is kept in the audit trail.")
+        v.add("reason", gettext("Give the reason for moving this entry; it is kept in the audit trail."))
     v.raise_if_any()
     entry = session.get(WaitlistEntry, entry_id) if isinstance(entry_id, int) else None
     if entry is None:
-        raise NotFound(f"There is no waitlist entry {entry_id}.")
+        raise NotFound(gettext("There is no waitlist entry %(entry_id)s.", entry_id=entry_id))
     session.execute(select(WaitlistEntry.id).where(WaitlistEntry.unit_type == entry.unit_type,
                                                    WaitlistEntry.status == "waiting")
                     .order_by(WaitlistEntry.id).with_for_update()).all()
     entry = session.get(WaitlistEntry, entry_id, populate_existing=True)
     if entry.status != "waiting":
-        raise Conflict(f"This entry is {entry.status}; only waiting entries can be moved.")
+        raise Conflict(gettext("This entry is %(status)s; only waiting entries can be moved.", status=gettext(entry.status)))
     if not entry.user.active:
-        raise Conflict("This person's account is deactivated; reactivate it before moving the entry.")
+        raise Conflict(gettext("This person's account is deactivated; reactivate it before moving the entry."))
     entries = waiting(session, entry.unit_type)
     queue = [queue_entry(e) for e in entries]
     old_position, _ = waitlist_core.position_of(queue, entry.id)

@@ -24,6 +24,7 @@ from .. import BadRequest, Conflict
 from ..audit import record
 from ..tx import transaction
 from .dues import Due, companies_of, first_of, instant_month, month_dues
+from ..phrasing import gettext
 
 
 @dataclass
@@ -75,8 +76,7 @@ def charge_month(session: Session, month: date, *, now: datetime, tz: ZoneInfo, 
     month = first_of(month)
     today_month = instant_month(now, tz)
     if month >= today_month:
-        raise BadRequest(f"{month:%B %Y} is not over yet; a month is charged from its first day after "
-                         f"({usage.next_month(month)}).")
+        raise BadRequest(gettext("%(month)s is not over yet; a month is charged from its first day after (%(next_month)s).", month=format(month, "%B %Y"), next_month=usage.next_month(month)))
     _lock(session, month)
     post_in = today_month if is_frozen(session, month) else month
     charged = charged_by_source(session, month)
@@ -102,7 +102,7 @@ def charge_month(session: Session, month: date, *, now: datetime, tz: ZoneInfo, 
     try:
         session.flush()
     except IntegrityError:  # a run of the same month by another process committed first
-        raise Conflict(f"{month:%B %Y} was being charged by someone else just now; run it again.") from None
+        raise Conflict(gettext("%(month)s was being charged by someone else just now; run it again.", month=format(month, "%B %Y"))) from None
     if outcome.charged or outcome.adjusted:
         record(session, actor_id=actor.id if actor else None, action="charges.run", target_type="charges",
                target_id=None, now=now, month=month.isoformat(), lines=outcome.charged,

@@ -22,6 +22,7 @@ from ...allocation.dates import RANGE_MESSAGE, date_in_range
 from ...models import Booking, Charge, Lease, Space, Unit, User
 from .. import BadRequest
 from ..reports.records import load_spaces, usages
+from ..phrasing import gettext
 
 CENT = Decimal("0.01")
 
@@ -43,7 +44,7 @@ class Due:
 
 def first_of(month: date) -> date:
     if not isinstance(month, date) or not date_in_range(month):
-        raise BadRequest(f"Give the month as YYYY-MM. {RANGE_MESSAGE}")
+        raise BadRequest(gettext("Give the month as YYYY-MM. %(range_message)s", range_message=gettext(RANGE_MESSAGE)))
     return month.replace(day=1)
 
 
@@ -56,7 +57,7 @@ def parse_month(text: str | None) -> date:
             raise ValueError
         return first_of(date(int(year), int(mon), 1))
     except (ValueError, TypeError):
-        raise BadRequest(f"'{raw[:20]}' is not a month; write it as YYYY-MM, e.g. 2026-11.") from None
+        raise BadRequest(gettext("'%(raw)s' is not a month; write it as YYYY-MM, e.g. 2026-11.", raw=raw[:20])) from None
 
 
 def rent_source(lease_id: int, month: date) -> str:

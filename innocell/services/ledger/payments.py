@@ -23,6 +23,7 @@ from ..audit import record
 from ..fields import money
 from ..tx import transaction
 from .statements import Account, account, account_for_reference
+from ..phrasing import gettext
 
 MAX_FILE_BYTES = 1_000_000
 MAX_LINES = 20_000
@@ -50,9 +51,9 @@ def parse_day(value) -> date:
     except ValueError:
         day = None
     if day is None:
-        raise BadRequest(f"'{text[:20]}' is not a date; write it as YYYY-MM-DD.", field="date")
+        raise BadRequest(gettext("'%(text)s' is not a date; write it as YYYY-MM-DD.", text=text[:20]), field="date")
     if not date_in_range(day):
-        raise BadRequest(RANGE_MESSAGE, field="date")
+        raise BadRequest(gettext(RANGE_MESSAGE), field="date")
     return day
 
 
@@ -88,41 +89,40 @@ class ImportOutcome:
 def read_bank_csv(data: bytes) -> list[tuple[date, Decimal, str]]:
     """The file's lines, or BadRequest naming what is wrong (nothing is imported then)."""
     if not isinstance(data, (bytes, bytearray)) or not data.strip():
-        raise BadRequest("The file is empty; export the bank statement as CSV with columns date, amount, reference.")
+        raise BadRequest(gettext("The file is empty; export the bank statement as CSV with columns date, amount, reference."))
     if len(data) > MAX_FILE_BYTES:
-        raise BadRequest(f"The file is too large ({len(data):,} bytes; at most {MAX_FILE_BYTES:,}).")
+        raise BadRequest(gettext("The file is too large (%(data_count)s bytes; at most %(max_file_bytes)s).", data_count=format(len(data), ","), max_file_bytes=format(MAX_FILE_BYTES, ",")))
     if b"\x00" in data:
-        raise BadRequest("The file is not a CSV text file (it holds NUL bytes).")
+        raise BadRequest(gettext("The file is not a CSV text file (it holds NUL bytes)."))
     try:
         text = bytes(data).decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise BadRequest("The file is not UTF-8 text; save the CSV as UTF-8 and import it again.") from None
+        raise BadRequest(gettext("The file is not UTF-8 text; save the CSV as UTF-8 and import it again.")) from None
     try:
         rows = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
-        raise BadRequest(f"The file is not a readable CSV ({exc}).") from None
+        raise BadRequest(gettext("The file is not a readable CSV (%(exc)s).", exc=exc)) from None
     if len(rows) > MAX_LINES + 1:
-        raise BadRequest(f"The file has too many lines ({len(rows) - 1:,}; at most {MAX_LINES:,}).")
+        raise BadRequest(gettext("The file has too many lines (%(value)s; at most %(max_lines)s).", value=format(len(rows) - 1, ","), max_lines=format(MAX_LINES, ",")))
     header = [h.strip().lower() for h in rows[0]]
     missing = [c for c in COLUMNS if c not in header]
     if missing:
-        raise BadRequest(f"The file's first row must name the columns date, amount and reference; "
-                         f"missing: {', '.join(missing)}.")
+        raise BadRequest(gettext("The file's first row must name the columns date, amount and reference; missing: %(join)s.", join=', '.join(missing)))
     at = {c: header.index(c) for c in COLUMNS}
     out = []
     for number, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
         if len(row) <= max(at.values()):
-            raise BadRequest(f"Line {number} has {len(row)} columns; the header has {len(header)}.")
+            raise BadRequest(gettext("Line %(number)s has %(row_count)s columns; the header has %(header_count)s.", number=number, row_count=len(row), header_count=len(header)))
         try:
             day = parse_day(row[at["date"]])
             amount = parse_amount(row[at["amount"]].replace(",", ""))
         except BadRequest as exc:
-            raise BadRequest(f"Line {number}: {exc.message}") from None
+            raise BadRequest(gettext("Line %(number)s: %(message)s", number=number, message=exc.message)) from None
         reference = row[at["reference"]].strip()
         if len(reference) > 140:
-            raise BadRequest(f"Line {number}: the reference is too long (at most 140 characters).")
+            raise BadRequest(gettext("Line %(number)s: the reference is too long (at most 140 characters).", number=number))
         out.append((day, amount, reference))
     return out
 
@@ -165,9 +165,9 @@ def unmatched(session: Session) -> list[Payment]:
 def _open_line(session: Session, payment_id: int) -> Payment:
     payment = session.execute(select(Payment).where(Payment.id == payment_id).with_for_update()).scalar_one_or_none()
     if payment is None:
-        raise NotFound("There is no such payment.")
+        raise NotFound(gettext("There is no such payment."))
     if payment.status != "unmatched":
-        raise Conflict("This bank line was already assigned or discarded.")
+        raise Conflict(gettext("This bank line was already assigned or discarded."))
     return payment
 
 

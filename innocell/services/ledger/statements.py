@@ -20,6 +20,7 @@ from ...allocation import usage
 from ...models import Charge, Company, Payment, User
 from .. import Forbidden, NotFound
 from .dues import first_of
+from ..phrasing import gettext
 
 ZERO = Decimal("0.00")
 REFERENCE = re.compile(r"IC-([RC])(\d{6})", re.IGNORECASE)
@@ -41,14 +42,14 @@ def account(session: Session, kind: str, account_id: int) -> Account:
     if kind == "user":
         user = session.get(User, account_id)
         if user is None:
-            raise NotFound("There is no such person.")
+            raise NotFound(gettext("There is no such person."))
         return Account("user", user.id, user.name)
     if kind == "company":
         company = session.get(Company, account_id)
         if company is None:
-            raise NotFound("There is no such company.")
+            raise NotFound(gettext("There is no such company."))
         return Account("company", company.id, company.name)
-    raise NotFound("There is no such account.")
+    raise NotFound(gettext("There is no such account."))
 
 
 def account_for_reference(session: Session, text: str) -> Account | None:
@@ -83,7 +84,7 @@ def visible_account(session: Session, viewer: User, kind: str, account_id: int) 
     """The account if the viewer may see it; another's answers 404 (as records do)."""
     acct = account(session, kind, account_id)
     if not can_see(session, viewer, acct):
-        raise NotFound("There is no such account.")
+        raise NotFound(gettext("There is no such account."))
     return acct
 
 
@@ -153,4 +154,4 @@ def my_accounts(session: Session, user: User) -> list[Account]:
 
 def require_finance(user: User) -> None:
     if user.role not in ("finance", "admin"):
-        raise Forbidden("Only finance and admins may do this.")
+        raise Forbidden(gettext("Only finance and admins may do this."))

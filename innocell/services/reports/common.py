@@ -10,6 +10,7 @@ from decimal import Decimal
 from ...allocation import usage
 from ...allocation.totals import totals as core_totals
 from .. import BadRequest
+from ..phrasing import gettext
 
 MAX_PERIOD_DAYS = 366 * 5
 BATCH = 1000
@@ -55,11 +56,11 @@ FREEZABLE = tuple(SPECS)
 
 def check_period(start: date, end: date) -> None:
     if not isinstance(start, date) or not isinstance(end, date):
-        raise BadRequest("Give the period as dates: from=YYYY-MM-DD and to=YYYY-MM-DD (to is exclusive).")
+        raise BadRequest(gettext("Give the period as dates: from=YYYY-MM-DD and to=YYYY-MM-DD (to is exclusive)."))
     if end <= start:
-        raise BadRequest(f"The period must end after it starts: 'to' ({end}) is not after 'from' ({start}).")
+        raise BadRequest(gettext("The period must end after it starts: 'to' (%(end)s) is not after 'from' (%(start)s).", end=end, start=start))
     if (end - start).days > MAX_PERIOD_DAYS:
-        raise BadRequest(f"The period is too long: at most {MAX_PERIOD_DAYS} days at a time.")
+        raise BadRequest(gettext("The period is too long: at most %(max_period_days)s days at a time.", max_period_days=MAX_PERIOD_DAYS))
 
 
 def check_group(report: str, group: str | None) -> str:
@@ -67,7 +68,7 @@ def check_group(report: str, group: str | None) -> str:
     if group in (None, ""):
         return spec.default_group
     if group not in spec.groups:
-        raise BadRequest(f"'{group}' is not a grouping of the {report} report; use one of: {', '.join(spec.groups)}.")
+        raise BadRequest(gettext("'%(group)s' is not a grouping of the %(report)s report; use one of: %(join)s.", group=group, report=report, join=', '.join(spec.groups)))
     return group
 
 

@@ -32,6 +32,7 @@ from .common import (
 from .occupancy import occupancy
 from .revenue import revenue
 from .utilisation import utilisation
+from ..phrasing import gettext
 
 RUNNERS = {"occupancy": occupancy, "utilisation": utilisation, "revenue": revenue}
 
@@ -64,15 +65,14 @@ def freeze(session: Session, *, report: str, month: date, group: str, actor: Use
     """Store a finished month's presented rows for one report and grouping. A month not yet
     over, or already frozen for that report and grouping, is refused."""
     if report not in SPECS:
-        raise BadRequest(f"'{report}' cannot be frozen; use one of: {', '.join(FREEZABLE)}.")
+        raise BadRequest(gettext("'%(report)s' cannot be frozen; use one of: %(join)s.", report=report, join=', '.join(FREEZABLE)))
     group = check_group(report, group)
     month = month_of(month)
     today = now.astimezone(tz).date()
     if usage.next_month(month) > today:
-        raise BadRequest(f"{month:%B %Y} is not over yet; a month can be frozen from its last night on "
-                         f"({usage.next_month(month)}).")
+        raise BadRequest(gettext("%(month)s is not over yet; a month can be frozen from its last night on (%(next_month)s).", month=format(month, "%B %Y"), next_month=usage.next_month(month)))
     if snapshot(session, report=report, month=month, group=group) is not None:
-        raise Conflict(f"The {report} report by {group} for {month:%B %Y} is already frozen.")
+        raise Conflict(gettext("The %(report)s report by %(group)s for %(month)s is already frozen.", report=report, group=group, month=format(month, "%B %Y")))
     rows = present(report, run(session, report, start=month, end=usage.next_month(month), group=group, tz=tz))
     snap = ReportSnapshot(report=report, month=month, grouping=group, rows=to_json(report, rows),
                           frozen_by_id=actor.id if actor else None, frozen_at=now)
@@ -82,7 +82,7 @@ def freeze(session: Session, *, report: str, month: date, group: str, actor: Use
     try:
         session.flush()
     except IntegrityError:  # another freeze of the same month committed first
-        raise Conflict(f"The {report} report by {group} for {month:%B %Y} was frozen by someone else just now.") \
+        raise Conflict(gettext("The %(report)s report by %(group)s for %(month)s was frozen by someone else just now.", report=report, group=group, month=format(month, "%B %Y"))) \
             from None
     return snap
 
@@ -99,7 +99,7 @@ def freeze_month(session: Session, *, month: date, actor: User | None, now: date
                 freeze(session, report=report, month=month, group=group, actor=actor, now=now, tz=tz)
                 made += 1
     if not made:
-        raise Conflict(f"{month:%B %Y} is already frozen.")
+        raise Conflict(gettext("%(month)s is already frozen.", month=format(month, "%B %Y")))
     return made
 
 
@@ -127,7 +127,7 @@ def report(session: Session, name: str, *, start: date, end: date, group: str | 
     """A report as people see it: presented rows and their totals; for a frozen month, the
     frozen rows with today's figures and the difference alongside."""
     if name not in SPECS:
-        raise BadRequest(f"There is no report called '{name}'.")
+        raise BadRequest(gettext("There is no report called '%(name)s'.", name=name))
     group = check_group(name, group)
     check_period(start, end)
     current = present(name, run(session, name, start=start, end=end, group=group, tz=tz))
