@@ -104,6 +104,9 @@ def test_a_round_commit_shows_its_stages_while_it_runs_then_its_outcome(app, cli
     assert session.query(Offer).count() == 0 and session.query(AllocationRound).count() == 0
     session.rollback()
 
+    chinese = client.get(f"/tasks/{task_id}/status", headers={"Accept-Language": "zh-HK"}).json
+    assert chinese["stage"] == "正在計算最佳編配"  # the stage in the reader's language
+
     held.open.set()
     _finish(app, session, task_id)
     assert held.stages[:5] == [round_service.LOCKING, round_service.READING,
@@ -226,6 +229,8 @@ def test_a_large_export_shows_rows_written_then_offers_the_file(app, client, log
     assert held.reached.wait(WAIT)
     status = client.get(f"/tasks/{task_id}/status").json
     assert status["status"] == "running" and status["stage"] == "Writing rows 0 of 9" and status["fraction"] == 0.0
+    chinese = client.get(f"/tasks/{task_id}", headers={"Accept-Language": "zh-HK"}).get_data(as_text=True)
+    assert "正在寫入資料行：0 / 9" in chinese and "正在準備你的匯出檔案" in chinese
     held.open.set()
     _finish(app, session, task_id)
     assert "Packing the workbook" in held.stages
