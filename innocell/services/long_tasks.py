@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from sqlalchemy import and_, delete, or_
 from sqlalchemy.orm import Session
 
 from ..models import LongTask, User
@@ -29,6 +30,8 @@ from .tx import in_transaction, transaction
 KINDS = ("round_preview", "round_commit", "export")
 ROUND_KINDS = ("round_preview", "round_commit")
 FINISHED = ("done", "failed")
+KEEP_FILES = timedelta(days=1)
+KEEP_FINISHED = timedelta(days=30)
 # Progress rows are written when the stage changes and about this many times in between.
 STEPS = 50
 
@@ -48,8 +51,13 @@ _LIVE_LOCK = threading.Lock()
 
 @transaction
 def create_task(session: Session, *, kind: str, owner: User, params: dict, now: datetime) -> LongTask:
+    """A new piece of work, queued. Finished work is forgotten on the way: an export's stored
+    file a day after it was made (KEEP_FILES), anything else after KEEP_FINISHED."""
     if kind not in KINDS:
         raise ValueError(kind)
+    session.execute(delete(LongTask).where(LongTask.finished_at.is_not(None), or_(
+        LongTask.finished_at < now - KEEP_FINISHED,
+        and_(LongTask.kind == "export", LongTask.finished_at < now - KEEP_FILES))))
     task = LongTask(kind=kind, owner_id=owner.id, status="queued", stage=STARTING, stage_args={}, done=0,
                     params=dict(params), created_at=now, updated_at=now)
     session.add(task)

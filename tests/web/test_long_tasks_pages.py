@@ -279,3 +279,18 @@ def test_work_whose_process_died_is_shown_as_lost(app, client, login, manager, s
     status = client.get(f"/tasks/{task.id}/status").json
     assert status["status"] == "failed" and "stopped answering" in status["error"]
     assert "stopped answering" in client.get(f"/tasks/{task.id}").get_data(as_text=True)
+
+
+def test_finished_work_is_forgotten_an_exports_file_after_a_day(app, session, manager, make_user):
+    finance = make_user("finance")
+    old_export = long_tasks.create_task(session, kind="export", owner=finance, params={}, now=FIXED_NOW - timedelta(days=3))
+    old_round = long_tasks.create_task(session, kind="round_commit", owner=manager, params={},
+                                       now=FIXED_NOW - timedelta(days=3))
+    running = long_tasks.create_task(session, kind="export", owner=finance, params={}, now=FIXED_NOW - timedelta(days=3))
+    for task in (old_export, old_round):
+        long_tasks.finish(session, task.id, result={}, output=b"x", now=FIXED_NOW - timedelta(days=2))
+    ids = (old_export.id, old_round.id, running.id)
+    long_tasks.create_task(session, kind="export", owner=finance, params={}, now=FIXED_NOW)
+    session.rollback()
+    kept = {t.id for t in session.query(LongTask).filter(LongTask.id.in_(ids))}
+    assert kept == {old_round.id, running.id}  # a round's is kept a month; unfinished work is not touched
