@@ -23,7 +23,7 @@ from ..services import reports as report_service
 from ..services.tx import release
 from ..timeutil import local_zone, parse_date, utcnow
 from .access import REPORT_READERS, principal, roles_required
-from .display import N_, day_format, kind_labeller, money, unit_type_label
+from .display import N_, day_format, kind_labeller, money, unit_type_labeller
 
 from .paging import Page, page_number  # noqa: E402
 
@@ -140,22 +140,22 @@ def group_labeller(group: str):
     """How a report row's group reads for people, beside its key: a unit type's or kind's
     label, a space's name, a unit's type, a floor."""
     if group == "unit_type":
-        return unit_type_label
+        return unit_type_labeller()
     if group == "kind":
         return kind_labeller()
     if group == "space":
         names = report_service.space_names(db.session)
         return lambda code: names.get(code, "")
     if group == "unit":
-        types = report_service.unit_types(db.session)
-        return lambda code: unit_type_label(types[code]) if code in types else ""
+        types, label = report_service.unit_types(db.session), unit_type_labeller()
+        return lambda code: label(types[code]) if code in types else ""
     if group == "floor":
         return lambda floor: f"Floor {floor}"
     return lambda key: ""
 
 
 def labels_for(group: str | None = None) -> exports.Labels:
-    return exports.Labels(kind=kind_labeller(), unit_type=unit_type_label, group=group_labeller(group or ""))
+    return exports.Labels(kind=kind_labeller(), unit_type=unit_type_labeller(), group=group_labeller(group or ""))
 
 
 def build_export(name: str, args, tz) -> exports.Export:
