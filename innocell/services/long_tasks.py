@@ -16,11 +16,13 @@ large export writes its progress to, and that any app instance reads for the pro
 """
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, or_
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from ..models import LongTask, User
@@ -30,6 +32,7 @@ from .tx import in_transaction, transaction
 KINDS = ("round_preview", "round_commit", "export")
 ROUND_KINDS = ("round_preview", "round_commit")
 FINISHED = ("done", "failed")
+log = logging.getLogger("innocell.tasks")
 KEEP_FILES = timedelta(days=1)
 KEEP_FINISHED = timedelta(days=30)
 # Progress rows are written when the stage changes and about this many times in between.
@@ -168,9 +171,12 @@ class Progress:
         with _LIVE_LOCK:
             _LIVE[self.task_id] = values
         if not (self._sqlite and self._work is not None and in_transaction(self._work)):
-            with self._factory() as session:
-                save_progress(session, self.task_id, stage=stage, args=values["stage_args"], done=done, total=total,
-                              now=self._clock())
+            try:
+                with self._factory() as session:
+                    save_progress(session, self.task_id, stage=stage, args=values["stage_args"], done=done,
+                                  total=total, now=self._clock())
+            except DBAPIError:  # progress is news, not the work: a busy database does not stop it
+                log.warning("Progress of long task %s not written", self.task_id, exc_info=True)
         self.writes.append(stage)
         if self._hook is not None:
             self._hook(self.task_id, stage)
