@@ -80,6 +80,15 @@ DEFAULTS: dict[str, object] = {
     # Scheduler
     "JOB_INTERVAL_SECONDS": 60,
     "JOB_MISFIRE_GRACE_SECONDS": 300,
+    # Long work off the request (issue 17): worker threads per process; a running task whose
+    # progress has not moved for this long is shown as lost (its process died); how often the
+    # progress page polls (ms) or, without scripts, refreshes (s); a raw-records CSV over
+    # this many rows is prepared with a progress page rather than streamed at once
+    "TASK_WORKERS": 2,
+    "TASK_STALE_SECONDS": 900,
+    "TASK_POLL_MS": 1000,
+    "TASK_REFRESH_SECONDS": 2,
+    "EXPORT_BACKGROUND_ROWS": 20000,
     # Webhooks: attempts per delivery (back-off 1, 2, 4... minutes) and the receiver's timeout
     "WEBHOOK_MAX_ATTEMPTS": 6,
     "WEBHOOK_TIMEOUT_SECONDS": 5.0,

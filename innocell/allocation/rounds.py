@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from .intervals import merge, overlaps
 
@@ -128,9 +128,14 @@ def _sorted_inputs(applications, units):
     return apps, unit_list
 
 
+def _silent(stage: str) -> None:
+    return None
+
+
 def solve_round(applications: Iterable[Applicant], units: Iterable[CandidateUnit],
-                weights: Weights = Weights()) -> RoundResult:
-    """The assignment of maximum total weight, with a reason for each application left out."""
+                weights: Weights = Weights(), stage: Callable[[str], None] = _silent) -> RoundResult:
+    """The assignment of maximum total weight, with a reason for each application left out.
+    `stage` hears "matrix", "solve" and "reasons" as each step begins (a progress page)."""
     apps, unit_list = _sorted_inputs(applications, units)
     lowest = lowest_tier_of(apps)
     pairs: list[tuple[int, int]] = []
@@ -141,14 +146,17 @@ def solve_round(applications: Iterable[Applicant], units: Iterable[CandidateUnit
         wanted = {a.unit_type for a in apps}
         cols = [u for u in unit_list if u.unit_type in wanted]
         if cols:
+            stage("matrix")
             matrix, feasible = _matrix(apps, cols, weights, lowest)
             index_of = {u.id: k for k, u in enumerate(unit_list)}
+            stage("solve")
             pairs = [(i, index_of[cols[j].id]) for i, j in _best_pairs(matrix, feasible)]
     assignments = tuple(
         Assignment(apps[i].id, unit_list[k].id, apps[i].move_in, apps[i].end,
                    weight(apps[i], unit_list[k], weights, lowest))
         for i, k in sorted(pairs, key=lambda p: apps[p[0]].id)
     )
+    stage("reasons")
     reasons = _reasons(apps, unit_list, cols, feasible, pairs)
     unassigned = tuple(Unassigned(apps[i].id, reasons[i]) for i in sorted(reasons))
     score = round(sum(a.weight for a in assignments), 6)

@@ -135,6 +135,9 @@ class AcceptForm(FlaskForm):
 
 
 class UnitTypeInfoForm(FlaskForm):
+    name_zh = StringField("Name in Chinese (Traditional)", validators=[Optional(), Length(max=100)],
+                          description="What Chinese readers see on pages and in exports, e.g. 單人單位; empty: "
+                                      "the English name.")
     size_sqm = IntegerField("Size (m²)", validators=[Optional(), NumberRange(min=1, max=1000)])
     furnishings = TextAreaField("Furnishings", validators=[Optional(), Length(max=1000)])
     photo_url = StringField("Photo link", validators=[Optional(), Length(max=500)])

@@ -250,6 +250,8 @@ class SpaceKindForm(FlaskForm):
                       description="Lower-case letters, digits and underscores, e.g. wet_lab; it cannot change later.")
     label = StringField("Label", validators=[DataRequired(message=lazy_gettext("Give the name people read, e.g. Wet labs.")),
                                              Length(max=100)])
+    label_zh = StringField("Label in Chinese (Traditional)", validators=[Optional(), Length(max=100)],
+                           description="What Chinese readers see, e.g. 濕實驗室; empty: the label above.")
     quota_hours = DecimalField("Weekly quota (hours)", places=2,
                                validators=[InputRequired(message=lazy_gettext("Give the hours a resident may book a week.")),
                                            NumberRange(min=0, max=168)],
@@ -259,7 +261,8 @@ class SpaceKindForm(FlaskForm):
         description="How many bookings of this kind one resident may hold at the same instant.")
 
     def to_data(self, *, with_key: bool) -> dict:
-        data = {"label": self.label.data.strip(), "quota_hours": str(self.quota_hours.data),
+        data = {"label": self.label.data.strip(), "label_zh": (self.label_zh.data or "").strip() or None,
+                "quota_hours": str(self.quota_hours.data),
                 "simultaneous": self.simultaneous.data}
         if with_key:
             data["key"] = self.key.data.strip()

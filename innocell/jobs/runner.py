@@ -220,6 +220,11 @@ def job_charges(session: Session, now: datetime, config) -> dict:
     return counts
 
 
+def N_(message: str) -> str:
+    """Marks a job's description for the catalogue; the jobs page shows it translated."""
+    return message
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
@@ -230,26 +235,26 @@ class Job:
 # In run order: ends before promotions, releases before the slot waitlist, mail last (after
 # every other job's transactions have committed).
 JOBS: dict[str, Job] = {job.name: job for job in (
-    Job("lease_end", job_lease_end, "Leases whose end has passed become 'ended'; their unit is free."),
-    Job("offer_expiry", job_offer_expiry, "Open offers past their deadline expire: a renewal's lease becomes "
-                                          "'ending', a waitlist offer passes to the next entry, an allocation "
-                                          "offer's application lapses."),
-    Job("renewals", job_renewals, "Renewal offers (or max-tenure notices) for leases inside the notice window."),
-    Job("waitlist", job_waitlist, "Free units are offered to the first waitlist entry of their type."),
-    Job("no_show", job_no_show, "Bookings not checked in within the grace period are released."),
-    Job("slot_waitlist", job_slot_waitlist, "Waiting slot requests are booked when their slot frees; requests "
-                                            "expire at the slot's start."),
-    Job("reminders", job_reminders, "One reminder per booking starting within the reminder window."),
-    Job("prune_logins", job_prune_logins, "Sign-in attempts older than the throttling window are deleted."),
-    Job("prune_keys", job_prune_keys, "Idempotency keys older than a day are deleted."),
-    Job("retention", job_retention, "People who left the park RETENTION_MONTHS ago, holding nothing live, are "
-                                    "anonymised; their records stay."),
-    Job("charges", job_charges, "The last finished month is charged (rent per lease-month, fees per booking); "
-                                "recent months get adjustment lines for changes since."),
-    Job("backup", job_backup, "A daily copy of an SQLite database into BACKUP_DIR (when set), keeping BACKUP_KEEP."),
-    Job("webhooks", job_webhooks, "Outbox events are posted, signed, to the registered webhook endpoints; "
-                                  "failures are retried with back-off."),
-    Job("mail", job_mail, "Outbox notices are emailed (or logged without SMTP_URL)."),
+    Job("lease_end", job_lease_end, N_("Leases whose end has passed become 'ended'; their unit is free.")),
+    Job("offer_expiry", job_offer_expiry, N_("Open offers past their deadline expire: a renewal's lease becomes "
+                                             "'ending', a waitlist offer passes to the next entry, an allocation "
+                                             "offer's application lapses.")),
+    Job("renewals", job_renewals, N_("Renewal offers (or max-tenure notices) for leases inside the notice window.")),
+    Job("waitlist", job_waitlist, N_("Free units are offered to the first waitlist entry of their type.")),
+    Job("no_show", job_no_show, N_("Bookings not checked in within the grace period are released.")),
+    Job("slot_waitlist", job_slot_waitlist, N_("Waiting slot requests are booked when their slot frees; requests "
+                                               "expire at the slot's start.")),
+    Job("reminders", job_reminders, N_("One reminder per booking starting within the reminder window.")),
+    Job("prune_logins", job_prune_logins, N_("Sign-in attempts older than the throttling window are deleted.")),
+    Job("prune_keys", job_prune_keys, N_("Idempotency keys older than a day are deleted.")),
+    Job("retention", job_retention, N_("People who left the park RETENTION_MONTHS ago, holding nothing live, are "
+                                       "anonymised; their records stay.")),
+    Job("charges", job_charges, N_("The last finished month is charged (rent per lease-month, fees per booking); "
+                                   "recent months get adjustment lines for changes since.")),
+    Job("backup", job_backup, N_("A daily copy of an SQLite database into BACKUP_DIR (when set), keeping BACKUP_KEEP.")),
+    Job("webhooks", job_webhooks, N_("Outbox events are posted, signed, to the registered webhook endpoints; "
+                                     "failures are retried with back-off.")),
+    Job("mail", job_mail, N_("Outbox notices are emailed (or logged without SMTP_URL).")),
 )}
 
 

@@ -16,7 +16,7 @@ from .housing import (
     WaitlistEntry,
 )
 from .ledger import CHARGE_KINDS, Charge, Payment
-from .ops import AuditEvent, CalendarFeed, IdempotencyKey, JobRun, Notification, ReportSnapshot
+from .ops import AuditEvent, CalendarFeed, IdempotencyKey, JobRun, LongTask, Notification, ReportSnapshot
 from .people import COMPANY_STATUSES, LINK_PURPOSES, AccountLink, Company, SiteSetting
 from .spaces import (
     BOOKING_STATUSES,
@@ -37,7 +37,7 @@ __all__ = [
     "APPLICATION_STATUSES", "LEASE_STATUSES", "OFFER_KINDS", "OFFER_STATUSES", "UNIT_TYPES",
     "CHARGE_KINDS", "Charge", "Payment",
     "AllocationRound", "HousingApplication", "Lease", "Offer", "Unit", "UnitOutage", "UnitTypeInfo", "WaitlistEntry",
-    "AuditEvent", "CalendarFeed", "IdempotencyKey", "JobRun", "Notification", "ReportSnapshot",
+    "AuditEvent", "CalendarFeed", "IdempotencyKey", "JobRun", "LongTask", "Notification", "ReportSnapshot",
     "COMPANY_STATUSES", "LINK_PURPOSES", "AccountLink", "Company", "SiteSetting",
     "BOOKING_STATUSES", "DEFAULT_OPENING_HOURS", "Authorisation", "Blackout", "Booking",
     "RecurringBlackout", "SlotRequest", "Space", "SpaceActivePeriod", "SpaceKind",

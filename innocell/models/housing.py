@@ -62,6 +62,9 @@ class UnitTypeInfo(db.Model):
     __tablename__ = "unit_type_info"
 
     unit_type: Mapped[str] = mapped_column(String(20), primary_key=True)
+    # The type's name for Chinese readers (pages and the label columns of exports); NULL: the
+    # English name.
+    name_zh: Mapped[str | None] = mapped_column(String(100))
     size_sqm: Mapped[int | None] = mapped_column(Integer)
     furnishings: Mapped[str | None] = mapped_column(String(1000))
     photo_url: Mapped[str | None] = mapped_column(String(500))

@@ -53,6 +53,7 @@ class SpaceKind(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(40), unique=True)
     label: Mapped[str] = mapped_column(String(100))
+    label_zh: Mapped[str | None] = mapped_column(String(100))  # for Chinese readers; NULL: the label
     quota_hours: Mapped[Decimal] = mapped_column(Numeric(6, 2))  # a resident's hours a week in spaces of the kind
     simultaneous: Mapped[int] = mapped_column(Integer)  # bookings one resident may hold at the same instant
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

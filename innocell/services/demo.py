@@ -16,7 +16,18 @@ from sqlalchemy.orm import Session
 
 from ..allocation.dates import add_months
 from ..allocation.intervals import overlaps
-from ..models import Booking, Company, HousingApplication, Lease, Space, Unit, User, WaitlistEntry
+from ..models import (
+    Booking,
+    Company,
+    HousingApplication,
+    Lease,
+    Space,
+    SpaceKind,
+    Unit,
+    UnitTypeInfo,
+    User,
+    WaitlistEntry,
+)
 from . import space_kinds
 from .accounts import hash_password
 from .tx import transaction
@@ -32,6 +43,9 @@ UNIT_MIX = (("solo", 16, Decimal("9800"), 1), ("twin", 8, Decimal("13800"), 2),
             ("suite", 4, Decimal("16800"), 2), ("powerhub", 2, Decimal("24800"), 4))
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+# The demo's unit types as Chinese readers know them (managers edit them on the type's page).
+UNIT_TYPE_NAMES_ZH = {"solo": "單人單位", "twin": "雙人單位", "suite": "套房", "powerhub": "PowerHub 團隊單位"}
 
 
 def _hours(weekday: tuple[str, str], weekend: tuple[str, str] | None) -> dict:
@@ -134,7 +148,13 @@ def seed(session: Session, *, now: datetime, tz: ZoneInfo, scale: int = 1) -> di
     session.add_all(units)
     counts["units"] = len(units)
 
+    for unit_type, name_zh in UNIT_TYPE_NAMES_ZH.items():  # what Chinese readers call the types
+        info = session.get(UnitTypeInfo, unit_type) or UnitTypeInfo(unit_type=unit_type)
+        info.name_zh, info.updated_at = info.name_zh or name_zh, now
+        session.add(info)
     space_kinds.seed_kinds(session, now=now)  # the managed kinds (migration 0004 seeds them too)
+    for kind in session.execute(select(SpaceKind).where(SpaceKind.label_zh.is_(None))).scalars():
+        kind.label_zh = space_kinds.DEFAULT_LABELS_ZH.get(kind.key)  # the migration's kinds have none
     spaces: list[Space] = []
     for copy in range(1, scale + 1):
         for (code, name, kind, cap, hours, slot, mn, mx, buf, rate, approval, auth, checkin, hol) in SPACES:

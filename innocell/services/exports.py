@@ -27,7 +27,7 @@ from typing import Callable, Iterable, Iterator
 from zoneinfo import ZoneInfo
 
 import xlsxwriter
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -35,6 +35,7 @@ from ..allocation import usage
 from ..models import Booking, Lease, Space, Unit, User
 from . import copy_export
 from . import reports as reports_service
+from .long_tasks import N_
 
 TEXT, INT, NUMBER, MONEY, HOURS, RATE, DATE, DATETIME = (
     "text", "int", "number", "money", "hours", "rate", "date", "datetime")
@@ -417,3 +418,48 @@ def leases_export(engine: Engine, start: date, end: date, labels: Labels = Label
     return Export(_period_stem("leases", start, end), LEASE_COLUMNS, lease_rows(engine, start, end, labels),
                   sheet="Leases")
 
+
+
+# --------------------------------------------------------------------------- prepared off the request
+
+# What an export's progress page says (services/long_tasks.py).
+WRITING_ROWS = N_("Writing rows %(done)s of %(total)s")
+FINISHING_XLSX = N_("Packing the workbook")
+
+
+def record_count(session: Session, name: str, start: date, end: date, tz: ZoneInfo) -> int:
+    """How many rows the bookings or leases file of the period has (its progress total)."""
+    if name == "bookings":
+        ws, we = usage.period_instants(start, end, tz)
+        stmt = select(func.count(Booking.id)).where(Booking.start_at < we, Booking.end_at > ws)
+    elif name == "leases":
+        stmt = select(func.count(Lease.id)).where(Lease.start_date < end, Lease.end_date > start)
+    else:
+        raise ValueError(name)
+    return int(session.execute(stmt).scalar_one())
+
+
+def counted(rows: Iterable[dict], progress: Callable[..., None], total: int, then: str | None = None) -> Iterator[dict]:
+    """The rows, telling `progress` how many have been written of `total`, then `then`."""
+    done = 0
+    progress(WRITING_ROWS, done=0, total=total)
+    for row in rows:
+        yield row
+        done += 1
+        progress(WRITING_ROWS, done=done, total=max(total, done))
+    if then:
+        progress(then)
+
+
+def file_bytes(export: Export, fmt: str, tz: ZoneInfo, progress: Callable[..., None], total: int) -> bytes:
+    """The whole file in memory (to store for its download), telling `progress` how far it
+    is: CSV, or XLSX built in a temporary file (packed once the last row is written)."""
+    export.rows = counted(export.rows, progress, total, then=FINISHING_XLSX if fmt == "xlsx" else None)
+    if fmt == "csv":
+        return b"".join(csv_stream(export, tz))
+    path = xlsx_tempfile(export, tz)
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    finally:
+        os.unlink(path)

@@ -33,10 +33,19 @@ DEFAULT_LABELS = {
     "gym": "Gym",
     "music_room": "Music rooms",
 }
+# Their Traditional Chinese labels (Hong Kong), seeded beside them; a park may change both.
+DEFAULT_LABELS_ZH = {
+    "wet_lab": "濕實驗室",
+    "dry_lab": "乾實驗室",
+    "meeting_room": "會議室",
+    "event_space": "活動場地",
+    "gym": "健身室",
+    "music_room": "音樂室",
+}
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 MAX_QUOTA_HOURS = Decimal(7 * 24)
 MAX_SIMULTANEOUS = 100
-FIELDS = ("key", "label", "quota_hours", "simultaneous")
+FIELDS = ("key", "label", "label_zh", "quota_hours", "simultaneous")
 
 
 # ---------------------------------------------------------------------------- reads
@@ -60,6 +69,11 @@ def kind_by_key(session: Session, key: str) -> SpaceKind | None:
 
 def labels(session: Session) -> dict[str, str]:
     return dict(session.execute(select(SpaceKind.key, SpaceKind.label)).all())
+
+
+def chinese_labels(session: Session) -> dict[str, str]:
+    """kind key -> its Traditional Chinese label, for the kinds that have one."""
+    return dict(session.execute(select(SpaceKind.key, SpaceKind.label_zh).where(SpaceKind.label_zh.is_not(None))).all())
 
 
 def space_counts(session: Session) -> dict[str, int]:
@@ -127,6 +141,14 @@ def _clean(data: dict, *, creating: bool) -> tuple[dict, list[dict]]:
             values["label"] = label.strip()
     elif creating:
         bad("label", "'label' is required, e.g. Wet labs.")
+    if "label_zh" in data:
+        label_zh = data["label_zh"]
+        if label_zh is not None and not isinstance(label_zh, str):
+            bad("label_zh", "The Chinese label must be text, e.g. 濕實驗室.")
+        elif label_zh and len(label_zh.strip()) > 100:
+            bad("label_zh", "The Chinese label can be at most 100 characters.")
+        else:
+            values["label_zh"] = (label_zh or "").strip() or None
     if "quota_hours" in data:
         raw = data["quota_hours"]
         try:
@@ -183,7 +205,7 @@ def create_kind(session: Session, data: dict, *, actor: User, now: datetime) -> 
     other = _label_taken(session, values["label"], None)
     if other is not None:
         _refuse([{"rule": "label", "message": gettext("The kind %(key)s already has the label '%(label)s'.", key=other.key, label=other.label)}])
-    kind = SpaceKind(key=values["key"], label=values["label"],
+    kind = SpaceKind(key=values["key"], label=values["label"], label_zh=values.get("label_zh"),
                      quota_hours=values.get("quota_hours", default_quota_hours(values["key"])),
                      simultaneous=values.get("simultaneous", default_simultaneous(values["key"])), created_at=now)
     session.add(kind)
@@ -192,7 +214,7 @@ def create_kind(session: Session, data: dict, *, actor: User, now: datetime) -> 
     except IntegrityError:
         raise Conflict(gettext("A space kind with the key '%(key)s' already exists.", key=values['key'])) from None
     record(session, actor_id=actor.id, action="space_kind.create", target_type="space_kind", target_id=kind.id,
-           now=now, key=kind.key, label=kind.label, quota_hours=str(kind.quota_hours),
+           now=now, key=kind.key, label=kind.label, label_zh=kind.label_zh, quota_hours=str(kind.quota_hours),
            simultaneous=kind.simultaneous)
     return kind
 
@@ -234,7 +256,8 @@ def seed_kinds(session: Session, *, now: datetime) -> int:
     for key, label in DEFAULT_LABELS.items():
         if key in have:
             continue
-        session.add(SpaceKind(key=key, label=label, quota_hours=default_quota_hours(key),
+        session.add(SpaceKind(key=key, label=label, label_zh=DEFAULT_LABELS_ZH.get(key),
+                              quota_hours=default_quota_hours(key),
                               simultaneous=default_simultaneous(key), created_at=now))
         added += 1
     session.flush()

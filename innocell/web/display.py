@@ -20,6 +20,7 @@ from ..forms.spaces import kind_label as default_kind_label
 from ..services import reports as report_service
 from ..services import space_kinds as space_kind_service
 from ..services.wording import localised as _localised
+from ..services.housing import unit_types as unit_type_service
 from ..timeutil import local_zone, parse_instant, to_local
 
 UTC = timezone.utc
@@ -208,21 +209,56 @@ def signed(value, kind: str) -> str:
     return f"{value:+,}"
 
 
+def _chinese() -> bool:
+    locale = _locale()
+    return locale is not None and locale.language == "zh"
+
+
+def _kind_labels() -> dict[str, str]:
+    """The managed kinds' labels, in Chinese for a Chinese reader where a kind has one."""
+    labels = space_kind_service.labels(db.session)
+    if _chinese():
+        labels.update(space_kind_service.chinese_labels(db.session))
+    return labels
+
+
 def kind_label(kind: str | None) -> str:
-    """A space kind as people read it: its label in the managed list (read once a request)."""
+    """A space kind as the reader reads it: its label in the managed list, or its Chinese label
+    for a Chinese reader (read once a request)."""
     if not kind:
         return ""
     labels = g.get("kind_labels")
     if labels is None:
-        labels = g.kind_labels = space_kind_service.labels(db.session)
+        labels = g.kind_labels = _kind_labels()
     return labels.get(kind) or default_kind_label(kind)
 
 
 def kind_labeller():
-    """kind_label with the managed list read now: for a file that streams after the request's
-    context has gone."""
-    labels = space_kind_service.labels(db.session)
+    """kind_label with the managed list read now: for a file that is written after the
+    request's context has gone."""
+    labels = _kind_labels()
     return lambda kind: (labels.get(kind) or default_kind_label(kind)) if kind else ""
+
+
+def _unit_type_names() -> dict[str, str]:
+    return unit_type_service.chinese_names(db.session) if _chinese() else {}
+
+
+def unit_type_name(unit_type: str | None) -> str:
+    """A unit type as the reader reads it: its Chinese name for a Chinese reader when the type
+    has one (read once a request), else its English name."""
+    if not unit_type:
+        return ""
+    names = g.get("unit_type_names")
+    if names is None:
+        names = g.unit_type_names = _unit_type_names()
+    return names.get(unit_type) or unit_type_label(unit_type)
+
+
+def unit_type_labeller():
+    """unit_type_name with the names read now (a file written after the request)."""
+    names = _unit_type_names()
+    return lambda unit_type: (names.get(unit_type) or unit_type_label(unit_type)) if unit_type else ""
 
 
 def endpoint_exists(name: str) -> bool:
@@ -231,7 +267,7 @@ def endpoint_exists(name: str) -> bool:
 
 FILTERS = {"local": local_time, "dayf": day_format, "status_text": status_text, "money": money, "dmy": day_text, "moment": moment_text,
            "report_value": report_value, "signed": signed}
-GLOBALS = {"kind_label": kind_label, "unit_type_label": unit_type_label, "term_text": term_text,
+GLOBALS = {"kind_label": kind_label, "unit_type_label": unit_type_name, "term_text": term_text,
            "iso_local": input_time, "fmt_local": local_time, "hours_label": hours_label,
            "endpoint_exists": endpoint_exists, "role_text": role_text, "state_text": state_text,
            "column_label": column_label, "data_label": data_label}

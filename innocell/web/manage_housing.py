@@ -10,6 +10,8 @@ from datetime import date
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from ..extensions import db
+from ..jobs import background
+from ..jobs.background import TaskOutcome
 from ..forms.housing import (
     CommitRoundForm,
     LeaseForm,
@@ -20,12 +22,13 @@ from ..forms.housing import (
     unit_type_choices,
 )
 from ..models.housing import APPLICATION_STATUSES, LEASE_STATUSES, OFFER_STATUSES, UNIT_TYPES
-from ..services import NotFound, ServiceError
+from ..models import User
+from ..services import NotFound, ServiceError, long_tasks
 from ..services.accounts import get_user_by_email
 from ..services.housing.applications import list_applications
 from ..services.housing.leases import create_lease, get_lease, lease_history, list_leases, terminate_lease
 from ..services.housing.offers import list_offers
-from ..services.housing.rounds import commit_round, preview_round
+from ..services.housing.rounds import LOCKING, commit_round, get_round, preview_round
 from ..services.housing.units import (
     add_outage,
     create_unit,
@@ -40,7 +43,7 @@ from ..services.housing.waitlists import reorder_waitlist, waitlist
 from ..timeutil import parse_date, utcnow
 from .access import MANAGERS, principal, roles_required
 from .display import day_text
-from .housing import attach_error, get, offer_deadline_text, summary_rows, today_local
+from .housing import attach_error, offer_deadline_text, summary_rows, today_local
 from .paging import Page, page_number, page_size
 
 bp = Blueprint("manage_housing", __name__, url_prefix="/manage/housing")
@@ -138,9 +141,54 @@ def _preview_context(user, now):
 @bp.get("/round/preview")
 @roles_required(*MANAGERS)
 def round_preview():
+    """The preview computed in this request (a bookmark, a small tower); the round page's
+    button runs it off the request instead (round_preview_start)."""
     user = principal()
     context = _preview_context(user, utcnow())
     return render_template("manage_housing/round_preview.html", form=CommitRoundForm(), **context)
+
+
+def _round_work(kind: str, user_id: int, now):
+    """The round as long work (jobs/background.py): its stages go to the progress page."""
+
+    def work(session, progress):
+        actor = session.get(User, user_id)
+        if kind == "round_preview":
+            return TaskOutcome(result=preview_round(session, actor=actor, now=now, progress=progress))
+        progress(LOCKING)  # written before the round's transaction takes SQLite's write lock
+        committed = commit_round(session, actor=actor, now=now, progress=progress)
+        return TaskOutcome(result={"round_id": committed.id})
+
+    return work
+
+
+def _start_round(kind: str):
+    user = principal()
+    now = utcnow()
+    task = long_tasks.create_task(db.session, kind=kind, owner=user, params={}, now=now)
+    background.submit(current_app._get_current_object(), task.id, _round_work(kind, user.id, now))
+    return redirect(url_for("tasks.show", task_id=task.id))
+
+
+@bp.post("/round/preview")
+@roles_required(*MANAGERS)
+def round_preview_start():
+    return _start_round("round_preview")
+
+
+@bp.get("/round/preview/<int:task_id>")
+@roles_required(*MANAGERS)
+def round_preview_result(task_id: int):
+    try:
+        task = long_tasks.visible_task(db.session, task_id, principal())
+    except NotFound:
+        abort(404)
+    if task.kind != "round_preview" or task.status != "done":
+        return redirect(url_for("tasks.show", task_id=task.id))
+    preview = task.result or {}
+    return render_template("manage_housing/round_preview.html", form=CommitRoundForm(), preview=preview,
+                           assignments=preview.get("assignments", []), unassigned=preview.get("unassigned", []),
+                           weights=_weights())
 
 
 @bp.post("/round/commit")
@@ -152,17 +200,18 @@ def round_commit():
     if not form.validate_on_submit():
         context = _preview_context(user, now)
         return render_template("manage_housing/round_preview.html", form=form, **context), 422
-    try:
-        committed = commit_round(db.session, actor=user, now=now)
-    except ServiceError as exc:
-        flash(f"The round was not committed: {exc.message}", "error")
-        return redirect(url_for("manage_housing.round_"))
-    result = get(committed, "result") or {}
-    made = len(result.get("assignments", []))
-    left = len(result.get("unassigned", []))
-    flash(f"Round {committed.id} committed: {made} offer{'s' if made != 1 else ''} made, "
-          f"{left} application{'s' if left != 1 else ''} waitlisted with the reason.", "success")
-    return redirect(url_for("manage_housing.offers"))
+    return _start_round("round_commit")
+
+
+@bp.get("/rounds/<int:round_id>")
+@roles_required(*MANAGERS)
+def round_outcome(round_id: int):
+    """A committed round: whom it placed where, whom not and why (what the offers came from)."""
+    committed = get_round(db.session, round_id)
+    result = committed.result or {}
+    return render_template("manage_housing/round_preview.html", round=committed, preview=result,
+                           assignments=result.get("assignments", []), unassigned=result.get("unassigned", []),
+                           weights=_weights())
 
 
 # ---------------------------------------------------------------- units and the floor plan

@@ -37,7 +37,7 @@ def type_edit(unit_type: str):
     if form.validate_on_submit():
         try:
             update_type_info(db.session, unit_type, {
-                "size_sqm": form.size_sqm.data, "furnishings": form.furnishings.data,
+                "name_zh": form.name_zh.data, "size_sqm": form.size_sqm.data, "furnishings": form.furnishings.data,
                 "photo_url": form.photo_url.data, "plan_url": form.plan_url.data,
                 "nightly_rate": form.nightly_rate.data, "stay_max_nights": form.stay_max_nights.data,
                 "stay_days_ahead": form.stay_days_ahead.data}, actor=principal(), now=utcnow())

@@ -15,13 +15,15 @@ from werkzeug.exceptions import Unauthorized
 
 from ..allocation import usage
 from ..extensions import db
-from ..services import BadRequest, ServiceError
+from ..jobs import background
+from ..jobs.background import TaskOutcome
+from ..services import BadRequest, ServiceError, long_tasks
 from ..services import exports
 from ..services import reports as report_service
 from ..services.tx import release
 from ..timeutil import local_zone, parse_date, utcnow
 from .access import REPORT_READERS, principal, roles_required
-from .display import N_, day_format, kind_labeller, money, unit_type_label
+from .display import N_, day_format, kind_labeller, money, unit_type_labeller
 
 from .paging import Page, page_number  # noqa: E402
 
@@ -138,22 +140,22 @@ def group_labeller(group: str):
     """How a report row's group reads for people, beside its key: a unit type's or kind's
     label, a space's name, a unit's type, a floor."""
     if group == "unit_type":
-        return unit_type_label
+        return unit_type_labeller()
     if group == "kind":
         return kind_labeller()
     if group == "space":
         names = report_service.space_names(db.session)
         return lambda code: names.get(code, "")
     if group == "unit":
-        types = report_service.unit_types(db.session)
-        return lambda code: unit_type_label(types[code]) if code in types else ""
+        types, label = report_service.unit_types(db.session), unit_type_labeller()
+        return lambda code: label(types[code]) if code in types else ""
     if group == "floor":
         return lambda floor: f"Floor {floor}"
     return lambda key: ""
 
 
 def labels_for(group: str | None = None) -> exports.Labels:
-    return exports.Labels(kind=kind_labeller(), unit_type=unit_type_label, group=group_labeller(group or ""))
+    return exports.Labels(kind=kind_labeller(), unit_type=unit_type_labeller(), group=group_labeller(group or ""))
 
 
 def build_export(name: str, args, tz) -> exports.Export:
@@ -188,6 +190,51 @@ def download(name: str, fmt: str):
     response = _send(export, fmt, tz)
     release(db.session)  # the file streams on its own session; hold no read transaction meanwhile
     return response
+
+
+def _export_work(name: str, fmt: str, start: date, end: date, tz, labels: exports.Labels, total: int):
+    """A raw-records file as long work (jobs/background.py): rows written go to the progress page."""
+
+    def work(session, progress):
+        if name == "bookings":
+            export = exports.bookings_export(db.engine, start, end, tz, labels)
+        else:
+            export = exports.leases_export(db.engine, start, end, labels)
+        data = exports.file_bytes(export, fmt, tz, progress, total)
+        return TaskOutcome(result={"rows": total, "name": name, "fmt": fmt}, output=data,
+                           output_name=f"{export.stem}.{fmt}",
+                           output_mime=XLSX_MIME if fmt == "xlsx" else "text/csv; charset=utf-8")
+
+    return work
+
+
+@bp.post("/reports/exports")
+def prepare_export():
+    """The dashboard's raw-record buttons: an XLSX, or a CSV over EXPORT_BACKGROUND_ROWS rows, is
+    prepared off the request with a progress page, then downloaded from it; a smaller CSV is
+    the contract's streamed file at once. (The GET file endpoints stay as they are for
+    integrations and bookmarks.)"""
+    user, refusal = _file_reader()
+    if refusal is not None:
+        return refusal
+    name, fmt = request.form.get("name"), request.form.get("fmt")
+    if name not in ("bookings", "leases") or fmt not in ("csv", "xlsx"):
+        return _refuse(400, gettext("Choose the bookings or leases file, as CSV or XLSX."))
+    tz = local_zone()
+    try:
+        period = parse_period(request.form, today_local())
+    except ServiceError as exc:
+        return _refuse(exc.status, exc.message)
+    query = {"from": period.start.isoformat(), "to": period.end.isoformat()}
+    total = exports.record_count(db.session, name, period.start, period.end, tz)
+    if fmt == "csv" and total <= int(current_app.config.get("EXPORT_BACKGROUND_ROWS", 20_000)):
+        return redirect(url_for("reports.download", name=name, fmt=fmt, **query))
+    labels = labels_for()  # read now: the worker has no request (the reader's language, the kinds' labels)
+    task = long_tasks.create_task(db.session, kind="export", owner=user, params={"name": name, "fmt": fmt, **query},
+                                  now=utcnow())
+    background.submit(current_app._get_current_object(), task.id,
+                      _export_work(name, fmt, period.start, period.end, tz, labels, total))
+    return redirect(url_for("tasks.show", task_id=task.id))
 
 
 @bp.get("/reports/<any(occupancy,utilisation,revenue):name>-changes.<any(csv,xlsx):fmt>")

@@ -68,7 +68,9 @@ def test_upgrade_on_an_empty_database_matches_the_models_and_downgrade_removes_i
         assert _diff(engine) == [], "the migrations and the models disagree; regenerate the migration"
         with engine.connect() as conn:
             heads = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+            chinese = dict(conn.execute(text("SELECT key, label_zh FROM space_kinds")).all())
         assert len(heads) == 1
+        assert chinese["wet_lab"] == "濕實驗室" and all(chinese.values())  # 0020 names 0004's kinds
 
         if backend == "postgresql":
             with engine.connect() as conn:

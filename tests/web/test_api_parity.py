@@ -30,6 +30,7 @@ PARITY = {
     "manage_housing.lease_terminate": "POST /api/v1/leases/<int:lease_id>/terminate",
     "manage_housing.outage_add": "POST /api/v1/units/<int:unit_id>/outages",
     "manage_housing.round_commit": "POST /api/v1/allocation-rounds",
+    "manage_housing.round_preview_start": "POST /api/v1/allocation-rounds",  # {"commit": false}
     "manage_housing.unit_edit": "PATCH /api/v1/units/<int:unit_id>",
     "manage_housing.unit_new": "POST /api/v1/units",
     "manage_housing.waitlist_reorder": "POST /api/v1/waitlist/<int:entry_id>/reorder",
@@ -90,6 +91,8 @@ PAGE_ONLY = {
                                    "whose mailbox the link proves",
     "account.end_other_sessions": "signs out the person's other browser sessions, state only browsers have; an "
                                   "integration revokes tokens (DELETE /api/v1/tokens/ID)",
+    "reports.prepare_export": "the browser's way to GET /reports/bookings|leases.csv|.xlsx (the contract's files, "
+                              "which integrations stream): a large file is prepared with a progress page",
     "language.switch": "the language of the pages (saved for the person, or a cookie for a visitor); the API "
                        "answers in stable English keys",
 }

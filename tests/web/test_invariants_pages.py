@@ -52,13 +52,14 @@ def test_anyone_reads_the_kinds_and_managers_add_them(api, rita, manager):
     listed = api(rita).get("/api/v1/space-kinds")
     assert listed.status_code == 200
     wet = next(k for k in listed.get_json()["kinds"] if k["key"] == "wet_lab")
-    assert wet == {"id": wet["id"], "key": "wet_lab", "label": "Wet labs", "quota_hours": 40, "simultaneous": 1}
+    assert wet == {"id": wet["id"], "key": "wet_lab", "label": "Wet labs", "label_zh": "濕實驗室", "quota_hours": 40,
+                   "simultaneous": 1}
     assert api(rita).post("/api/v1/space-kinds", json={"key": "x", "label": "X"}).status_code == 403
     managers = api(manager)
     made = managers.post("/api/v1/space-kinds", json={"key": "clean_room", "label": "Clean rooms", "quota_hours": 7.5,
                                                       "simultaneous": 1})
     assert made.status_code == 201
-    assert made.get_json()["kind"] | {"id": 0} == {"id": 0, "key": "clean_room", "label": "Clean rooms",
+    assert made.get_json()["kind"] | {"id": 0} == {"id": 0, "key": "clean_room", "label": "Clean rooms", "label_zh": None,
                                                    "quota_hours": 7.5, "simultaneous": 1}
     duplicate = managers.post("/api/v1/space-kinds", json={"key": "clean_room", "label": "Other"})
     assert duplicate.status_code == 409 and duplicate.get_json()["error"] == "conflict"

@@ -9,6 +9,7 @@ import pytest
 
 import innocell.web.housing as housing_pages
 import innocell.web.manage_housing as manage_pages
+from innocell.jobs import background
 from innocell.models import AllocationRound, AuditEvent, HousingApplication, Lease, Offer, Unit, UnitOutage
 from innocell.models import WaitlistEntry
 from innocell.services import housing as hs
@@ -145,7 +146,7 @@ def test_round_preview_shows_assignments_score_and_reasons_and_writes_nothing(cl
     assert {a.status for a in session.query(HousingApplication)} == {"submitted"}
 
 
-def test_commit_needs_the_confirmation_then_makes_the_offers(client, login, manager, make_user, units, session):
+def test_commit_needs_the_confirmation_then_makes_the_offers(app, client, login, manager, make_user, units, session):
     resident = make_user("resident", name="Paula Placed")
     apply(session, resident, "solo")
     login(manager)
@@ -154,12 +155,21 @@ def test_commit_needs_the_confirmation_then_makes_the_offers(client, login, mana
     assert "Tick the box to confirm the round." in response.get_data(as_text=True)
     assert session.query(Offer).count() == 0
 
+    # The round runs off the request: the answer is its progress page, then its outcome.
     response = client.post("/manage/housing/round/commit", data={"confirm": "y"})
-    assert response.status_code == 302 and response.location.endswith("/manage/housing/offers")
+    assert response.status_code == 302 and response.location.startswith("/tasks/")
+    task_id = int(response.location.rsplit("/", 1)[1])
+    background.wait(app, task_id)
+    session.rollback()  # the test's session (shared with the test client's requests) reads afresh
+    outcome = client.get(response.location)
     offer = session.query(Offer).one()
+    assert outcome.status_code == 302 and outcome.location == f"/manage/housing/rounds/{offer.round_id}"
     assert (offer.user_id, offer.kind, offer.status) == (resident.id, "allocation", "open")
-    page = client.get(response.location).get_data(as_text=True)
-    assert "offer made" in page and "Paula Placed" in page and "open" in page
+    page = client.get(outcome.location).get_data(as_text=True)
+    assert f"Round {offer.round_id} committed:" in page and "1 offer made" in page
+    assert "0 applications waitlisted" in page and "Paula Placed" in page
+    page = client.get("/manage/housing/offers").get_data(as_text=True)
+    assert "Paula Placed" in page and "open" in page
     assert session.query(AuditEvent).filter_by(action="round.commit").count() == 1
 
 

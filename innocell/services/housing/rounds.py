@@ -13,7 +13,9 @@ from ...allocation import homes as homes_core
 from ...allocation import joint as joint_core
 from ...allocation import rounds as rounds_core
 from ...models import AllocationRound, HousingApplication, Unit, User, WaitlistEntry
+from .. import NotFound
 from ..audit import record
+from ..long_tasks import N_
 from ..notifications import notify_many
 from ..settings import setting
 from ..standing import tier_note
@@ -23,6 +25,25 @@ from .common import local_day, money, stay_end, term_label
 from .leases import claims, homes_of, homes_of_many
 from .offers import new_offer, offer_notice
 from .waitlists import join_waitlists, waiting_entries
+
+
+# What a round's progress page says as each step begins (services/long_tasks.py).
+READING = N_("Reading the applications and free units")
+LOCKING = N_("Locking the units of the requested types")
+SOLVER_STAGES = {"matrix": N_("Building the preference matrix"), "solve": N_("Solving"),
+                 "reasons": N_("Explaining each application that cannot be placed")}
+WRITING_OFFERS = N_("Writing offers %(done)s of %(total)s")
+WAITLISTING = N_("Waitlisting the applications not placed")
+NOTIFYING = N_("Notifying the residents")
+
+
+def _quiet(stage: str, **_progress) -> None:
+    return None
+
+
+def _solve(applicants, candidates, progress) -> rounds_core.RoundResult:
+    return rounds_core.solve_round(applicants, candidates, weights(),
+                                   stage=lambda key: progress(SOLVER_STAGES[key]))
 
 
 def weights() -> rounds_core.Weights:
@@ -150,10 +171,12 @@ def _round_payload(result: rounds_core.RoundResult, rows, users, units, transfer
             "weights": _weights_dict(weights())}
 
 
-def preview_round(session: Session, *, actor: User, now: datetime) -> dict:
-    """What a round would do now; writes nothing."""
+def preview_round(session: Session, *, actor: User, now: datetime, progress=_quiet) -> dict:
+    """What a round would do now; writes nothing. `progress(stage, done=, total=)` hears each
+    step (a progress page; services/long_tasks.Progress)."""
+    progress(READING)
     rows, users, applicants, units, candidates = _round_inputs(session, now)
-    result = rounds_core.solve_round(applicants, candidates, weights())
+    result = _solve(applicants, candidates, progress)
     payload = _round_payload(result, rows, users, units, _transfers(session, result, rows))
     payload["id"] = None
     payload["committed"] = False
@@ -161,15 +184,18 @@ def preview_round(session: Session, *, actor: User, now: datetime) -> dict:
 
 
 @transaction
-def commit_round(session: Session, *, actor: User, now: datetime) -> AllocationRound:
+def commit_round(session: Session, *, actor: User, now: datetime, progress=_quiet) -> AllocationRound:
     """Run the round and make its offers (open for OFFER_RESPONSE_DAYS); applications it
     cannot place join the waitlist of their unit type with the reason. One transaction, with
-    every unit of the requested types locked so leases and other rounds wait."""
+    every unit of the requested types locked so leases and other rounds wait. `progress`
+    as in preview_round."""
+    progress(LOCKING)
     types = sorted({a.unit_type for a in _round_applications(session)})
     if types:
         session.execute(select(Unit.id).where(Unit.unit_type.in_(types)).order_by(Unit.id).with_for_update()).all()
+    progress(READING)
     rows, users, applicants, units, candidates = _round_inputs(session, now)
-    result = rounds_core.solve_round(applicants, candidates, weights())
+    result = _solve(applicants, candidates, progress)
     transfers = _transfers(session, result, rows)
     payload = _round_payload(result, rows, users, units, transfers)
     rnd = AllocationRound(created_by_id=actor.id, created_at=now, committed=True, score=result.score,
@@ -185,7 +211,8 @@ def commit_round(session: Session, *, actor: User, now: datetime) -> AllocationR
     # not several per application (bench/bench_round.py counts them).
     entries = waiting_entries(session, [a.application_id for a in result.assignments])
     offers = []
-    for a in result.assignments:
+    for done, a in enumerate(result.assignments):
+        progress(WRITING_OFFERS, done=done, total=len(result.assignments))
         app, unit = apps[a.application_id], unit_by_id[a.unit_id]
         app.transfer_from_lease_id = transfers[app.id][0] if app.id in transfers else None
         offers.append((new_offer(session, kind="allocation", user_id=app.user_id, unit=unit, start=a.start, end=a.end,
@@ -195,6 +222,7 @@ def commit_round(session: Session, *, actor: User, now: datetime) -> AllocationR
             offers.append((new_offer(session, kind="allocation", user_id=app.partner_id, unit=unit, start=a.start,
                                      end=a.end, monthly_rent=unit.monthly_rent, expires_at=expires_at, now=now,
                                      application=app, round_id=rnd.id), unit))
+    progress(WAITLISTING)
     left = [apps[u.application_id] for u in result.unassigned]
     for u in result.unassigned:
         app = apps[u.application_id]
@@ -202,6 +230,7 @@ def commit_round(session: Session, *, actor: User, now: datetime) -> AllocationR
         app.reason = u.reason
         app.updated_at = now
     join_waitlists(session, left, now=now, reasons={u.application_id: u.reason for u in result.unassigned})
+    progress(NOTIFYING)
     session.flush()  # the offers' ids name their notices
     notices = [offer_notice(offer, unit) for offer, unit in offers]
     for u in result.unassigned:
@@ -218,6 +247,13 @@ def commit_round(session: Session, *, actor: User, now: datetime) -> AllocationR
     rnd.result = dict(payload)  # a new object, so the JSON column sees the change
     record(session, actor_id=actor.id, action="round.commit", target_type="allocation_round", target_id=rnd.id,
            now=now, score=result.score, offers=len(result.assignments), unassigned=len(result.unassigned))
+    return rnd
+
+
+def get_round(session: Session, round_id: int) -> AllocationRound:
+    rnd = session.get(AllocationRound, round_id) if 0 < round_id < 2**31 else None
+    if rnd is None:
+        raise NotFound(f"There is no allocation round {round_id}.")
     return rnd
 
 

@@ -19,13 +19,19 @@ from ..fields import money as money_field
 from .common import Violations, as_int
 from ..phrasing import gettext
 
-EDITABLE = ("size_sqm", "furnishings", "photo_url", "plan_url", "nightly_rate", "stay_max_nights", "stay_days_ahead")
+EDITABLE = ("name_zh", "size_sqm", "furnishings", "photo_url", "plan_url", "nightly_rate", "stay_max_nights", "stay_days_ahead")
 STAY_LIMITS = {"stay_max_nights": ("longest short stay in nights", 1, 365),
                "stay_days_ahead": ("days ahead a short stay may be booked", 0, 730)}
 
 
 def type_infos(session: Session) -> dict[str, UnitTypeInfo]:
     return {i.unit_type: i for i in session.execute(select(UnitTypeInfo)).scalars()}
+
+
+def chinese_names(session: Session) -> dict[str, str]:
+    """unit type -> its Traditional Chinese name, for the types that have one."""
+    return dict(session.execute(select(UnitTypeInfo.unit_type, UnitTypeInfo.name_zh)
+                                .where(UnitTypeInfo.name_zh.is_not(None))).all())
 
 
 def _url(value, field: str, v: Violations) -> str | None:
@@ -56,6 +62,14 @@ def update_type_info(session: Session, unit_type, data: dict, *, actor: User, no
         raw = data["size_sqm"]
         fields["size_sqm"] = None if raw in (None, "") else as_int(raw, "size_sqm", v, minimum=1, maximum=1000,
                                                                      label="size in square metres")
+    if "name_zh" in data:
+        name = data["name_zh"]
+        if name is not None and not isinstance(name, str):
+            v.add("name_zh", "The Chinese name must be text.")
+        elif name and len(name.strip()) > 100:
+            v.add("name_zh", "The Chinese name can be at most 100 characters.")
+        else:
+            fields["name_zh"] = (name or "").strip() or None
     if "furnishings" in data:
         text = data["furnishings"]
         if text is not None and not isinstance(text, str):

@@ -104,7 +104,7 @@ COMPONENTS: dict[str, dict] = {
                   "equipment": array(STR), "seats": null(INT), "floor": null(STR), "photo_url": null(STR)},
                  ["id", "code", "name", "kind", "capacity", "opening_hours", "slot_minutes", "min_minutes",
                   "max_minutes", "buffer_minutes", "max_days_ahead", "hourly_rate", "requires_approval", "active"]),
-    "SpaceKind": obj({"id": INT, "key": STR, "label": STR, "quota_hours": NUM, "simultaneous": null(INT)},
+    "SpaceKind": obj({"id": INT, "key": STR, "label": STR, "label_zh": null(STR), "quota_hours": NUM, "simultaneous": null(INT)},
                      ["id", "key", "label"]),
     "Booking": obj({"id": INT, "space_id": INT, "user_id": INT, "start": INSTANT, "end": INSTANT,
                     "status": enum("pending", "confirmed", "cancelled"), "title": STR, "series_id": null(STR),
@@ -215,7 +215,7 @@ BODIES: dict[str, dict] = {
                         "equipment": ANY, "seats": ANY, "floor": ANY, "photo_url": ANY, "confirm": ANY},
                        description="A Space's fields (see Space); a value the space cannot take is a 422 naming "
                                    "the field. On a change, `confirm: true` cancels the bookings it breaks."),
-    "SpaceKindFields": obj({"key": ANY, "label": ANY, "quota_hours": ANY, "simultaneous": ANY},
+    "SpaceKindFields": obj({"key": ANY, "label": ANY, "label_zh": ANY, "quota_hours": ANY, "simultaneous": ANY},
                            description="A kind's fields; a bad value is a 422 naming the field."),
     "BlackoutCreate": obj({"start": INSTANT, "end": INSTANT, "reason": null(STR)}, ["start", "end"]),
     "RecurringBlackoutCreate": obj({"weekday": INT, "start_time": STR, "end_time": STR, "valid_from": null(DATE),

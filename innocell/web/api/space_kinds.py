@@ -17,7 +17,7 @@ MANAGERS = ("manager", "admin")
 
 def kind_json(kind) -> dict:
     hours = kind.quota_hours
-    return {"id": kind.id, "key": kind.key, "label": kind.label,
+    return {"id": kind.id, "key": kind.key, "label": kind.label, "label_zh": kind.label_zh,
             "quota_hours": int(hours) if hours == int(hours) else float(hours),
             "simultaneous": kind.simultaneous}
 

@@ -17,10 +17,10 @@ from .declare import documented
 from .schemas import ANY, COMPONENTS, INT, MONEY, STR, enum, many, null, obj, one
 
 COMPONENTS["UnitType"] = obj({
-    "unit_type": enum(*UNIT_TYPES), "size_sqm": null(INT), "furnishings": null(STR), "photo_url": null(STR),
+    "unit_type": enum(*UNIT_TYPES), "name_zh": null(STR), "size_sqm": null(INT), "furnishings": null(STR), "photo_url": null(STR),
     "plan_url": null(STR), "nightly_rate": null(MONEY), "stay_max_nights": null(INT), "stay_days_ahead": null(INT),
 }, ["unit_type"])
-FIELDS = ("size_sqm", "furnishings", "photo_url", "plan_url", "nightly_rate", "stay_max_nights", "stay_days_ahead")
+FIELDS = ("name_zh", "size_sqm", "furnishings", "photo_url", "plan_url", "nightly_rate", "stay_max_nights", "stay_days_ahead")
 
 
 def unit_type_json(unit_type: str, info) -> dict:
