@@ -117,6 +117,21 @@ class Money:
         return f"HK${self.value:,.2f}"
 
 
+class UnitType:
+    """A unit type as its reader names it: the Chinese name its managers gave it (unit type
+    settings) for a Chinese reader, else its key, as English notices have always said it."""
+    __slots__ = ("key", "name_zh")
+
+    def __init__(self, key: str, name_zh: str | None = None):
+        self.key, self.name_zh = key, name_zh
+
+    def __str__(self) -> str:
+        locale = _reader()
+        if locale is not None and locale.language == "zh" and self.name_zh:
+            return self.name_zh
+        return self.key
+
+
 def written(text, language: str | None) -> str:
     """The text in `language` (an unknown or missing one: English); a plain str as it is."""
     if text is None or isinstance(text, str):

@@ -227,3 +227,22 @@ def test_a_person_who_saved_no_language_reads_the_page_they_asked_from(client, l
     assert client.post(f"/bookings/{booked}/cancel", data={"reason": "維修"}).status_code == 302
     session.expire_all()
     assert only(session, quiet, "booking_cancelled").subject == f"Your booking of {lab.name} was cancelled"
+
+
+def test_a_unit_type_reads_by_its_chinese_name_for_a_chinese_reader(session, make_user, manager, now):
+    """Managers name the twin type 雙人套房: a Chinese reader's waitlist notice says so, an
+    English reader's keeps the type's key as before."""
+    from innocell.services.housing import unit_types
+
+    unit_types.update_type_info(session, "twin", {"name_zh": "雙人套房"}, actor=manager, now=now)
+    h.create_unit(session, {"code": "05-01", "unit_type": "twin", "floor": 5, "monthly_rent": "12000"},
+                  actor=manager, now=now)
+    first = make_user("resident", name="Ng", language="en", priority_tier=1, email_verified_at=now)
+    chan = make_user("resident", name="Chan", language=ZH, priority_tier=2, email_verified_at=now)
+    emma = make_user("resident", name="Emma", language="en", priority_tier=3, email_verified_at=now)
+    for person in (first, chan, emma):  # one twin unit: Ng is offered it, the others wait
+        h.submit_application(session, user=person, unit_type="twin", move_in=date(2027, 1, 1), term_months=12, now=now)
+    h.commit_round(session, actor=manager, now=now)
+    assert only(session, chan, "waitlisted").subject == "你已列入 雙人套房 單位的輪候名單"
+    assert "雙人套房" in only(session, chan, "waitlisted").body
+    assert only(session, emma, "waitlisted").subject == "You are on the waitlist for a twin unit"

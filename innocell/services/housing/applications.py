@@ -27,14 +27,20 @@ from ..notifications import notify
 from ..guard import lock_person
 from ..standing import require_good_standing
 from ..tx import transaction
-from ..wording import Day, _
+from ..wording import Day, UnitType, _
 from .common import MAX_OCCUPANTS, OPEN_APPLICATIONS, Violations, as_date, as_int, is_staff, local_day, stay_end
 from .leases import homes_of
+from .unit_types import chinese_names
 from ..phrasing import day_text, gettext, ngettext
 
 MAX_PREFERENCES = 5
 MAX_TERM_MONTHS = 12
 MAX_TERM_NIGHTS = 365
+
+
+def _unit_type(session: Session, key: str) -> UnitType:
+    """The type as the notice's reader names it (its Chinese name, when managers gave one)."""
+    return UnitType(key, chinese_names(session).get(key))
 
 
 def _preferences(session: Session, unit_type, preferred_unit_ids, v: Violations) -> list[int]:
@@ -161,10 +167,11 @@ def submit_application(session: Session, *, user: User, unit_type, move_in, term
     session.flush()
     if partner is not None:
         notify(session, user_id=partner.id, kind="joint_application", now=now,
-               subject=_("%(name)s asks you to share a %(type)s unit", name=user.name or user.email, type=unit_type),
+               subject=_("%(name)s asks you to share a %(type)s unit", name=user.name or user.email,
+                         type=_unit_type(session, unit_type)),
                body=_("%(name)s applied for a %(type)s unit with you from %(day)s. Confirm or decline on your housing "
                       "page; the application enters allocation rounds once you confirm.", name=user.name or user.email,
-                      type=unit_type, day=Day(move_in)),
+                      type=_unit_type(session, unit_type), day=Day(move_in)),
                link="/housing", dedupe_key=f"joint:{app.id}")
     return app
 
@@ -193,7 +200,7 @@ def answer_joint(session: Session, application_id, *, user: User, confirm: bool,
            subject=(_("%(name)s confirmed your joint application", name=who) if confirm else
                     _("%(name)s declined your joint application", name=who)),
            body=(_("%(name)s confirmed: your application for a %(type)s unit together enters the next allocation "
-                   "round.", name=who, type=app.unit_type) if confirm else
+                   "round.", name=who, type=_unit_type(session, app.unit_type)) if confirm else
                  _("%(name)s declined, so the joint application has ended. You can apply again on your own or with "
                    "someone else.", name=who)),
            link="/housing", dedupe_key=f"joint-answer:{app.id}")
@@ -224,7 +231,7 @@ def withdraw_application(session: Session, application_id: int, *, user: User, n
         notify(session, user_id=other, kind="joint_withdrawn", now=now,
                subject=_("Your joint housing application has ended"),
                body=_("%(name)s withdrew the joint application for a %(type)s unit; it has ended for you both. You "
-                      "can apply again.", name=user.name or user.email, type=app.unit_type),
+                      "can apply again.", name=user.name or user.email, type=_unit_type(session, app.unit_type)),
                link="/housing", dedupe_key=f"joint-withdrawn:{app.id}")
     return app
 

@@ -20,10 +20,11 @@ from ..notifications import notify_many
 from ..settings import setting
 from ..standing import tier_note
 from ..tx import transaction
-from ..wording import _
+from ..wording import UnitType, _
 from .common import local_day, money, stay_end, term_label
 from .leases import claims, homes_of, homes_of_many
 from .offers import new_offer, offer_notice
+from . import unit_types
 from .waitlists import join_waitlists, waiting_entries
 
 
@@ -233,13 +234,16 @@ def commit_round(session: Session, *, actor: User, now: datetime, progress=_quie
     progress(NOTIFYING)
     session.flush()  # the offers' ids name their notices
     notices = [offer_notice(offer, unit) for offer, unit in offers]
+    names = unit_types.chinese_names(session)
     for u in result.unassigned:
         app = apps[u.application_id]
         notices.append(dict(
             user_id=app.user_id, kind="waitlisted",
-            subject=_("You are on the waitlist for a %(type)s unit", type=app.unit_type),
+            subject=_("You are on the waitlist for a %(type)s unit",
+                      type=UnitType(app.unit_type, names.get(app.unit_type))),
             body=_("This round could not place you. %(reason)s You keep your place on the %(type)s waitlist; your "
-                   "housing page shows where you stand.", reason=u.reason, type=app.unit_type),
+                   "housing page shows where you stand.", reason=u.reason,
+                   type=UnitType(app.unit_type, names.get(app.unit_type))),
             link="/housing", dedupe_key=f"round:{rnd.id}:waitlisted:{app.id}"))
     notify_many(session, notices, now=now)
     payload["id"] = rnd.id
