@@ -208,3 +208,17 @@ def test_staff_pages_read_in_chinese(client, session, make_user, login, now):
         assert english not in people, english
     person = _page(client, f"/admin/people/{resident.id}")
     assert "更改角色、公司或級別" in person and "最近預約" in person and "Recent bookings" not in person
+
+
+def test_cancel_confirmation_reads_in_chinese(client, session, make_user, login, now):
+    resident = make_user("resident", language="zh_Hant_HK", email_verified_at=now)
+    space, start = _space(session, now)
+    booking = Booking(space_id=space.id, user_id=resident.id, start_at=start, end_at=start + timedelta(hours=1),
+                      hold_end_at=start + timedelta(hours=1), status="confirmed", created_at=now)
+    session.add(booking)
+    session.commit()
+    login(resident)
+    page = client.get(f"/bookings/{booking.id}/cancel").get_data(as_text=True)
+    assert "取消這個預約？" in page and "該時間會即時開放給其他人。此操作無法復原。" in page
+    assert "是，取消" in page and "保留" in page and "Meeting Room Peak" in page
+    assert "Cancel this booking?" not in page and "Yes, cancel it" not in page and "Keep it" not in page
