@@ -6,6 +6,7 @@ The booking page (spaces.book) hands a POST whose Repeat is set to `book_series`
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext, ngettext
 
 from ..extensions import db
 from ..forms.series import SeriesForm
@@ -17,12 +18,13 @@ from ..services.bookings.series import SCOPES, scope_members
 from ..services.roles import MANAGER_ROLES
 from ..timeutil import utcnow
 from .access import principal, roles_required
+from .display import N_
 from .spaces import BOOKERS, local_instant, space_facts
 
 bp = Blueprint("series", __name__)
 
-SCOPE_TITLES = {"one": "this booking", "following": "this and every later booking of the series",
-                "series": "the whole series"}
+SCOPE_TITLES = {"one": N_("this booking"), "following": N_("this and every later booking of the series"),
+                "series": N_("the whole series")}
 
 
 def _interval(form: SeriesForm):
@@ -75,9 +77,10 @@ def book_series(space_id: int):
     except ServiceError as exc:
         problems = exc.extra.get("violations") or exc.extra.get("conflicts") or []
         return _preview_page(space, form, start, end, status=exc.status, error=exc.message, problems=problems)
-    flash(f"{len(result.bookings)} booking{'s' if len(result.bookings) != 1 else ''} made"
-          + (f", {len(result.skipped)} date{'s' if len(result.skipped) != 1 else ''} skipped." if result.skipped
-             else "."), "success")
+    made = ngettext("%(num)d booking made", "%(num)d bookings made", len(result.bookings))
+    skipped = ngettext(", %(num)d date skipped.", ", %(num)d dates skipped.", len(result.skipped)) \
+        if result.skipped else gettext(".")
+    flash(made + skipped, "success")
     return render_template("spaces/series_booked.html", space=space, result=result), 201
 
 
@@ -97,7 +100,7 @@ def cancel_series(booking_id: int, scope: str):
         abort(403)
     members = [m for m in scope_members(db.session, booking, scope, now) if m.status != "cancelled" and m.end_at > now]
     if not members:
-        flash("Nothing left to cancel there: every booking in it is cancelled or over.", "info")
+        flash(gettext("Nothing left to cancel there: every booking in it is cancelled or over."), "info")
         return redirect(url_for("spaces.booking", booking_id=booking.id))
     form = CancelForm()
     if form.validate_on_submit():
@@ -109,10 +112,10 @@ def cancel_series(booking_id: int, scope: str):
             return redirect(url_for("spaces.booking", booking_id=booking.id))
         cancelled = sum(1 for b in done if b.status == "cancelled")
         ended = len(done) - cancelled
-        flash(f"{cancelled} booking{'s' if cancelled != 1 else ''} cancelled"
-              + (f", {ended} under way ended now" if ended else "") + "; the time is free for others again.",
-              "success")
+        flash(ngettext("%(num)d booking cancelled", "%(num)d bookings cancelled", cancelled)
+              + (ngettext(", %(num)d under way ended now", ", %(num)d under way ended now", ended) if ended else "")
+              + gettext("; the time is free for others again."), "success")
         return redirect(url_for("spaces.bookings"))
     running = [m for m in members if booking_service.ends_early_at(m, now) is not None]
     return render_template("spaces/series_cancel.html", booking=booking, members=members, scope=scope,
-                           what=SCOPE_TITLES[scope], running=running, form=form)
+                           what=gettext(SCOPE_TITLES[scope]), running=running, form=form)
