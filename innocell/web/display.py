@@ -104,7 +104,9 @@ STATUSES = {value: value for value in (
     N_("pending"), N_("confirmed"), N_("cancelled"), N_("waiting"), N_("booked"), N_("expired"),
     N_("active"), N_("ending"), N_("ended"), N_("terminated"), N_("submitted"), N_("offered"),
     N_("waitlisted"), N_("housed"), N_("withdrawn"), N_("removed"), N_("open"), N_("accepted"),
-    N_("declined"))}
+    N_("declined"),
+    # offer kinds, read the same way ('allocation offer' / '分配要約')
+    N_("allocation"), N_("waitlist"), N_("renewal"))}
 
 
 # A person's role as the reader reads it ('finance' / '財務').

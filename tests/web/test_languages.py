@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
+import innocell.web.housing as housing_pages
 from innocell.extensions import db
 from innocell.models import Booking, Space, User
+from innocell.services import housing as hs
 
 ROOT = Path(__file__).resolve().parents[2]
 PO = ROOT / "translations" / "zh_Hant_HK" / "LC_MESSAGES" / "messages.po"
@@ -222,3 +224,20 @@ def test_cancel_confirmation_reads_in_chinese(client, session, make_user, login,
     assert "取消這個預約？" in page and "該時間會即時開放給其他人。此操作無法復原。" in page
     assert "是，取消" in page and "保留" in page and "Meeting Room Peak" in page
     assert "Cancel this booking?" not in page and "Yes, cancel it" not in page and "Keep it" not in page
+
+
+def test_offer_page_reads_in_chinese(client, session, make_user, login, now, monkeypatch):
+    monkeypatch.setattr(housing_pages, "utcnow", lambda: now)
+    manager = make_user("manager")
+    resident = make_user("resident", language="zh_Hant_HK", email_verified_at=now)
+    unit = hs.create_unit(session, {"code": "01-01", "unit_type": "solo", "floor": 1, "monthly_rent": "9800",
+                                    "occupancy": 1}, actor=manager, now=now)
+    offer = hs.make_offer(session, kind="allocation", user_id=resident.id, unit_id=unit.id, start=date(2027, 1, 1),
+                          end=date(2028, 1, 1), monthly_rent=unit.monthly_rent, expires_at=now + timedelta(days=7),
+                          now=now)
+    login(resident)
+    page = client.get(f"/housing/offers/{offer.id}").get_data(as_text=True)
+    assert "單位 01-01 的要約" in page and "1 樓" in page and "最多 1 人" in page and "每月 HK$9,800.00" in page
+    assert "2027年1月1日 至 2028年1月1日（遷出日）" in page and "接受單位 01-01…" in page
+    for english in ("Offer of unit", "floor 1", "up to 1 person", "a month", "move-out day", "Accept unit"):
+        assert english not in page, english
