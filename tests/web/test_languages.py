@@ -241,3 +241,15 @@ def test_offer_page_reads_in_chinese(client, session, make_user, login, now, mon
     assert "2027年1月1日 至 2028年1月1日（遷出日）" in page and "接受單位 01-01…" in page
     for english in ("Offer of unit", "floor 1", "up to 1 person", "a month", "move-out day", "Accept unit"):
         assert english not in page, english
+
+
+def test_unit_page_reads_in_chinese_for_a_manager(client, session, make_user, login, now):
+    manager = make_user("manager", language="zh_Hant_HK")
+    unit = hs.create_unit(session, {"code": "01-01", "unit_type": "solo", "floor": 1, "monthly_rent": "9800",
+                                    "occupancy": 2}, actor=manager, now=now)
+    login(manager)
+    page = client.get(f"/manage/housing/units/{unit.id}").get_data(as_text=True)
+    assert "單位 01-01" in page and "租約紀錄" in page and "此單位從未出租。" in page and "記錄租約" in page
+    assert "每月 HK$9,800.00" in page and "最多 2 人" in page
+    for english in ("Lease history", "This unit has never been let.", "Record a lease", "Out of service", "a month"):
+        assert english not in page, english
