@@ -241,3 +241,15 @@ def test_offer_page_reads_in_chinese(client, session, make_user, login, now, mon
     assert "2027年1月1日 至 2028年1月1日（遷出日）" in page and "接受單位 01-01…" in page
     for english in ("Offer of unit", "floor 1", "up to 1 person", "a month", "move-out day", "Accept unit"):
         assert english not in page, english
+
+
+def test_manager_timeline_and_space_kinds_read_in_chinese(client, session, make_user, login, now):
+    _space(session, now)
+    session.commit()
+    login(make_user("manager", language="zh_Hant_HK"))
+    timeline = _page(client, "/timeline?date=2026-12-02")
+    assert "<h1>時間表</h1>" in timeline and "已預約（已確認）" in timeline and "所有類別" in timeline
+    assert "<h1>Timeline</h1>" not in timeline and "Booked (confirmed)" not in timeline
+    kinds = _page(client, "/manage/space-kinds")
+    assert "<h1>場地類別</h1>" in kinds and "每週配額" in kinds and "新增類別" in kinds
+    assert "<h1>Space kinds</h1>" not in kinds and "Add a kind" not in kinds
