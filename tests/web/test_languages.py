@@ -253,3 +253,15 @@ def test_unit_page_reads_in_chinese_for_a_manager(client, session, make_user, lo
     assert "每月 HK$9,800.00" in page and "最多 2 人" in page
     for english in ("Lease history", "This unit has never been let.", "Record a lease", "Out of service", "a month"):
         assert english not in page, english
+
+
+def test_manager_timeline_and_space_kinds_read_in_chinese(client, session, make_user, login, now):
+    _space(session, now)
+    session.commit()
+    login(make_user("manager", language="zh_Hant_HK"))
+    timeline = _page(client, "/timeline?date=2026-12-02")
+    assert "<h1>時間表</h1>" in timeline and "已預約（已確認）" in timeline and "所有類別" in timeline
+    assert "<h1>Timeline</h1>" not in timeline and "Booked (confirmed)" not in timeline
+    kinds = _page(client, "/manage/space-kinds")
+    assert "<h1>場地類別</h1>" in kinds and "每週配額" in kinds and "新增類別" in kinds
+    assert "<h1>Space kinds</h1>" not in kinds and "Add a kind" not in kinds
