@@ -253,3 +253,17 @@ def test_unit_page_reads_in_chinese_for_a_manager(client, session, make_user, lo
     assert "每月 HK$9,800.00" in page and "最多 2 人" in page
     for english in ("Lease history", "This unit has never been let.", "Record a lease", "Out of service", "a month"):
         assert english not in page, english
+
+
+def test_space_management_reads_in_chinese(client, session, make_user, login, now):
+    space, _ = _space(session, now)
+    session.commit()
+    login(make_user("manager", language="zh_Hant_HK"))
+    index = _page(client, "/manage/spaces")
+    for chinese in ("<h1>場地</h1>", "新增場地", "審批隊列", "停用時段", "開放時間（星期一）"):
+        assert chinese in index, chinese
+    for english in ("<h1>Spaces</h1>", "New space", "Approval queue", "Hours (Mon)", ">Blackouts<"):
+        assert english not in index, english
+    blackouts = _page(client, f"/manage/spaces/{space.id}/blackouts")
+    assert "停用時段 · MR1" in blackouts and "加入單次停用時段" in blackouts and "每週關閉時段" in blackouts
+    assert "Weekly closures" not in blackouts and "Add a one-off blackout" not in blackouts
