@@ -267,3 +267,7 @@ def test_space_management_reads_in_chinese(client, session, make_user, login, no
     blackouts = _page(client, f"/manage/spaces/{space.id}/blackouts")
     assert "停用時段 · MR1" in blackouts and "加入單次停用時段" in blackouts and "每週關閉時段" in blackouts
     assert "Weekly closures" not in blackouts and "Add a one-off blackout" not in blackouts
+    assert "沒有等候審批的預約。" in _page(client, "/manage/approvals")
+    assert "尚未授予任何授權。" in _page(client, "/manage/authorisations")
+    deactivate = _page(client, f"/manage/spaces/{space.id}/deactivate")
+    assert "停用 MR1？" in deactivate and "Deactivate MR1?" not in deactivate
