@@ -265,3 +265,21 @@ def test_manager_timeline_and_space_kinds_read_in_chinese(client, session, make_
     kinds = _page(client, "/manage/space-kinds")
     assert "<h1>場地類別</h1>" in kinds and "每週配額" in kinds and "新增類別" in kinds
     assert "<h1>Space kinds</h1>" not in kinds and "Add a kind" not in kinds
+
+
+def test_space_management_reads_in_chinese(client, session, make_user, login, now):
+    space, _ = _space(session, now)
+    session.commit()
+    login(make_user("manager", language="zh_Hant_HK"))
+    index = _page(client, "/manage/spaces")
+    for chinese in ("<h1>場地</h1>", "新增場地", "審批隊列", "停用時段", "開放時間（星期一）"):
+        assert chinese in index, chinese
+    for english in ("<h1>Spaces</h1>", "New space", "Approval queue", "Hours (Mon)", ">Blackouts<"):
+        assert english not in index, english
+    blackouts = _page(client, f"/manage/spaces/{space.id}/blackouts")
+    assert "停用時段 · MR1" in blackouts and "加入單次停用時段" in blackouts and "每週關閉時段" in blackouts
+    assert "Weekly closures" not in blackouts and "Add a one-off blackout" not in blackouts
+    assert "沒有等候審批的預約。" in _page(client, "/manage/approvals")
+    assert "尚未授予任何授權。" in _page(client, "/manage/authorisations")
+    deactivate = _page(client, f"/manage/spaces/{space.id}/deactivate")
+    assert "停用 MR1？" in deactivate and "Deactivate MR1?" not in deactivate
