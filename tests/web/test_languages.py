@@ -283,3 +283,23 @@ def test_space_management_reads_in_chinese(client, session, make_user, login, no
     assert "尚未授予任何授權。" in _page(client, "/manage/authorisations")
     deactivate = _page(client, f"/manage/spaces/{space.id}/deactivate")
     assert "停用 MR1？" in deactivate and "Deactivate MR1?" not in deactivate
+
+
+def test_manager_housing_pages_read_in_chinese(client, session, make_user, login, now):
+    """A Chinese-reading manager's offers list and forecast: headings, counts, statuses and the
+    offer kind in Chinese, the English gone."""
+    manager = make_user("manager", language="zh_Hant_HK")
+    resident = make_user("resident", email_verified_at=now)
+    unit = hs.create_unit(session, {"code": "01-01", "unit_type": "solo", "floor": 1, "monthly_rent": "9800",
+                                    "occupancy": 1}, actor=manager, now=now)
+    hs.make_offer(session, kind="allocation", user_id=resident.id, unit_id=unit.id, start=date(2027, 1, 1),
+                  end=date(2028, 1, 1), monthly_rent=unit.monthly_rent, expires_at=now + timedelta(days=7), now=now)
+    login(manager)
+    offers = _page(client, "/manage/housing/offers")
+    for chinese in ("<h1>要約</h1>", "1 個要約", "任何狀態", "概覽", "單位及平面圖", "回覆期限"):
+        assert chinese in offers, chinese
+    for english in ("<h1>Offers</h1>", "1 offer", "Any status", "Overview", "Answer by", "<td>allocation</td>"):
+        assert english not in offers, english
+    forecast = _page(client, "/manage/housing/forecast")
+    assert "預測：空置與需求對比" in forecast and "續約率" in forecast and "50% 調整" in forecast
+    assert "Forecast: vacancies against demand" not in forecast and "Renewal rate" not in forecast
