@@ -31,14 +31,14 @@ class StrongPassword:
 
 
 class RegisterForm(FlaskForm):
-    name = StringField("Full name", validators=[DataRequired(), Length(max=200)])
-    email = EmailField("Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
-    company = StringField("Company (if your email is not at your company's domain)",
+    name = StringField(lazy_gettext("Full name"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(lazy_gettext("Email"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+    company = StringField(lazy_gettext("Company (if your email is not at your company's domain)"),
                           validators=[Optional(), Length(max=200)])
-    password = PasswordField("Password", validators=[
+    password = PasswordField(lazy_gettext("Password"), validators=[
         DataRequired(), Length(min=MIN_LENGTH, message=lazy_gettext("Use at least %(min)d characters.")), StrongPassword()])
-    confirm = PasswordField("Repeat password", validators=[DataRequired(), EqualTo("password", message=lazy_gettext("The passwords differ."))])
+    confirm = PasswordField(lazy_gettext("Repeat password"), validators=[DataRequired(), EqualTo("password", message=lazy_gettext("The passwords differ."))])
 
 
 class LogoutForm(FlaskForm):
-    revoke_tokens = BooleanField("Also revoke this account's API tokens")
+    revoke_tokens = BooleanField(lazy_gettext("Also revoke this account's API tokens"))

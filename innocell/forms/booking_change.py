@@ -25,9 +25,9 @@ class ChangeBookingForm(BookingForm):
     """New space, day, start and end (or length), and title; prefilled with the booking's."""
 
     repeat_weeks = None  # a change moves this one booking
-    space_id = SelectField("Space", coerce=_int_or_none, validators=[InputRequired(message=lazy_gettext("Choose a space."))])
+    space_id = SelectField(lazy_gettext("Space"), coerce=_int_or_none, validators=[InputRequired(message=lazy_gettext("Choose a space."))])
     # Shown for an occurrence of a series only: which occurrences take the same change.
-    scope = RadioField("Change", choices=select_choices(SCOPE_CHOICES), default="one")
+    scope = RadioField(lazy_gettext("Change"), choices=select_choices(SCOPE_CHOICES), default="one")
 
 
 class TakeSuggestionForm(FlaskForm):

@@ -51,24 +51,24 @@ def parse_unit_codes(text: str) -> list[str]:
 
 
 class ApplicationForm(FlaskForm):
-    unit_type = SelectField("Unit type", choices=select_choices(unit_type_choices()), validators=[DataRequired()])
-    move_in = DateField("Move-in date", validators=[InputRequired(message=lazy_gettext("Choose the day you want to move in."))])
-    term_kind = RadioField("Length of stay", choices=select_choices([("months", "A lease of 1 to 12 months"),
-                                                       ("nights", "A short stay, counted in nights")]),
+    unit_type = SelectField(lazy_gettext("Unit type"), choices=select_choices(unit_type_choices()), validators=[DataRequired()])
+    move_in = DateField(lazy_gettext("Move-in date"), validators=[InputRequired(message=lazy_gettext("Choose the day you want to move in."))])
+    term_kind = RadioField(lazy_gettext("Length of stay"), choices=select_choices([("months", lazy_gettext("A lease of 1 to 12 months")),
+                                                       ("nights", lazy_gettext("A short stay, counted in nights"))]),
                            default="months", validators=[DataRequired()])
-    term_months = IntegerField("Months", default=12, validators=[Optional(), NumberRange(
+    term_months = IntegerField(lazy_gettext("Months"), default=12, validators=[Optional(), NumberRange(
         min=1, max=12, message=lazy_gettext("A lease runs from 1 to 12 months."))])
-    term_nights = IntegerField("Nights", validators=[Optional(), NumberRange(
+    term_nights = IntegerField(lazy_gettext("Nights"), validators=[Optional(), NumberRange(
         min=1, max=MAX_SHORT_STAY_NIGHTS, message=lazy_gettext("A short stay is 1 to %(max)s nights."))])
-    occupants = IntegerField("Occupants", default=1, validators=[InputRequired(message=lazy_gettext("Say how many will live there.")),
+    occupants = IntegerField(lazy_gettext("Occupants"), default=1, validators=[InputRequired(message=lazy_gettext("Say how many will live there.")),
                                                                   NumberRange(min=1, max=8, message=lazy_gettext("Between 1 and 8 people."))])
-    partner_email = EmailField("Sharing a twin unit? Your partner's email (optional)",
+    partner_email = EmailField(lazy_gettext("Sharing a twin unit? Your partner's email (optional)"),
                                validators=[Optional(), Length(max=254)])
     # Preferences are picked from the list of units (choices set by the page), never typed.
-    preferred_1 = SelectField("First choice", choices=select_choices([("", "No preference")]), default="")
-    preferred_2 = SelectField("Second choice", choices=select_choices([("", "No preference")]), default="")
-    preferred_3 = SelectField("Third choice", choices=select_choices([("", "No preference")]), default="")
-    preferred_floor = SelectField("Or: any unit of the type on floor", choices=select_choices([("", "Any floor")]), default="")
+    preferred_1 = SelectField(lazy_gettext("First choice"), choices=select_choices([("", lazy_gettext("No preference"))]), default="")
+    preferred_2 = SelectField(lazy_gettext("Second choice"), choices=select_choices([("", lazy_gettext("No preference"))]), default="")
+    preferred_3 = SelectField(lazy_gettext("Third choice"), choices=select_choices([("", lazy_gettext("No preference"))]), default="")
+    preferred_floor = SelectField(lazy_gettext("Or: any unit of the type on floor"), choices=select_choices([("", lazy_gettext("Any floor"))]), default="")
 
     PREFERENCE_FIELDS = ("preferred_1", "preferred_2", "preferred_3")
 
@@ -114,15 +114,15 @@ class ApplicationForm(FlaskForm):
 class ChangeApplicationForm(ApplicationForm):
     """The same fields as applying, plus the confirmation a change of unit type needs."""
 
-    confirm_type_change = BooleanField("I understand: change the unit type and give up my place in the current queue")
+    confirm_type_change = BooleanField(lazy_gettext("I understand: change the unit type and give up my place in the current queue"))
 
 
 class RoomChangeForm(FlaskForm):
-    unit_type = SelectField("Move to a unit of type", choices=select_choices(unit_type_choices()),
+    unit_type = SelectField(lazy_gettext("Move to a unit of type"), choices=select_choices(unit_type_choices()),
                             validators=[DataRequired()])
-    move_on = DateField("Moving day", validators=[InputRequired(message=lazy_gettext("Choose the day you would like to move."))])
-    preferred_floor = SelectField("Floor", choices=select_choices([("", "Any floor")]), default="")
-    reason = TextAreaField("Why would you like to move?",
+    move_on = DateField(lazy_gettext("Moving day"), validators=[InputRequired(message=lazy_gettext("Choose the day you would like to move."))])
+    preferred_floor = SelectField(lazy_gettext("Floor"), choices=select_choices([("", lazy_gettext("Any floor"))]), default="")
+    reason = TextAreaField(lazy_gettext("Why would you like to move?"),
                            validators=[DataRequired(message=lazy_gettext("Say why you would like to move.")), Length(max=500)])
 
     def floor(self) -> int | None:
@@ -130,22 +130,22 @@ class RoomChangeForm(FlaskForm):
 
 
 class AcceptForm(FlaskForm):
-    agree = BooleanField("I have read the terms and the house rules above and agree to them",
+    agree = BooleanField(lazy_gettext("I have read the terms and the house rules above and agree to them"),
                          validators=[DataRequired(message=lazy_gettext("Tick the box to agree to the terms before accepting."))])
 
 
 class UnitTypeInfoForm(FlaskForm):
-    name_zh = StringField("Name in Chinese (Traditional)", validators=[Optional(), Length(max=100)],
-                          description="What Chinese readers see on pages and in exports, e.g. 單人單位; empty: "
-                                      "the English name.")
-    size_sqm = IntegerField("Size (m²)", validators=[Optional(), NumberRange(min=1, max=1000)])
-    furnishings = TextAreaField("Furnishings", validators=[Optional(), Length(max=1000)])
-    photo_url = StringField("Photo link", validators=[Optional(), Length(max=500)])
-    plan_url = StringField("Floor plan link", validators=[Optional(), Length(max=500)])
-    nightly_rate = DecimalField("Short stays: rate a night (HK$)", places=2,
+    name_zh = StringField(lazy_gettext("Name in Chinese (Traditional)"), validators=[Optional(), Length(max=100)],
+                          description=lazy_gettext("What Chinese readers see on pages and in exports, e.g. 單人單位; empty: "
+                                      "the English name."))
+    size_sqm = IntegerField(lazy_gettext("Size (m²)"), validators=[Optional(), NumberRange(min=1, max=1000)])
+    furnishings = TextAreaField(lazy_gettext("Furnishings"), validators=[Optional(), Length(max=1000)])
+    photo_url = StringField(lazy_gettext("Photo link"), validators=[Optional(), Length(max=500)])
+    plan_url = StringField(lazy_gettext("Floor plan link"), validators=[Optional(), Length(max=500)])
+    nightly_rate = DecimalField(lazy_gettext("Short stays: rate a night (HK$)"), places=2,
                                 validators=[Optional(), NumberRange(min=0.01, message=lazy_gettext("The rate must be above 0."))])
-    stay_max_nights = IntegerField("Short stays: longest stay (nights)", validators=[Optional(), NumberRange(min=1, max=365)])
-    stay_days_ahead = IntegerField("Short stays: bookable up to (days ahead)",
+    stay_max_nights = IntegerField(lazy_gettext("Short stays: longest stay (nights)"), validators=[Optional(), NumberRange(min=1, max=365)])
+    stay_days_ahead = IntegerField(lazy_gettext("Short stays: bookable up to (days ahead)"),
                                    validators=[Optional(), NumberRange(min=0, max=730)])
 
 
@@ -154,22 +154,22 @@ class ConfirmForm(FlaskForm):
 
 
 class CommitRoundForm(FlaskForm):
-    confirm = BooleanField("I have read the preview: make these offers and waitlist the rest",
+    confirm = BooleanField(lazy_gettext("I have read the preview: make these offers and waitlist the rest"),
                            validators=[DataRequired(message=lazy_gettext("Tick the box to confirm the round."))])
 
 
 class UnitForm(FlaskForm):
-    code = StringField("Code", validators=[DataRequired(), Length(max=20)], description="e.g. 07-12 (floor-number)")
-    unit_type = SelectField("Type", choices=select_choices(unit_type_choices()), validators=[DataRequired()])
-    floor = IntegerField("Floor", validators=[InputRequired(), NumberRange(min=0, max=200)])
-    monthly_rent = DecimalField("Monthly rent (HK$)", places=2,
+    code = StringField(lazy_gettext("Code"), validators=[DataRequired(), Length(max=20)], description=lazy_gettext("e.g. 07-12 (floor-number)"))
+    unit_type = SelectField(lazy_gettext("Type"), choices=select_choices(unit_type_choices()), validators=[DataRequired()])
+    floor = IntegerField(lazy_gettext("Floor"), validators=[InputRequired(), NumberRange(min=0, max=200)])
+    monthly_rent = DecimalField(lazy_gettext("Monthly rent (HK$)"), places=2,
                                 validators=[InputRequired(), NumberRange(min=0, message=lazy_gettext("Rent cannot be negative."))])
-    occupancy = IntegerField("Occupancy (people)", default=1,
+    occupancy = IntegerField(lazy_gettext("Occupancy (people)"), default=1,
                              validators=[InputRequired(), NumberRange(min=1, max=12, message=lazy_gettext("Between 1 and 12 people."))])
-    status = SelectField("Status", choices=select_choices([("available", "Available"), ("out_of_service", "Out of service")]),
+    status = SelectField(lazy_gettext("Status"), choices=select_choices([("available", lazy_gettext("Available")), ("out_of_service", lazy_gettext("Out of service"))]),
                          default="available")
-    description = TextAreaField("Description", validators=[Optional(), Length(max=2000)])
-    short_stay = BooleanField("Let by the night as a short stay (booked directly, never placed in a round)")
+    description = TextAreaField(lazy_gettext("Description"), validators=[Optional(), Length(max=2000)])
+    short_stay = BooleanField(lazy_gettext("Let by the night as a short stay (booked directly, never placed in a round)"))
 
     def data_for_service(self) -> dict:
         return {"code": self.code.data.strip(), "unit_type": self.unit_type.data, "floor": self.floor.data,
@@ -181,8 +181,8 @@ class UnitForm(FlaskForm):
 class StayForm(FlaskForm):
     """A short stay's dates: the check-out day is the day one leaves (not a night)."""
 
-    check_in = DateField("Check in", validators=[InputRequired(message=lazy_gettext("Choose the check-in day."))])
-    check_out = DateField("Check out", validators=[InputRequired(message=lazy_gettext("Choose the check-out day."))])
+    check_in = DateField(lazy_gettext("Check in"), validators=[InputRequired(message=lazy_gettext("Choose the check-in day."))])
+    check_out = DateField(lazy_gettext("Check out"), validators=[InputRequired(message=lazy_gettext("Choose the check-out day."))])
 
 
 class _Period:
@@ -192,36 +192,36 @@ class _Period:
 
 
 class OutageForm(_Period, FlaskForm):
-    start = DateField("From", validators=[InputRequired(message=lazy_gettext("Choose the first day out of service."))])
-    end = DateField("Until (back in service)", validators=[InputRequired(message=lazy_gettext("Choose the day it is back."))])
-    reason = StringField("Reason", validators=[DataRequired(message=lazy_gettext("Say why (residents and staff read it).")),
+    start = DateField(lazy_gettext("From"), validators=[InputRequired(message=lazy_gettext("Choose the first day out of service."))])
+    end = DateField(lazy_gettext("Until (back in service)"), validators=[InputRequired(message=lazy_gettext("Choose the day it is back."))])
+    reason = StringField(lazy_gettext("Reason"), validators=[DataRequired(message=lazy_gettext("Say why (residents and staff read it).")),
                                                Length(max=300)])
 
 
 class LeaseForm(_Period, FlaskForm):
-    unit_code = StringField("Unit code", validators=[DataRequired(), Length(max=20)])
-    email = EmailField("Resident email", validators=[DataRequired(), Length(max=255)])
-    start = DateField("Start", validators=[InputRequired(message=lazy_gettext("Choose the first night."))])
-    end = DateField("End (move-out day)", validators=[InputRequired(message=lazy_gettext("Choose the move-out day."))])
-    monthly_rent = DecimalField("Monthly rent (HK$, empty: the unit's rent)", places=2,
+    unit_code = StringField(lazy_gettext("Unit code"), validators=[DataRequired(), Length(max=20)])
+    email = EmailField(lazy_gettext("Resident email"), validators=[DataRequired(), Length(max=255)])
+    start = DateField(lazy_gettext("Start"), validators=[InputRequired(message=lazy_gettext("Choose the first night."))])
+    end = DateField(lazy_gettext("End (move-out day)"), validators=[InputRequired(message=lazy_gettext("Choose the move-out day."))])
+    monthly_rent = DecimalField(lazy_gettext("Monthly rent (HK$, empty: the unit's rent)"), places=2,
                                 validators=[Optional(), NumberRange(min=0, message=lazy_gettext("Rent cannot be negative."))])
-    allow_overlap = BooleanField("Allow it to overlap the resident's other lease (e.g. a handover night when "
-                                 "moving units)")
-    overlap_reason = StringField("Reason for the overlap (recorded)", validators=[Optional(), Length(max=300)],
-                                 description="Needed when the overlap is allowed; the service says so beside it.")
+    allow_overlap = BooleanField(lazy_gettext("Allow it to overlap the resident's other lease (e.g. a handover night when "
+                                 "moving units)"))
+    overlap_reason = StringField(lazy_gettext("Reason for the overlap (recorded)"), validators=[Optional(), Length(max=300)],
+                                 description=lazy_gettext("Needed when the overlap is allowed; the service says so beside it."))
 
 
 class TerminateForm(FlaskForm):
-    on = DateField("Terminate on (the unit is free from this day; on or before the start date the lease is called off before move-in)",
+    on = DateField(lazy_gettext("Terminate on (the unit is free from this day; on or before the start date the lease is called off before move-in)"),
                    validators=[InputRequired(message=lazy_gettext("Choose the termination date."))])
-    reason = StringField("Reason", validators=[DataRequired(message=lazy_gettext("Give the reason; it is recorded.")),
+    reason = StringField(lazy_gettext("Reason"), validators=[DataRequired(message=lazy_gettext("Give the reason; it is recorded.")),
                                                Length(max=300)])
-    confirm = BooleanField("I confirm: end this lease early",
+    confirm = BooleanField(lazy_gettext("I confirm: end this lease early"),
                            validators=[DataRequired(message=lazy_gettext("Tick the box to confirm the termination."))])
 
 
 class ReorderForm(FlaskForm):
-    new_position = IntegerField("New position", validators=[InputRequired(message=lazy_gettext("Give the new position.")),
+    new_position = IntegerField(lazy_gettext("New position"), validators=[InputRequired(message=lazy_gettext("Give the new position.")),
                                                             NumberRange(min=1, message=lazy_gettext("Positions start at 1."))])
-    reason = StringField("Reason (recorded)", validators=[DataRequired(message=lazy_gettext("A reorder needs a recorded reason.")),
+    reason = StringField(lazy_gettext("Reason (recorded)"), validators=[DataRequired(message=lazy_gettext("A reorder needs a recorded reason.")),
                                                           Length(max=300)])

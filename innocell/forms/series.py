@@ -21,15 +21,15 @@ ENDS_CHOICES = [("count", "after a number of times"), ("until", "on a date")]
 
 
 class SeriesForm(BookingForm):
-    freq = SelectField("Repeat", choices=select_choices(FREQ_CHOICES), default="none")
-    interval = IntegerField("Every how many weeks", default=2, validators=[
+    freq = SelectField(lazy_gettext("Repeat"), choices=select_choices(FREQ_CHOICES), default="none")
+    interval = IntegerField(lazy_gettext("Every how many weeks"), default=2, validators=[
         Optional(), NumberRange(min=1, max=MAX_INTERVAL, message=lazy_gettext("Choose from 1 to %(max)s weeks."))])
-    monthly_by = SelectField("Monthly", choices=select_choices(BY_CHOICES), default="date")
-    ends = RadioField("Ends", choices=select_choices(ENDS_CHOICES), default="count")
-    count = IntegerField("Times", default=4, validators=[
+    monthly_by = SelectField(lazy_gettext("Monthly"), choices=select_choices(BY_CHOICES), default="date")
+    ends = RadioField(lazy_gettext("Ends"), choices=select_choices(ENDS_CHOICES), default="count")
+    count = IntegerField(lazy_gettext("Times"), default=4, validators=[
         Optional(), NumberRange(min=1, max=MAX_OCCURRENCES, message=lazy_gettext("Choose from 1 to %(max)s times."))])
-    until = DateField("Until (inclusive)", validators=[Optional()])
-    skip_holidays = BooleanField("Skip public holidays")
+    until = DateField(lazy_gettext("Until (inclusive)"), validators=[Optional()])
+    skip_holidays = BooleanField(lazy_gettext("Skip public holidays"))
     action = HiddenField(default="preview")
     repeat_weeks = None  # the older weekly repeat is not part of this form
 

@@ -22,12 +22,12 @@ class TagsField(StringField):
 class AttributeFields:
     """Mixed into SpaceForm (WTForms collects fields from mixins)."""
 
-    equipment = TagsField("Equipment", validators=[Length(max=2000)],
-                          description="Comma-separated, e.g. fume hood, PCR, projector. Residents filter by these.")
-    seats = IntegerField("Seats", validators=[Optional(), NumberRange(min=0, max=10000)])
-    floor = StringField("Floor", validators=[Optional(), Length(max=20)], description="e.g. G, 1, 2, B1.")
-    photo_url = StringField("Photo URL", validators=[Optional(), Length(max=500)],
-                            description="Optional: a picture of the space (https://… or /static/…).")
+    equipment = TagsField(lazy_gettext("Equipment"), validators=[Length(max=2000)],
+                          description=lazy_gettext("Comma-separated, e.g. fume hood, PCR, projector. Residents filter by these."))
+    seats = IntegerField(lazy_gettext("Seats"), validators=[Optional(), NumberRange(min=0, max=10000)])
+    floor = StringField(lazy_gettext("Floor"), validators=[Optional(), Length(max=20)], description=lazy_gettext("e.g. G, 1, 2, B1."))
+    photo_url = StringField(lazy_gettext("Photo URL"), validators=[Optional(), Length(max=500)],
+                            description=lazy_gettext("Optional: a picture of the space (https://… or /static/…)."))
 
     def attribute_data(self) -> dict:
         tags = self.equipment.data
@@ -66,5 +66,5 @@ class SpaceFilterForm(AttributeFilterFields, FlaskForm):
     class Meta:
         csrf = False
 
-    kind = SelectField("Kind", validators=[Optional()])
-    floor = SelectField("Floor", validators=[Optional()])
+    kind = SelectField(lazy_gettext("Kind"), validators=[Optional()])
+    floor = SelectField(lazy_gettext("Floor"), validators=[Optional()])

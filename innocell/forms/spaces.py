@@ -120,8 +120,8 @@ class BookingForm(FlaskForm):
                                 message=lazy_gettext("Repeat between 1 and 26 weeks, or leave it empty."))],
                                 description=lazy_gettext("Number of weeks in all, including the first; empty for a single booking."))
     # Managers only (the view fills the choices): book on behalf of this resident.
-    for_user = SelectField("Book for", coerce=lambda v: int(v) if v not in (None, "", "None") else None,
-                           choices=[], validators=[Optional()], description="Leave empty to book for yourself.")
+    for_user = SelectField(lazy_gettext("Book for"), coerce=lambda v: int(v) if v not in (None, "", "None") else None,
+                           choices=[], validators=[Optional()], description=lazy_gettext("Leave empty to book for yourself."))
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
@@ -160,46 +160,46 @@ class ConfirmForm(FlaskForm):
 
 
 class CancelForm(FlaskForm):
-    reason = StringField("Reason (optional)", validators=[Length(max=300)])
+    reason = StringField(lazy_gettext("Reason (optional)"), validators=[Length(max=300)])
 
 
 class RejectForm(FlaskForm):
-    reason = StringField("Reason", validators=[DataRequired(message=lazy_gettext("Tell the resident why.")), Length(max=300)])
+    reason = StringField(lazy_gettext("Reason"), validators=[DataRequired(message=lazy_gettext("Tell the resident why.")), Length(max=300)])
 
 
 class SpaceForm(AttributeFields, FlaskForm):
-    code = StringField("Code", validators=[DataRequired(), Length(max=40)], description="Short and unique, e.g. WL-04.")
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    kind = SelectField("Kind", validators=[DataRequired(message=lazy_gettext("Choose the kind of space."))],
-                       description="One of the managed kinds; its quota and simultaneous limit apply.")
-    description = TextAreaField("Description", validators=[Optional(), Length(max=4000)])
-    capacity = IntegerField("Capacity", default=1, validators=[InputRequired(), NumberRange(min=1, max=1000)],
-                            description="How many bookings may overlap (benches, seats).")
-    slot_minutes = IntegerField("Slot grid (minutes)", default=30, validators=[InputRequired(), NumberRange(min=1, max=1440)])
-    min_minutes = IntegerField("Shortest booking (minutes)", default=30, validators=[InputRequired(), NumberRange(min=1, max=100000)])
-    max_minutes = IntegerField("Longest booking (minutes)", default=480, validators=[InputRequired(), NumberRange(min=1, max=100000)])
-    buffer_minutes = IntegerField("Buffer after each booking (minutes)", default=0,
+    code = StringField(lazy_gettext("Code"), validators=[DataRequired(), Length(max=40)], description=lazy_gettext("Short and unique, e.g. WL-04."))
+    name = StringField(lazy_gettext("Name"), validators=[DataRequired(), Length(max=200)])
+    kind = SelectField(lazy_gettext("Kind"), validators=[DataRequired(message=lazy_gettext("Choose the kind of space."))],
+                       description=lazy_gettext("One of the managed kinds; its quota and simultaneous limit apply."))
+    description = TextAreaField(lazy_gettext("Description"), validators=[Optional(), Length(max=4000)])
+    capacity = IntegerField(lazy_gettext("Capacity"), default=1, validators=[InputRequired(), NumberRange(min=1, max=1000)],
+                            description=lazy_gettext("How many bookings may overlap (benches, seats)."))
+    slot_minutes = IntegerField(lazy_gettext("Slot grid (minutes)"), default=30, validators=[InputRequired(), NumberRange(min=1, max=1440)])
+    min_minutes = IntegerField(lazy_gettext("Shortest booking (minutes)"), default=30, validators=[InputRequired(), NumberRange(min=1, max=100000)])
+    max_minutes = IntegerField(lazy_gettext("Longest booking (minutes)"), default=480, validators=[InputRequired(), NumberRange(min=1, max=100000)])
+    buffer_minutes = IntegerField(lazy_gettext("Buffer after each booking (minutes)"), default=0,
                                   validators=[InputRequired(), NumberRange(min=0, max=1440)])
-    max_days_ahead = IntegerField("Bookable days ahead", default=60, validators=[InputRequired(), NumberRange(min=1, max=3650)])
-    hourly_rate = DecimalField("Hourly rate (HK$)", default=0, places=2,
+    max_days_ahead = IntegerField(lazy_gettext("Bookable days ahead"), default=60, validators=[InputRequired(), NumberRange(min=1, max=3650)])
+    hourly_rate = DecimalField(lazy_gettext("Hourly rate (HK$)"), default=0, places=2,
                                validators=[InputRequired(), NumberRange(min=0, max=1000000)])
-    requires_approval = BooleanField("Bookings need a manager's approval")
-    requires_authorisation = BooleanField("Only authorised (trained) users may book")
-    requires_checkin = BooleanField("Holders must check in")
-    closed_on_holidays = BooleanField("Closed on Hong Kong public holidays")
-    late_cancel_hours = IntegerField("Late-cancellation window (hours)", default=0,
+    requires_approval = BooleanField(lazy_gettext("Bookings need a manager's approval"))
+    requires_authorisation = BooleanField(lazy_gettext("Only authorised (trained) users may book"))
+    requires_checkin = BooleanField(lazy_gettext("Holders must check in"))
+    closed_on_holidays = BooleanField(lazy_gettext("Closed on Hong Kong public holidays"))
+    late_cancel_hours = IntegerField(lazy_gettext("Late-cancellation window (hours)"), default=0,
                                      validators=[Optional(), NumberRange(min=0, max=720)],
-                                     description="A holder's cancellation less than this many hours before the start "
-                                                 "is recorded as late; 0 or empty: no window.")
-    late_cancel_fee = DecimalField("Late-cancellation fee (HK$)", default=0, places=2,
+                                     description=lazy_gettext("A holder's cancellation less than this many hours before the start "
+                                                 "is recorded as late; 0 or empty: no window."))
+    late_cancel_fee = DecimalField(lazy_gettext("Late-cancellation fee (HK$)"), default=0, places=2,
                                    validators=[Optional(), NumberRange(min=0, max=1000000)])
-    hours_mon = StringField("Monday")
-    hours_tue = StringField("Tuesday")
-    hours_wed = StringField("Wednesday")
-    hours_thu = StringField("Thursday")
-    hours_fri = StringField("Friday")
-    hours_sat = StringField("Saturday")
-    hours_sun = StringField("Sunday")
+    hours_mon = StringField(lazy_gettext("Monday"))
+    hours_tue = StringField(lazy_gettext("Tuesday"))
+    hours_wed = StringField(lazy_gettext("Wednesday"))
+    hours_thu = StringField(lazy_gettext("Thursday"))
+    hours_fri = StringField(lazy_gettext("Friday"))
+    hours_sat = StringField(lazy_gettext("Saturday"))
+    hours_sun = StringField(lazy_gettext("Sunday"))
     confirm = HiddenField(default="")  # "yes": cancel the upcoming bookings the change breaks
 
     def hour_fields(self):
@@ -246,19 +246,19 @@ class SpaceForm(AttributeFields, FlaskForm):
 class SpaceKindForm(FlaskForm):
     """A managed kind of space; the key is set once, when the kind is added."""
 
-    key = StringField("Key", validators=[DataRequired(message=lazy_gettext("Give the key, e.g. wet_lab.")), Length(max=40)],
-                      description="Lower-case letters, digits and underscores, e.g. wet_lab; it cannot change later.")
-    label = StringField("Label", validators=[DataRequired(message=lazy_gettext("Give the name people read, e.g. Wet labs.")),
+    key = StringField(lazy_gettext("Key"), validators=[DataRequired(message=lazy_gettext("Give the key, e.g. wet_lab.")), Length(max=40)],
+                      description=lazy_gettext("Lower-case letters, digits and underscores, e.g. wet_lab; it cannot change later."))
+    label = StringField(lazy_gettext("Label"), validators=[DataRequired(message=lazy_gettext("Give the name people read, e.g. Wet labs.")),
                                              Length(max=100)])
-    label_zh = StringField("Label in Chinese (Traditional)", validators=[Optional(), Length(max=100)],
-                           description="What Chinese readers see, e.g. 濕實驗室; empty: the label above.")
-    quota_hours = DecimalField("Weekly quota (hours)", places=2,
+    label_zh = StringField(lazy_gettext("Label in Chinese (Traditional)"), validators=[Optional(), Length(max=100)],
+                           description=lazy_gettext("What Chinese readers see, e.g. 濕實驗室; empty: the label above."))
+    quota_hours = DecimalField(lazy_gettext("Weekly quota (hours)"), places=2,
                                validators=[InputRequired(message=lazy_gettext("Give the hours a resident may book a week.")),
                                            NumberRange(min=0, max=168)],
-                               description="Hours a resident may book a week in spaces of this kind.")
-    simultaneous = IntegerField("Bookings at the same time", validators=[
+                               description=lazy_gettext("Hours a resident may book a week in spaces of this kind."))
+    simultaneous = IntegerField(lazy_gettext("Bookings at the same time"), validators=[
         InputRequired(message=lazy_gettext("Say how many bookings one resident may hold at once.")), NumberRange(min=1, max=100)],
-        description="How many bookings of this kind one resident may hold at the same instant.")
+        description=lazy_gettext("How many bookings of this kind one resident may hold at the same instant."))
 
     def to_data(self, *, with_key: bool) -> dict:
         data = {"label": self.label.data.strip(), "label_zh": (self.label_zh.data or "").strip() or None,
@@ -274,9 +274,9 @@ class EditSpaceKindForm(SpaceKindForm):
 
 
 class BlackoutForm(FlaskForm):
-    start = DateTimeLocalField("From", format="%Y-%m-%dT%H:%M", validators=[InputRequired(message=lazy_gettext("Give the start."))])
-    end = DateTimeLocalField("Until", format="%Y-%m-%dT%H:%M", validators=[InputRequired(message=lazy_gettext("Give the end."))])
-    reason = StringField("Reason", validators=[DataRequired(message=lazy_gettext("Say why (residents see it).")), Length(max=300)])
+    start = DateTimeLocalField(lazy_gettext("From"), format="%Y-%m-%dT%H:%M", validators=[InputRequired(message=lazy_gettext("Give the start."))])
+    end = DateTimeLocalField(lazy_gettext("Until"), format="%Y-%m-%dT%H:%M", validators=[InputRequired(message=lazy_gettext("Give the end."))])
+    reason = StringField(lazy_gettext("Reason"), validators=[DataRequired(message=lazy_gettext("Say why (residents see it).")), Length(max=300)])
     confirm = HiddenField(default="")
 
     def validate_end(self, field):
@@ -285,12 +285,12 @@ class BlackoutForm(FlaskForm):
 
 
 class RecurringBlackoutForm(FlaskForm):
-    weekday = SelectField("Every", coerce=int, choices=select_choices(enumerate(WEEKDAY_NAMES)))
-    start_time = StringField("From (HH:MM)", validators=[DataRequired(), validate_hhmm(False)])
-    end_time = StringField("Until (HH:MM)", validators=[DataRequired(), validate_hhmm(True)])
-    valid_from = DateField("Starting on", validators=[Optional()])
-    valid_until = DateField("Until (exclusive)", validators=[Optional()])
-    reason = StringField("Reason", validators=[DataRequired(message=lazy_gettext("Say why (residents see it).")), Length(max=300)])
+    weekday = SelectField(lazy_gettext("Every"), coerce=int, choices=select_choices((i, lazy_gettext(name)) for i, name in enumerate(WEEKDAY_NAMES)))
+    start_time = StringField(lazy_gettext("From (HH:MM)"), validators=[DataRequired(), validate_hhmm(False)])
+    end_time = StringField(lazy_gettext("Until (HH:MM)"), validators=[DataRequired(), validate_hhmm(True)])
+    valid_from = DateField(lazy_gettext("Starting on"), validators=[Optional()])
+    valid_until = DateField(lazy_gettext("Until (exclusive)"), validators=[Optional()])
+    reason = StringField(lazy_gettext("Reason"), validators=[DataRequired(message=lazy_gettext("Say why (residents see it).")), Length(max=300)])
 
     def validate_end_time(self, field):
         if not self.start_time.errors and self.start_time.data and field.data and field.data <= self.start_time.data:
@@ -302,21 +302,21 @@ class RecurringBlackoutForm(FlaskForm):
 
 
 class AuthorisationForm(FlaskForm):
-    email = EmailField("User's email", validators=[DataRequired(), Length(max=255)])
-    space_id = SelectField("Space", coerce=int)
-    expires_on = DateField("Expires on", validators=[Optional()], description="Empty: does not expire.")
-    note = StringField("Note", validators=[Optional(), Length(max=300)], description="e.g. the training course passed.")
+    email = EmailField(lazy_gettext("User's email"), validators=[DataRequired(), Length(max=255)])
+    space_id = SelectField(lazy_gettext("Space"), coerce=int)
+    expires_on = DateField(lazy_gettext("Expires on"), validators=[Optional()], description=lazy_gettext("Empty: does not expire."))
+    note = StringField(lazy_gettext("Note"), validators=[Optional(), Length(max=300)], description=lazy_gettext("e.g. the training course passed."))
 
 
 class BookingFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    date_from = DateField("From", validators=[Optional()])
-    date_to = DateField("To (inclusive)", validators=[Optional()])
-    status = SelectField("Status", choices=select_choices([("", "any"), ("confirmed", "confirmed"), ("pending", "pending"),
-                                            ("cancelled", "cancelled")]), validators=[Optional()])
-    user = StringField("User email", validators=[Optional(), Length(max=255)])
+    date_from = DateField(lazy_gettext("From"), validators=[Optional()])
+    date_to = DateField(lazy_gettext("To (inclusive)"), validators=[Optional()])
+    status = SelectField(lazy_gettext("Status"), choices=select_choices([("", lazy_gettext("any")), ("confirmed", lazy_gettext("confirmed")), ("pending", lazy_gettext("pending")),
+                                            ("cancelled", lazy_gettext("cancelled"))]), validators=[Optional()])
+    user = StringField(lazy_gettext("User email"), validators=[Optional(), Length(max=255)])
 
     def validate_date_to(self, field):
         if self.date_from.data and field.data and field.data < self.date_from.data:

@@ -42,14 +42,14 @@ from ..services.housing.units import (
 from ..services.housing.waitlists import reorder_waitlist, waitlist
 from ..timeutil import parse_date, utcnow
 from .access import MANAGERS, principal, roles_required
-from .display import day_text
+from .display import N_, day_text
 from .housing import attach_error, offer_deadline_text, summary_rows, today_local
 from .paging import Page, page_number, page_size
 
 bp = Blueprint("manage_housing", __name__, url_prefix="/manage/housing")
 
-STATE_LABELS = {"occupied": "Occupied", "free": "Free", "offered": "Offered (awaiting answer)",
-                "out_of_service": "Out of service"}
+STATE_LABELS = {"occupied": N_("Occupied"), "free": N_("Free"), "offered": N_("Offered (awaiting answer)"),
+                "out_of_service": N_("Out of service")}  # shown through _() on the floor plan
 
 
 def _choice(name: str, allowed) -> str | None:

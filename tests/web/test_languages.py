@@ -303,3 +303,29 @@ def test_manager_housing_pages_read_in_chinese(client, session, make_user, login
     forecast = _page(client, "/manage/housing/forecast")
     assert "預測：空置與需求對比" in forecast and "續約率" in forecast and "50% 調整" in forecast
     assert "Forecast: vacancies against demand" not in forecast and "Renewal rate" not in forecast
+
+
+def test_form_labels_read_in_chinese(client, make_user, login, now):
+    """The labels the form classes carry (not only the templates' text) follow the reader."""
+    login(make_user("resident", language="zh_Hant_HK", email_verified_at=now))
+    page = client.get("/housing/apply").get_data(as_text=True)
+    assert "入住日期" in page and "第一選擇" in page and "1 至 12 個月的租約" in page
+    assert "Move-in date" not in page and "First choice" not in page and "A lease of 1 to 12 months" not in page
+
+
+def test_floor_plan_states_and_weekly_closures_read_in_chinese(client, session, make_user, login, now):
+    """The floor plan's legend and a weekly closure's weekday come from the server's words."""
+    from innocell.models import RecurringBlackout
+
+    manager = make_user("manager", language="zh_Hant_HK")
+    hs.create_unit(session, {"code": "02-01", "unit_type": "solo", "floor": 2, "monthly_rent": "9000"},
+                   actor=manager, now=now)
+    space, _start = _space(session, now)
+    session.add(RecurringBlackout(space_id=space.id, weekday=0, start_time="12:00", end_time="13:00", reason="Lunch",
+                                  created_at=now))
+    session.commit()
+    login(manager)
+    plan = client.get("/manage/housing/units?floor=2").get_data(as_text=True)
+    assert "空置" in plan and "已出租" in plan and "Offered (awaiting answer)" not in plan
+    closures = client.get(f"/manage/spaces/{space.id}/blackouts").get_data(as_text=True)
+    assert "星期一" in closures and "Monday" not in closures
